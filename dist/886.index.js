@@ -1,0 +1,89 @@
+export const id = 886;
+export const ids = [886];
+export const modules = {
+
+/***/ 4886:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+__webpack_require__.r(__webpack_exports__);
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   RoleAssignments: () => (/* binding */ RoleAssignments)
+/* harmony export */ });
+/* harmony import */ var _azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3049);
+/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(9657);
+// Azure RBAC role assignments, through a small typed client on @azure-rest/core-client (the same
+// pipeline as the other clients: bearer token, retries, request log). @azure/arm-authorization 9
+// is a CommonJS bundle of the whole Authorization API (~270 kB) whose `scope` parameter turns
+// `/subscriptions/...` into `//subscriptions/...`; three calls do not justify it. This module is
+// loaded only when a vault uses RBAC.
+
+
+const API_VERSION = '2022-04-01';
+class RoleAssignments {
+    client;
+    constructor(credential, cloud) {
+        this.client = (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .getClient */ .KU)(cloud.armEndpoint, credential, (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_1__/* .armClientOptions */ .I)(cloud));
+    }
+    /** Every assignment at `scope` or above it (resource group, subscription, management group). */
+    async listAtOrAbove(scope) {
+        const all = [];
+        let next = `${scope}/providers/Microsoft.Authorization/roleAssignments`;
+        let query = { $filter: 'atScope()', 'api-version': API_VERSION };
+        while (next) {
+            const response = await this.client.pathUnchecked(next).get({ queryParameters: query });
+            if (response.status !== '200')
+                throw (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .createRestError */ .t$)(response);
+            const body = response.body;
+            all.push(...(body.value ?? []).map(fromWire));
+            next = body.nextLink;
+            query = undefined; // nextLink carries its own query
+        }
+        return all;
+    }
+    /**
+     * Creates the assignment under a deterministic name. `principalType` lets ARM skip the directory
+     * lookup that fails while a just-created identity replicates. An identical assignment under
+     * another name (409 RoleAssignmentExists) means the access is there: success.
+     */
+    async create(scope, name, roleDefinitionId, principalId) {
+        const response = await this.client
+            .pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`)
+            .put({
+            queryParameters: { 'api-version': API_VERSION },
+            contentType: 'application/json',
+            body: { properties: { roleDefinitionId, principalId, principalType: 'ServicePrincipal' } }
+        });
+        if (response.status === '200' || response.status === '201')
+            return 'created';
+        const error = (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .createRestError */ .t$)(response);
+        if (error.code === 'RoleAssignmentExists')
+            return 'exists';
+        throw error;
+    }
+    /** Deletes one assignment by name; true when something was deleted. */
+    async delete(scope, name) {
+        const response = await this.client
+            .pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`)
+            .delete({ queryParameters: { 'api-version': API_VERSION } });
+        if (response.status === '200')
+            return true;
+        if (response.status === '204')
+            return false;
+        throw (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .createRestError */ .t$)(response);
+    }
+}
+function fromWire(wire) {
+    return {
+        id: wire.id,
+        name: wire.name,
+        scope: wire.properties.scope,
+        roleDefinitionId: wire.properties.roleDefinitionId,
+        principalId: wire.properties.principalId,
+        principalType: wire.properties.principalType
+    };
+}
+
+
+/***/ })
+
+};

@@ -1,0 +1,90 @@
+// Azure RBAC role assignments, through a small typed client on @azure-rest/core-client (the same
+// pipeline as the other clients: bearer token, retries, request log). @azure/arm-authorization 9
+// is a CommonJS bundle of the whole Authorization API (~270 kB) whose `scope` parameter turns
+// `/subscriptions/...` into `//subscriptions/...`; three calls do not justify it. This module is
+// loaded only when a vault uses RBAC.
+import { createRestError, getClient, type Client } from '@azure-rest/core-client'
+import type { TokenCredential } from '@azure/core-auth'
+import type { Cloud } from '../clouds.js'
+import { armClientOptions } from './pipeline.js'
+
+const API_VERSION = '2022-04-01'
+
+export interface RoleAssignment {
+  id: string
+  name: string
+  scope: string
+  roleDefinitionId: string
+  principalId: string
+  principalType?: string
+}
+
+interface WireAssignment {
+  id: string
+  name: string
+  properties: { scope: string; roleDefinitionId: string; principalId: string; principalType?: string }
+}
+
+export class RoleAssignments {
+  private readonly client: Client
+
+  constructor(credential: TokenCredential, cloud: Cloud) {
+    this.client = getClient(cloud.armEndpoint, credential, armClientOptions(cloud))
+  }
+
+  /** Every assignment at `scope` or above it (resource group, subscription, management group). */
+  async listAtOrAbove(scope: string): Promise<RoleAssignment[]> {
+    const all: RoleAssignment[] = []
+    let next: string | undefined = `${scope}/providers/Microsoft.Authorization/roleAssignments`
+    let query: Record<string, string> | undefined = { $filter: 'atScope()', 'api-version': API_VERSION }
+    while (next) {
+      const response = await this.client.pathUnchecked(next).get({ queryParameters: query })
+      if (response.status !== '200') throw createRestError(response)
+      const body = response.body as { value?: WireAssignment[]; nextLink?: string }
+      all.push(...(body.value ?? []).map(fromWire))
+      next = body.nextLink
+      query = undefined // nextLink carries its own query
+    }
+    return all
+  }
+
+  /**
+   * Creates the assignment under a deterministic name. `principalType` lets ARM skip the directory
+   * lookup that fails while a just-created identity replicates. An identical assignment under
+   * another name (409 RoleAssignmentExists) means the access is there: success.
+   */
+  async create(scope: string, name: string, roleDefinitionId: string, principalId: string): Promise<'created' | 'exists'> {
+    const response = await this.client
+      .pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`)
+      .put({
+        queryParameters: { 'api-version': API_VERSION },
+        contentType: 'application/json',
+        body: { properties: { roleDefinitionId, principalId, principalType: 'ServicePrincipal' } }
+      })
+    if (response.status === '200' || response.status === '201') return 'created'
+    const error = createRestError(response)
+    if (error.code === 'RoleAssignmentExists') return 'exists'
+    throw error
+  }
+
+  /** Deletes one assignment by name; true when something was deleted. */
+  async delete(scope: string, name: string): Promise<boolean> {
+    const response = await this.client
+      .pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`)
+      .delete({ queryParameters: { 'api-version': API_VERSION } })
+    if (response.status === '200') return true
+    if (response.status === '204') return false
+    throw createRestError(response)
+  }
+}
+
+function fromWire(wire: WireAssignment): RoleAssignment {
+  return {
+    id: wire.id,
+    name: wire.name,
+    scope: wire.properties.scope,
+    roleDefinitionId: wire.properties.roleDefinitionId,
+    principalId: wire.properties.principalId,
+    principalType: wire.properties.principalType
+  }
+}

@@ -1,0 +1,118 @@
+// Key Vaults (Microsoft.KeyVault/vaults). Reads are a GET, or one subscription listing when the
+// vault's resource group is not given. The only write is `accessPolicies/add`, which the service
+// merges per principal atomically: never GET-modify-PUT the vault, which would lose the policies
+// a concurrent run adds.
+import type { TokenCredential } from '@azure/core-auth'
+import { createKeyVaultManagement, type KeyVaultManagementContext } from '@azure/arm-keyvault/api'
+import { get, listBySubscription, updateAccessPolicy } from '@azure/arm-keyvault/api/vaults'
+import type { Vault } from '@azure/arm-keyvault/models'
+import type { Cloud } from '../clouds.js'
+import type { Permissions } from '../permissions.js'
+import type { VaultTarget } from '../settings.js'
+import { armClientOptions } from './pipeline.js'
+
+export interface AccessPolicy {
+  tenantId: string
+  objectId: string
+  applicationId?: string
+  permissions: Partial<Permissions>
+}
+
+export interface VaultState {
+  target: VaultTarget
+  id: string
+  name: string
+  resourceGroup: string
+  subscriptionId: string
+  tenantId: string
+  rbac: boolean
+  accessPolicies: AccessPolicy[]
+}
+
+export class VaultNotFoundError extends Error {
+  constructor(vaultName: string, subscriptionId: string) {
+    super(
+      `Key Vault '${vaultName}' was not found in subscription ${subscriptionId} (searched every vault ` +
+        `the sign-in identity can read there, because 'vault-resource-group' is empty).\n` +
+        `Fix: check the name; set 'vault-resource-group' to the vault's resource group, and ` +
+        `'vault-subscription-id' if the vault lives in another subscription; make sure the sign-in ` +
+        `identity can read the vault (Reader on it is enough).`
+    )
+    this.name = 'VaultNotFoundError'
+  }
+}
+
+export class Vaults {
+  private readonly context: KeyVaultManagementContext
+  private readonly subscriptionId: string
+  private listing: Promise<Vault[]> | undefined
+
+  constructor(credential: TokenCredential, cloud: Cloud, subscriptionId: string) {
+    this.context = createKeyVaultManagement(credential, subscriptionId, armClientOptions(cloud))
+    this.subscriptionId = subscriptionId
+  }
+
+  async read(target: VaultTarget): Promise<VaultState> {
+    if (target.resourceGroup) {
+      return toVaultState(target, await get(this.context, target.resourceGroup, target.name))
+    }
+    // Vault names are globally unique, so one listing of the subscription serves every lookup.
+    this.listing ??= collect(listBySubscription(this.context))
+    const wanted = target.name.toLowerCase()
+    const vault = (await this.listing).find((v) => v.name?.toLowerCase() === wanted)
+    if (!vault) throw new VaultNotFoundError(target.name, this.subscriptionId)
+    return toVaultState(target, vault)
+  }
+
+  /** One `accessPolicies/add` carrying every principal's missing permissions. */
+  async addAccessPolicies(vault: VaultState, entries: AccessPolicy[]): Promise<void> {
+    await updateAccessPolicy(this.context, vault.resourceGroup, vault.name, 'add', {
+      properties: {
+        accessPolicies: entries.map((entry) => ({
+          tenantId: entry.tenantId,
+          objectId: entry.objectId,
+          permissions: withoutEmptyLists(entry.permissions)
+        }))
+      }
+    })
+  }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = []
+  for await (const item of items) all.push(item)
+  return all
+}
+
+function withoutEmptyLists(permissions: Partial<Permissions>): Partial<Permissions> {
+  return Object.fromEntries(Object.entries(permissions).filter(([, list]) => list && list.length > 0))
+}
+
+export function resourceGroupOf(id: string): string {
+  const match = /\/resourceGroups\/([^/]+)/i.exec(id)
+  return match ? match[1] : ''
+}
+
+export function toVaultState(target: VaultTarget, vault: Vault): VaultState {
+  const id = vault.id ?? ''
+  return {
+    target,
+    id,
+    name: vault.name ?? target.name,
+    resourceGroup: target.resourceGroup ?? resourceGroupOf(id),
+    subscriptionId: target.subscriptionId,
+    tenantId: vault.properties.tenantId,
+    rbac: vault.properties.enableRbacAuthorization === true,
+    accessPolicies: (vault.properties.accessPolicies ?? []).map((p) => ({
+      tenantId: p.tenantId,
+      objectId: p.objectId,
+      applicationId: p.applicationId,
+      permissions: {
+        secrets: p.permissions.secrets ?? [],
+        keys: p.permissions.keys ?? [],
+        certificates: p.permissions.certificates ?? [],
+        storage: p.permissions.storage ?? []
+      }
+    }))
+  }
+}

@@ -1,0 +1,44 @@
+// The sovereign clouds the action knows: where ARM and Entra ID live and which token scope ARM
+// accepts. `arm-endpoint` / `authority-host` override the first two for Azure Stack Hub, private
+// clouds and the project's fake Azure.
+
+export interface Cloud {
+  name: string
+  armEndpoint: string
+  authorityHost: string
+  /** The scope of the ARM token; the SDKs' default is the public cloud's. */
+  armScope: string
+  portal: string
+  /** MSAL instance discovery only knows Microsoft's authority hosts. */
+  disableInstanceDiscovery: boolean
+}
+
+const KNOWN_CLOUDS: readonly Omit<Cloud, 'disableInstanceDiscovery'>[] = [
+  {
+    name: 'AzureCloud',
+    armEndpoint: 'https://management.azure.com',
+    authorityHost: 'https://login.microsoftonline.com',
+    armScope: 'https://management.azure.com/.default',
+    portal: 'https://portal.azure.com'
+  },
+  {
+    name: 'AzureUSGovernment',
+    armEndpoint: 'https://management.usgovcloudapi.net',
+    authorityHost: 'https://login.microsoftonline.us',
+    armScope: 'https://management.usgovcloudapi.net/.default',
+    portal: 'https://portal.azure.us'
+  },
+  {
+    name: 'AzureChinaCloud',
+    armEndpoint: 'https://management.chinacloudapi.cn',
+    authorityHost: 'https://login.chinacloudapi.cn',
+    armScope: 'https://management.chinacloudapi.cn/.default',
+    portal: 'https://portal.azure.cn'
+  }
+]
+
+export const CLOUD_NAMES = KNOWN_CLOUDS.map((c) => c.name)
+
+export function findCloud(name: string): Omit<Cloud, 'disableInstanceDiscovery'> | undefined {
+  return KNOWN_CLOUDS.find((c) => c.name.toLowerCase() === name.toLowerCase())
+}

@@ -1,0 +1,192 @@
+// The plan: a pure function from what is there (read) and what is wanted (settings) to the list
+// of changes. Tests assert on it without a network; "nothing to do" is an empty list, which is
+// why a re-run writes nothing.
+import type { AppState } from './azure/sites.js'
+import type { AccessPolicy, VaultState } from './azure/vaults.js'
+import { type IdentityType, withSystemAssigned } from './identity-type.js'
+import { describePermissions, isEmpty, missingPermissions, type Permissions } from './permissions.js'
+import { isSatisfied, type KeyVaultRole, roleDefinitionId, roleGuidOf, rolesFor } from './rbac.js'
+import type { CurrentState } from './read.js'
+import type { AccessModelInput } from './settings.js'
+
+export type AccessModel = 'access-policy' | 'rbac'
+
+export const MAX_ACCESS_POLICIES = 1024
+
+export interface PolicyEntry {
+  app: string
+  /** Undefined until the identity this run turns on exists. */
+  principalId?: string
+  tenantId: string
+  permissions: Permissions
+}
+
+export type Change =
+  | { kind: 'enable-identity'; app: string; from: string; to: IdentityType; keepsUserAssigned: number }
+  | { kind: 'add-access-policy'; vault: string; vaultId: string; entries: PolicyEntry[] }
+  | {
+      kind: 'assign-role'
+      vault: string
+      vaultId: string
+      app: string
+      principalId?: string
+      role: KeyVaultRole
+      roleDefinitionId: string
+    }
+
+/** One app × vault pair: what was asked and what is missing (empty when already granted). */
+export interface Grant {
+  app: string
+  vault: string
+  model: AccessModel
+  requested: string
+  missing: string
+}
+
+export interface Plan {
+  changes: Change[]
+  grants: Grant[]
+}
+
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'PlanError'
+  }
+}
+
+export interface Wanted {
+  permissions: Permissions
+  accessModel: AccessModelInput
+}
+
+export function makePlan(wanted: Wanted, state: CurrentState): Plan {
+  const changes: Change[] = []
+  const grants: Grant[] = []
+  for (const app of state.apps) {
+    if (!app.systemAssigned) {
+      changes.push({
+        kind: 'enable-identity',
+        app: app.target.key,
+        from: app.identityType,
+        to: withSystemAssigned(app.identityType, true),
+        keepsUserAssigned: app.userAssignedIds.length
+      })
+    }
+  }
+  for (const vault of state.vaults) {
+    const model = resolveModel(wanted.accessModel, vault)
+    if (model === 'access-policy') {
+      const entries = planAccessPolicies(wanted.permissions, vault, state.apps, grants)
+      if (entries.length > 0) {
+        changes.push({ kind: 'add-access-policy', vault: vault.name, vaultId: vault.id, entries })
+      }
+    } else {
+      changes.push(...planRoles(wanted.permissions, vault, state, grants))
+    }
+  }
+  return { changes, grants }
+}
+
+export function resolveModel(wanted: AccessModelInput, vault: VaultState): AccessModel {
+  const actual: AccessModel = vault.rbac ? 'rbac' : 'access-policy'
+  if (wanted !== 'auto' && wanted !== actual) {
+    throw new PlanError(
+      `'access-model' is '${wanted}', but Key Vault '${vault.name}' uses ${actual === 'rbac' ? 'Azure RBAC (enableRbacAuthorization: true)' : 'access policies (enableRbacAuthorization: false)'}.\n` +
+        `Fix: set 'access-model' to '${actual}' or 'auto', or switch the vault's permission model ` +
+        `(az keyvault update --name ${vault.name} --enable-rbac-authorization ${actual === 'rbac' ? 'false' : 'true'}) if that is what you intended.`
+    )
+  }
+  return actual
+}
+
+function planAccessPolicies(wanted: Permissions, vault: VaultState, apps: AppState[], grants: Grant[]): PolicyEntry[] {
+  const entries: PolicyEntry[] = []
+  let newPrincipals = 0
+  for (const app of apps) {
+    checkTenant(app, vault)
+    const held = app.principalId ? heldPermissions(vault.accessPolicies, app.principalId) : undefined
+    const missing = missingPermissions(held, wanted)
+    grants.push({ app: app.target.key, vault: vault.name, model: 'access-policy', requested: describePermissions(wanted), missing: isEmpty(missing) ? '' : describePermissions(missing) })
+    if (isEmpty(missing)) continue
+    if (!held) newPrincipals++
+    entries.push({ app: app.target.key, principalId: app.principalId, tenantId: vault.tenantId, permissions: missing })
+  }
+  if (vault.accessPolicies.length + newPrincipals > MAX_ACCESS_POLICIES) {
+    throw new PlanError(
+      `Key Vault '${vault.name}' has ${vault.accessPolicies.length} access policies; adding ${newPrincipals} more would pass the limit of ${MAX_ACCESS_POLICIES}.\n` +
+        `Fix: remove policies of principals that no longer exist, or move the vault to Azure RBAC ` +
+        `(az keyvault update --name ${vault.name} --enable-rbac-authorization true), which has no such limit.`
+    )
+  }
+  return entries
+}
+
+/** The permissions an object holds through entries of its own (not compound application+user entries). */
+export function heldPermissions(policies: AccessPolicy[], objectId: string): Partial<Permissions> | undefined {
+  const own = policies.filter((p) => p.objectId.toLowerCase() === objectId.toLowerCase() && !p.applicationId)
+  if (own.length === 0) return undefined
+  const merged: Permissions = { secrets: [], keys: [], certificates: [], storage: [] }
+  for (const entry of own) {
+    for (const kind of Object.keys(merged) as (keyof Permissions)[]) merged[kind].push(...(entry.permissions[kind] ?? []))
+  }
+  return merged
+}
+
+function planRoles(wanted: Permissions, vault: VaultState, state: CurrentState, grants: Grant[]): Change[] {
+  const roles = rolesFor(wanted, vault.name)
+  const assignments = state.assignments.get(vault.id.toLowerCase()) ?? []
+  const changes: Change[] = []
+  for (const app of state.apps) {
+    checkTenant(app, vault)
+    const held = app.principalId
+      ? assignments
+          .filter((a) => a.principalId.toLowerCase() === app.principalId!.toLowerCase() && isAtOrAbove(a.scope, vault.id))
+          .map((a) => roleGuidOf(a.roleDefinitionId))
+      : []
+    const missing = roles.filter((role) => !isSatisfied(role, held))
+    grants.push({ app: app.target.key, vault: vault.name, model: 'rbac', requested: roles.map((r) => r.name).join(', '), missing: missing.map((r) => r.name).join(', ') })
+    for (const role of missing) {
+      changes.push({
+        kind: 'assign-role',
+        vault: vault.name,
+        vaultId: vault.id,
+        app: app.target.key,
+        principalId: app.principalId,
+        role,
+        roleDefinitionId: roleDefinitionId(vault.subscriptionId, role)
+      })
+    }
+  }
+  return changes
+}
+
+/** An assignment at `scope` reaches `resourceId` when the scope is the resource or an ancestor. */
+export function isAtOrAbove(scope: string, resourceId: string): boolean {
+  const s = scope.toLowerCase().replace(/\/+$/, '')
+  const r = resourceId.toLowerCase()
+  return s === '' || s === r || r.startsWith(`${s}/`) || s.startsWith('/providers/microsoft.management/managementgroups/')
+}
+
+function checkTenant(app: AppState, vault: VaultState): void {
+  if (app.tenantId && vault.tenantId && app.tenantId.toLowerCase() !== vault.tenantId.toLowerCase()) {
+    throw new PlanError(
+      `The identity of '${app.target.key}' belongs to tenant ${app.tenantId}, but Key Vault '${vault.name}' belongs to tenant ${vault.tenantId}: a vault only accepts principals of its own tenant.\n` +
+        `Fix: use a vault in tenant ${app.tenantId}, or move the vault's subscription to that tenant.`
+    )
+  }
+}
+
+/** One line per change, for the log and the summary. */
+export function describeChange(change: Change): string {
+  switch (change.kind) {
+    case 'enable-identity':
+      return `turn on the system-assigned identity of ${change.app} (identity type ${change.from} → ${change.to}${change.keepsUserAssigned > 0 ? `, keeping ${change.keepsUserAssigned} user-assigned` : ''})`
+    case 'add-access-policy':
+      return `add to the access policies of vault ${change.vault}: ${change.entries
+        .map((e) => `${e.app} (${e.principalId ?? 'new identity'}) ${describePermissions(e.permissions)}`)
+        .join('; ')}`
+    case 'assign-role':
+      return `assign '${change.role.name}' on vault ${change.vault} to ${change.app} (${change.principalId ?? 'new identity'})`
+  }
+}

@@ -1,0 +1,86 @@
+// Outputs and the job summary, from the plan and what was applied.
+import * as core from '@actions/core'
+import type { Applied } from './apply.js'
+import type { AccessModel, Plan } from './plan.js'
+import type { Settings } from './settings.js'
+
+export interface Outputs {
+  'principal-id': string
+  'principal-ids': string
+  'tenant-id': string
+  'access-model': string
+  changed: 'true' | 'false'
+}
+
+export function computeOutputs(settings: Settings, plan: Plan, applied: Applied): Outputs {
+  const ids: Record<string, string> = {}
+  for (const app of settings.apps) {
+    const principal = applied.principals.get(app.key)
+    if (principal) ids[app.key] = principal.principalId
+  }
+  const single = settings.apps.length === 1 ? applied.principals.get(settings.apps[0].key) : undefined
+  const models = [...new Set(plan.grants.map((g) => g.model))] as AccessModel[]
+  return {
+    'principal-id': single?.principalId ?? '',
+    'principal-ids': JSON.stringify(ids),
+    'tenant-id': single?.tenantId ?? '',
+    'access-model': models.length === 1 ? models[0] : models.join(','),
+    changed: applied.writes.length > 0 ? 'true' : 'false'
+  }
+}
+
+export function setOutputs(outputs: Outputs): void {
+  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
+}
+
+export async function writeSummary(settings: Settings, plan: Plan, applied: Applied, outputs: Outputs): Promise<void> {
+  const summary = core.summary.addHeading('Key Vault access for app identity', 2)
+  summary.addRaw(
+    outputs.changed === 'true'
+      ? `<p>${applied.writes.length} change(s) made.</p>`
+      : '<p>Everything was already in place: nothing was written.</p>'
+  )
+  summary.addTable([
+    [
+      { data: 'App', header: true },
+      { data: 'Identity (principal id)', header: true },
+      { data: 'Vault', header: true },
+      { data: 'Model', header: true },
+      { data: 'Requested', header: true },
+      { data: 'Granted by this run', header: true }
+    ],
+    ...plan.grants.map((grant) => [
+      escape(grant.app),
+      escape(applied.principals.get(grant.app)?.principalId ?? 'not turned on'),
+      escape(grant.vault),
+      grant.model,
+      escape(grant.requested),
+      escape(grant.missing || 'already granted')
+    ])
+  ])
+  if (applied.writes.length > 0) summary.addList(applied.writes.map(escape))
+  const runUrl = workflowRunUrl()
+  if (runUrl) summary.addLink('Workflow run', runUrl)
+  summary.addRaw(`<p>Subscription ${escape(settings.subscriptionId)}, resource group ${escape(settings.resourceGroup)}.</p>`)
+  if (!process.env.GITHUB_STEP_SUMMARY) {
+    core.debug('GITHUB_STEP_SUMMARY is not set: no job summary written.')
+    summary.emptyBuffer()
+    return
+  }
+  await summary.write()
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c)
+}
+
+/**
+ * The run's URL from the runner's variables — the same ones @actions/github's `context` reads;
+ * importing that package bundles Octokit (~210 kB of the bundle) for three strings.
+ */
+export function workflowRunUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const { GITHUB_SERVER_URL: server = 'https://github.com', GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = env
+  if (!repository || !runId) return undefined
+  const attempt = env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== '1' ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : ''
+  return `${server}/${repository}/actions/runs/${runId}${attempt}`
+}

@@ -1,0 +1,233 @@
+// Inputs → one typed, validated Settings value. No I/O: every bad input is reported here, all at
+// once, before any network call, naming the input, the bad value and the rule.
+import { CLOUD_NAMES, type Cloud, findCloud } from './clouds.js'
+import {
+  canonicalPermission,
+  emptyPermissions,
+  PERMISSION_INPUTS,
+  PERMISSION_KINDS,
+  type Permissions,
+  suggestPermission,
+  VALID_PERMISSIONS
+} from './permissions.js'
+import { isGuid, validateAppName, validateResourceGroup, validateSlotName, validateVaultName } from './names.js'
+
+export type AccessModelInput = 'auto' | 'access-policy' | 'rbac'
+export type Mode = 'apply'
+
+export interface AppTarget {
+  name: string
+  slot?: string
+  /** `name` or `name/slot`: how outputs and the summary name this app. */
+  key: string
+}
+
+export interface VaultTarget {
+  name: string
+  /** Undefined: look the vault up by name in its subscription. */
+  resourceGroup?: string
+  subscriptionId: string
+}
+
+export interface Settings {
+  mode: Mode
+  subscriptionId: string
+  resourceGroup: string
+  apps: AppTarget[]
+  vaults: VaultTarget[]
+  permissions: Permissions
+  accessModel: AccessModelInput
+  clientId: string
+  tenantId: string
+  audience: string
+  cloud: Cloud
+}
+
+export class InputError extends Error {
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(
+      problems.length === 1
+        ? `Invalid input: ${problems[0]}`
+        : `Invalid inputs:\n${problems.map((p) => `  - ${p}`).join('\n')}`
+    )
+    this.name = 'InputError'
+    this.problems = problems
+  }
+}
+
+/** Reads one input, trimmed ('' when unset), as core.getInput does. */
+export type InputReader = (name: string) => string
+
+export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = process.env): Settings {
+  const problems: string[] = []
+  const required = (name: string, fallbackEnv?: string): string => {
+    const value = input(name) || (fallbackEnv ? (env[fallbackEnv] ?? '').trim() : '')
+    if (!value) {
+      const from = fallbackEnv ? ` (or set the ${fallbackEnv} environment variable)` : ''
+      problems.push(`'${name}' is required${from}.`)
+    }
+    return value
+  }
+  const guid = (name: string, value: string): string => {
+    if (value && !isGuid(value)) {
+      problems.push(`'${name}' must be a GUID such as 00000000-0000-0000-0000-000000000000, got '${value}'.`)
+    }
+    return value.toLowerCase()
+  }
+  const check = (problem: string | undefined): void => {
+    if (problem) problems.push(problem)
+  }
+
+  const subscriptionId = guid('subscription-id', required('subscription-id', 'AZURE_SUBSCRIPTION_ID'))
+  const resourceGroup = required('resource-group')
+  if (resourceGroup) check(validateResourceGroup('resource-group', resourceGroup))
+
+  const slotInput = input('slot')
+  if (slotInput) check(validateSlotName('slot', slotInput))
+  const apps = parseApps(required('app-name'), slotInput, problems)
+
+  const vaultRg = input('vault-resource-group')
+  if (vaultRg) check(validateResourceGroup('vault-resource-group', vaultRg))
+  const vaultSubscription = input('vault-subscription-id')
+    ? guid('vault-subscription-id', input('vault-subscription-id'))
+    : subscriptionId
+  const vaults = splitList(required('vault-name')).map((name) => {
+    check(validateVaultName('vault-name', name))
+    return { name, resourceGroup: vaultRg || undefined, subscriptionId: vaultSubscription }
+  })
+
+  const permissions = parsePermissions(input, problems)
+  const accessModel = parseChoice(input('access-model') || 'auto', 'access-model', ['auto', 'access-policy', 'rbac'], problems)
+  const clientId = guid('client-id', required('client-id', 'AZURE_CLIENT_ID'))
+  const tenantId = guid('tenant-id', required('tenant-id', 'AZURE_TENANT_ID'))
+  const audience = input('audience') || 'api://AzureADTokenExchange'
+  if (/\s/.test(audience)) problems.push(`'audience' must not contain white space, got '${audience}'.`)
+  const cloud = parseCloud(input, problems)
+
+  if (problems.length > 0) throw new InputError(problems)
+  return {
+    mode: 'apply',
+    subscriptionId,
+    resourceGroup,
+    apps,
+    vaults: dedupe(vaults, (v) => v.name.toLowerCase()),
+    permissions,
+    accessModel: accessModel as AccessModelInput,
+    clientId,
+    tenantId,
+    audience,
+    cloud
+  }
+}
+
+/** One per line or comma-separated. */
+export function splitList(value: string): string[] {
+  return value
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+}
+
+function parseApps(value: string, defaultSlot: string, problems: string[]): AppTarget[] {
+  const apps: AppTarget[] = []
+  for (const entry of splitList(value)) {
+    const parts = entry.split('/')
+    if (parts.length > 2) {
+      problems.push(`'app-name' entry '${entry}' must be 'name' or 'name/slot'.`)
+      continue
+    }
+    const [name, ownSlot] = parts
+    const before = problems.length
+    const nameProblem = validateAppName('app-name', name)
+    if (nameProblem) problems.push(nameProblem)
+    if (ownSlot !== undefined) {
+      const slotProblem = validateSlotName('app-name', ownSlot)
+      if (slotProblem) problems.push(slotProblem)
+    }
+    if (problems.length > before) continue
+    const slot = ownSlot ?? (defaultSlot || undefined)
+    apps.push({ name, slot, key: slot ? `${name}/${slot}` : name })
+  }
+  return dedupe(apps, (a) => a.key.toLowerCase())
+}
+
+function parsePermissions(input: InputReader, problems: string[]): Permissions {
+  const permissions = emptyPermissions()
+  for (const kind of PERMISSION_KINDS) {
+    const name = PERMISSION_INPUTS[kind]
+    const raw = kind === 'secrets' && input(name) === '' ? 'get,list' : input(name)
+    for (const item of raw.split(/[\s,]+/).filter((s) => s.length > 0)) {
+      const canonical = canonicalPermission(kind, item)
+      if (canonical) {
+        if (!permissions[kind].includes(canonical)) permissions[kind].push(canonical)
+        continue
+      }
+      const hint = suggestPermission(kind, item)
+      problems.push(
+        `'${name}' has unknown permission '${item}'.${hint ? ` Did you mean '${hint}'?` : ''} ` +
+          `Valid: ${VALID_PERMISSIONS[kind].join(', ')}.`
+      )
+    }
+  }
+  const none = PERMISSION_KINDS.every((kind) => permissions[kind].length === 0)
+  const allParsed = !problems.some((p) => p.includes('unknown permission'))
+  if (none && allParsed) {
+    problems.push(
+      `No permission requested: set at least one of ${Object.values(PERMISSION_INPUTS).join(', ')}.`
+    )
+  }
+  return permissions
+}
+
+function parseChoice(value: string, name: string, choices: string[], problems: string[]): string {
+  const lower = value.toLowerCase()
+  if (!choices.includes(lower)) {
+    problems.push(`'${name}' must be one of ${choices.join(', ')}, got '${value}'.`)
+  }
+  return lower
+}
+
+function parseCloud(input: InputReader, problems: string[]): Cloud {
+  const environment = input('environment') || 'AzureCloud'
+  const known = findCloud(environment)
+  if (!known) {
+    problems.push(`'environment' must be one of ${CLOUD_NAMES.join(', ')} (case-insensitive), got '${environment}'.`)
+  }
+  const base = known ?? findCloud('AzureCloud')!
+  const armEndpoint = parseEndpoint(input, 'arm-endpoint', problems) ?? base.armEndpoint
+  const authorityHostInput = parseEndpoint(input, 'authority-host', problems)
+  return {
+    ...base,
+    armEndpoint,
+    authorityHost: authorityHostInput ?? base.authorityHost,
+    disableInstanceDiscovery: authorityHostInput !== undefined
+  }
+}
+
+function parseEndpoint(input: InputReader, name: string, problems: string[]): string | undefined {
+  const value = input(name)
+  if (!value) return undefined
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    problems.push(`'${name}' must be an https:// URL, got '${value}'.`)
+    return undefined
+  }
+  if (url.protocol !== 'https:' || url.search || url.hash || url.username || url.password) {
+    problems.push(`'${name}' must be a plain https:// URL (no query, fragment or credentials), got '${value}'.`)
+    return undefined
+  }
+  return url.toString().replace(/\/+$/, '')
+}
+
+function dedupe<T>(items: T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>()
+  return items.filter((item) => {
+    const k = key(item)
+    if (seen.has(k)) return false
+    seen.add(k)
+    return true
+  })
+}
