@@ -8,8 +8,10 @@ const esm = (tsconfig) => ({
 })
 
 export default {
+  // End-to-end runs spawn the action and wait out real retry delays.
+  testTimeout: 60000,
   projects: [
-    { ...esm('tsconfig.json'), displayName: 'unit', testMatch: ['<rootDir>/__tests__/**/*.test.ts'] },
-    { ...esm('test/tsconfig.json'), displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.test.ts'], testTimeout: 120000 }
+    { ...esm('__tests__/tsconfig.json'), displayName: 'unit', testMatch: ['<rootDir>/__tests__/**/*.test.ts'] },
+    { ...esm('test/tsconfig.json'), displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.test.ts'] }
   ]
 }

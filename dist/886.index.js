@@ -21,8 +21,8 @@ __webpack_require__.r(__webpack_exports__);
 const API_VERSION = '2022-04-01';
 class RoleAssignments {
     client;
-    constructor(credential, cloud) {
-        this.client = (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .getClient */ .KU)(cloud.armEndpoint, credential, (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_1__/* .armClientOptions */ .I)(cloud));
+    constructor(credential, cloud, budget) {
+        this.client = (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .getClient */ .KU)(cloud.armEndpoint, credential, (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_1__/* .armClientOptions */ .IL)(cloud, budget));
     }
     /** Every assignment at `scope` or above it (resource group, subscription, management group). */
     async listAtOrAbove(scope) {

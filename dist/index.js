@@ -6749,7 +6749,7 @@ module.exports = rsort
 
 /***/ }),
 
-/***/ 8011:
+/***/ 392:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -6886,7 +6886,7 @@ const coerce = __nccwpck_require__(5385)
 const truncate = __nccwpck_require__(6114)
 const Comparator = __nccwpck_require__(9379)
 const Range = __nccwpck_require__(6782)
-const satisfies = __nccwpck_require__(8011)
+const satisfies = __nccwpck_require__(392)
 const toComparators = __nccwpck_require__(4750)
 const maxSatisfying = __nccwpck_require__(5574)
 const minSatisfying = __nccwpck_require__(8595)
@@ -8014,7 +8014,7 @@ const SemVer = __nccwpck_require__(7163)
 const Comparator = __nccwpck_require__(9379)
 const { ANY } = Comparator
 const Range = __nccwpck_require__(6782)
-const satisfies = __nccwpck_require__(8011)
+const satisfies = __nccwpck_require__(392)
 const gt = __nccwpck_require__(6599)
 const lt = __nccwpck_require__(3872)
 const lte = __nccwpck_require__(6717)
@@ -8102,7 +8102,7 @@ module.exports = outside
 // given a set of versions and a range, create a "simplified" range
 // that includes the same versions that the original range does
 // If the original range is shorter than the simplified one, return that.
-const satisfies = __nccwpck_require__(8011)
+const satisfies = __nccwpck_require__(392)
 const compare = __nccwpck_require__(8469)
 module.exports = (versions, range, options) => {
   const set = []
@@ -8158,7 +8158,7 @@ module.exports = (versions, range, options) => {
 const Range = __nccwpck_require__(6782)
 const Comparator = __nccwpck_require__(9379)
 const { ANY } = Comparator
-const satisfies = __nccwpck_require__(8011)
+const satisfies = __nccwpck_require__(392)
 const compare = __nccwpck_require__(8469)
 
 // Complex range `r1 || r2 || ...` is a subset of `R1 || R2 || ...` iff:
@@ -36958,42 +36958,121 @@ module.exports = {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   I: () => (/* binding */ armClientOptions)
+/* harmony export */   IL: () => (/* binding */ armClientOptions),
+/* harmony export */   Km: () => (/* binding */ RetryBudget),
+/* harmony export */   vi: () => (/* binding */ pipelineOptions)
 /* harmony export */ });
-/* unused harmony export requestLogPolicy */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8179);
-// What every ARM client shares: the endpoint, the cloud's token scope, one log line per request
-// (method, path, status, time; never headers or tokens) and the retry settings.
+/* harmony import */ var _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1818);
+// What every Azure client shares: the endpoint, the cloud's token scope, the run's retry budget,
+// and one log line per request attempt (method, path, status, time; never headers or tokens).
 
-/** One line per request attempt, so a retried request shows every try. */
-const requestLogPolicy = {
-    name: 'actionRequestLog',
-    async sendRequest(request, next) {
-        const started = performance.now();
-        const path = new URL(request.url).pathname;
-        try {
-            const response = await next(request);
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${request.method} ${path} → ${response.status} (${elapsed(started)} ms)`);
-            return response;
-        }
-        catch (error) {
-            const reason = error.code ?? error.name;
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${request.method} ${path} → ${reason} (${elapsed(started)} ms)`);
-            throw error;
-        }
+
+/**
+ * One deadline for every retry of the run (input `retry-timeout`). The SDK pipeline retries
+ * 429 (after Retry-After), 5xx, 408 and dropped connections; this bounds the total time instead of
+ * the number of tries, and remembers what kept failing for the final message.
+ */
+class RetryBudget {
+    seconds;
+    deadline;
+    lastFailure;
+    controller = new AbortController();
+    constructor(seconds) {
+        this.seconds = seconds;
+        this.deadline = Date.now() + seconds * 1000;
+        setTimeout(() => this.controller.abort(), seconds * 1000).unref();
     }
-};
+    get signal() {
+        return this.controller.signal;
+    }
+    get expired() {
+        return this.controller.signal.aborted;
+    }
+    /** How long one attempt may wait for an answer before it counts as a dropped request. */
+    get attemptTimeoutMs() {
+        return Math.min(60_000, Math.max(2_000, (this.seconds * 1000) / 5));
+    }
+}
+/** Per call: every request (and its retries) stops when the budget is spent. */
+function budgetPolicy(budget) {
+    return {
+        name: 'actionRetryBudget',
+        sendRequest(request, next) {
+            request.abortSignal ??= budget.signal;
+            return next(request);
+        }
+    };
+}
+const TRANSIENT = new Set([408, 429, 500, 502, 503, 504]);
+/**
+ * Per attempt: the log line, a warning for transient failures, and a read timeout that the retry
+ * policy retries. The timeout is our own timer, always cleared: the SDK's `request.timeout` timer
+ * outlives a failed attempt and would keep the process alive after the run.
+ */
+function attemptPolicy(budget) {
+    return {
+        name: 'actionAttemptLog',
+        async sendRequest(request, next) {
+            const started = performance.now();
+            const label = `${request.method} ${new URL(request.url).pathname}`;
+            const outer = request.abortSignal;
+            const attempt = new AbortController();
+            const abort = () => attempt.abort();
+            outer?.addEventListener('abort', abort, { once: true });
+            let timedOut = false;
+            const timer = setTimeout(() => {
+                timedOut = true;
+                attempt.abort();
+            }, budget.attemptTimeoutMs);
+            request.abortSignal = attempt.signal;
+            try {
+                const response = await next(request);
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${label} → ${response.status} (${elapsed(started)} ms)`);
+                if (TRANSIENT.has(response.status)) {
+                    const retryAfter = response.headers.get('retry-after');
+                    budget.lastFailure = `${label} answered ${response.status}`;
+                    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`${label} answered ${response.status}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}; retrying within the ${budget.seconds} s retry budget.`);
+                }
+                return response;
+            }
+            catch (error) {
+                const reason = timedOut ? `no answer within ${budget.attemptTimeoutMs / 1000} s` : (error.code ?? error.name);
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${label} → ${reason} (${elapsed(started)} ms)`);
+                if (budget.expired || outer?.aborted)
+                    throw error;
+                budget.lastFailure = `${label} failed: ${reason}`;
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`${label} failed (${reason}); retrying within the ${budget.seconds} s retry budget.`);
+                // As a RestError with a system error code, the retry policy retries a timed-out attempt.
+                if (timedOut)
+                    throw new _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_1__/* .RestError */ .pj(`${label}: ${reason}`, { code: 'ETIMEDOUT', request });
+                throw error;
+            }
+            finally {
+                clearTimeout(timer);
+                outer?.removeEventListener('abort', abort);
+                request.abortSignal = outer;
+            }
+        }
+    };
+}
 function elapsed(started) {
     return Math.round(performance.now() - started);
 }
-function armClientOptions(cloud) {
+/** Pipeline options for the SDK clients and the Entra ID token client alike. */
+function pipelineOptions(budget) {
     return {
-        endpoint: cloud.armEndpoint,
-        credentials: { scopes: [cloud.armScope] },
-        additionalPolicies: [{ policy: requestLogPolicy, position: 'perRetry' }],
-        retryOptions: { maxRetries: 4, retryDelayInMs: 500, maxRetryDelayInMs: 8000 },
+        additionalPolicies: [
+            { policy: budgetPolicy(budget), position: 'perCall' },
+            { policy: attemptPolicy(budget), position: 'perRetry' }
+        ],
+        // The budget bounds retries; the count only has to be out of its way.
+        retryOptions: { maxRetries: 100, retryDelayInMs: 500, maxRetryDelayInMs: 15_000 },
         userAgentOptions: { userAgentPrefix: 'keyvault-app-identity-action' }
     };
+}
+function armClientOptions(cloud, budget) {
+    return { endpoint: cloud.armEndpoint, credentials: { scopes: [cloud.armScope] }, ...pipelineOptions(budget) };
 }
 
 
@@ -37062,6 +37141,16 @@ const ROLE_FOR_ACTION = [
     [/^microsoft\.authorization\/roleassignments\/delete/i, 'Role Based Access Control Administrator (or User Access Administrator) on the vault']
 ];
 function explain(error, context = {}) {
+    // Our own sign-in errors reach us wrapped by @azure/identity and by during(): report them as themselves.
+    const missingOidc = findCause(error, 'MissingOidcPermissionError');
+    if (missingOidc)
+        return missingOidc.message;
+    const budget = context.budget;
+    if (budget?.expired && isAbort(error)) {
+        const what = error instanceof AzureOperationError ? `${error.message}: gave up` : 'Gave up';
+        return `${what} after ${budget.seconds} s of retries (input 'retry-timeout'): ${budget.lastFailure ?? 'Azure did not answer in time'}.\n` +
+            `Fix: Azure is throttling or failing; re-run later (the run is safe to repeat), or raise 'retry-timeout'.`;
+    }
     if (!(error instanceof AzureOperationError))
         return entraMessage(error, context) ?? messageOf(error);
     const cause = error.cause;
@@ -37145,6 +37234,17 @@ function federationMismatch(context, said) {
     const name = `github-${sub.replace(/[^A-Za-z0-9-]+/g, '-').slice(0, 100)}`.replace(/-+$/, '');
     lines.push('Fix: add a federated credential with exactly this subject:', `  az ad app federated-credential create --id ${context.clientId ?? '<client-id>'} --parameters '${JSON.stringify({ name, issuer: iss, subject: sub, audiences: [aud] })}'`, said);
     return lines.join('\n');
+}
+function findCause(error, name) {
+    for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+        if (e.name === name)
+            return e;
+    }
+    return undefined;
+}
+function isAbort(error) {
+    const e = error instanceof AzureOperationError ? error.cause : error;
+    return e?.name === 'AbortError';
 }
 function firstLine(text) {
     return text.split(/\r?\n/)[0].replace(/ Trace ID:.*$/, '');
@@ -37340,9 +37440,9 @@ async function withRetry(operation, options) {
             return await operation();
         }
         catch (error) {
-            if (attempt >= options.attempts || !options.retryable(error))
-                throw error;
             const delay = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+            if (!options.retryable(error) || Date.now() + delay > options.deadline)
+                throw error;
             options.onRetry?.(error, attempt, delay);
             await wait(delay);
         }
@@ -37373,7 +37473,7 @@ async function mapLimit(items, limit, fn) {
 
 /** Writes in flight at once: enough to hide latency, few enough to stay clear of ARM's write throttling. */
 const WRITE_CONCURRENCY = 8;
-async function applyPlan(changes, state, azure, settings) {
+async function applyPlan(changes, state, azure, settings, deadline) {
     const principals = new Map();
     const writes = [];
     for (const app of state.apps) {
@@ -37415,7 +37515,7 @@ async function applyPlan(changes, state, azure, settings) {
             const name = assignmentName(change.vaultId, change.role.guid, principalId);
             const outcome = await during({ action: `assign '${change.role.name}' on`, kind: 'vault', vault: vaultState.target, settings }, () => withRetry(() => roles.create(change.vaultId, name, change.roleDefinitionId, principalId), {
                 retryable: (error) => error.code === 'PrincipalNotFound',
-                attempts: 8,
+                deadline: Math.min(deadline, Date.now() + 150_000),
                 baseDelayMs: 2000,
                 maxDelayMs: 30000,
                 onRetry: (_e, attempt, delay) => core/* warning */.$e(`${change.app}: the new identity has not reached the directory yet (PrincipalNotFound); retry ${attempt} in ${delay / 1000} s.`)
@@ -37430,6 +37530,8 @@ async function applyPlan(changes, state, azure, settings) {
     return { principals, writes };
 }
 
+// EXTERNAL MODULE: ./src/azure/pipeline.ts
+var pipeline = __nccwpck_require__(9657);
 ;// CONCATENATED MODULE: ./node_modules/@azure/identity/dist/esm/constants.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -61162,6 +61264,7 @@ function getDefaultAzureCredential() {
 // discovery and one token request per run, however many SDK clients ask.
 
 
+
 class MissingOidcPermissionError extends Error {
     constructor() {
         super('GitHub did not give this job an OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL is not set.\n' +
@@ -61183,12 +61286,31 @@ class GitHubAssertion {
         this.audience = audience;
         this.env = env;
     }
+    /**
+     * MSAL asks for the assertion more than once per sign-in; GitHub's token is valid for minutes,
+     * so reuse it until a minute before it expires instead of asking GitHub again.
+     */
     async get() {
+        const stale = this.expiresAt !== undefined && this.expiresAt - Date.now() < 60_000;
+        if (!this.pending || stale)
+            this.pending = this.fetch();
+        try {
+            return await this.pending;
+        }
+        catch (error) {
+            this.pending = undefined;
+            throw error;
+        }
+    }
+    pending;
+    expiresAt;
+    async fetch() {
         if (!this.env.ACTIONS_ID_TOKEN_REQUEST_URL || !this.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
             throw new MissingOidcPermissionError();
         }
         const token = await core/* getIDToken */.V9(this.audience); // getIDToken masks the token in the log
         this.claims = decodeClaims(token);
+        this.expiresAt = this.claims?.exp ? this.claims.exp * 1000 : Date.now() + 5 * 60_000;
         return token;
     }
 }
@@ -61223,6 +61345,10 @@ class SharedTokenCredential {
             const token = await cached.catch(() => null);
             if (token && token.expiresOnTimestamp - Date.now() > 120_000)
                 return token;
+            // Another caller may have started the refresh while we waited: share it.
+            const current = this.tokens.get(key);
+            if (current && current !== cached)
+                return current;
         }
         const request = this.inner.getToken(scopes, { ...options, abortSignal: undefined }).then((token) => {
             if (token)
@@ -61230,15 +61356,19 @@ class SharedTokenCredential {
             return token;
         });
         this.tokens.set(key, request);
-        request.catch(() => this.tokens.delete(key));
+        request.catch(() => {
+            if (this.tokens.get(key) === request)
+                this.tokens.delete(key);
+        });
         return request;
     }
 }
-function createCredential(settings, env = process.env) {
+function createCredential(settings, budget, env = process.env) {
     const assertion = new GitHubAssertion(settings.audience, env);
     const inner = new clientAssertionCredential_ClientAssertionCredential(settings.tenantId, settings.clientId, () => assertion.get(), {
         authorityHost: settings.cloud.authorityHost,
-        disableInstanceDiscovery: settings.cloud.disableInstanceDiscovery
+        disableInstanceDiscovery: settings.cloud.disableInstanceDiscovery,
+        ...(0,pipeline/* pipelineOptions */.vi)(budget)
     });
     return { credential: new SharedTokenCredential(inner), assertion };
 }
@@ -89201,8 +89331,6 @@ function listSlots(context, resourceGroupName, name, options = { requestOptions:
 // Licensed under the MIT License.
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./src/azure/pipeline.ts
-var pipeline = __nccwpck_require__(9657);
 ;// CONCATENATED MODULE: ./src/azure/sites.ts
 // Web apps, function apps and their slots (all Microsoft.Web/sites). Reads are GETs; the only
 // write is a PATCH of `identity` alone: never a PUT, which would replace the whole site.
@@ -89215,9 +89343,11 @@ var pipeline = __nccwpck_require__(9657);
 class Sites {
     context;
     resourceGroup;
-    constructor(credential, cloud, subscriptionId, resourceGroup) {
-        this.context = createWebSiteManagement(credential, subscriptionId, (0,pipeline/* armClientOptions */.I)(cloud));
+    budget;
+    constructor(credential, cloud, budget, subscriptionId, resourceGroup) {
+        this.context = createWebSiteManagement(credential, subscriptionId, (0,pipeline/* armClientOptions */.IL)(cloud, budget));
         this.resourceGroup = resourceGroup;
+        this.budget = budget;
     }
     async read(target) {
         const site = target.slot
@@ -89245,7 +89375,7 @@ class Sites {
             ? updateSlot(this.context, this.resourceGroup, name, slot, patch)
             : update(this.context, this.resourceGroup, name, patch), {
             retryable: isConflict,
-            attempts: 8,
+            deadline: this.budget.deadline,
             baseDelayMs: 1000,
             maxDelayMs: 15000,
             onRetry: (_error, attempt, delay) => core/* warning */.$e(`${app.target.key}: another operation is in progress on the site (409 Conflict); retry ${attempt} in ${delay / 1000} s.`)
@@ -91784,8 +91914,8 @@ class Vaults {
     context;
     subscriptionId;
     listing;
-    constructor(credential, cloud, subscriptionId) {
-        this.context = createKeyVaultManagement(credential, subscriptionId, (0,pipeline/* armClientOptions */.I)(cloud));
+    constructor(credential, cloud, budget, subscriptionId) {
+        this.context = createKeyVaultManagement(credential, subscriptionId, (0,pipeline/* armClientOptions */.IL)(cloud, budget));
         this.subscriptionId = subscriptionId;
     }
     async read(target) {
@@ -91854,19 +91984,19 @@ function toVaultState(target, vault) {
 
 
 
-function connect(settings, credential) {
+function connect(settings, credential, budget) {
     const { cloud } = settings;
     const vaultClients = new Map();
     let roles;
     return {
-        sites: new Sites(credential, cloud, settings.subscriptionId, settings.resourceGroup),
+        sites: new Sites(credential, cloud, budget, settings.subscriptionId, settings.resourceGroup),
         vaults: (subscriptionId) => {
             let client = vaultClients.get(subscriptionId);
             if (!client)
-                vaultClients.set(subscriptionId, (client = new Vaults(credential, cloud, subscriptionId)));
+                vaultClients.set(subscriptionId, (client = new Vaults(credential, cloud, budget, subscriptionId)));
             return client;
         },
-        roles: () => (roles ??= __nccwpck_require__.e(/* import() */ 886).then(__nccwpck_require__.bind(__nccwpck_require__, 4886)).then(({ RoleAssignments }) => new RoleAssignments(credential, cloud)))
+        roles: () => (roles ??= __nccwpck_require__.e(/* import() */ 886).then(__nccwpck_require__.bind(__nccwpck_require__, 4886)).then(({ RoleAssignments }) => new RoleAssignments(credential, cloud, budget)))
     };
 }
 function accessModelOf(vault) {
@@ -92094,6 +92224,7 @@ function parseSettings(input, env = process.env) {
     if (/\s/.test(audience))
         problems.push(`'audience' must not contain white space, got '${audience}'.`);
     const cloud = parseCloud(input, problems);
+    const retryTimeoutSeconds = parseSeconds(input('retry-timeout') || '300', 'retry-timeout', problems);
     if (problems.length > 0)
         throw new InputError(problems);
     return {
@@ -92107,7 +92238,8 @@ function parseSettings(input, env = process.env) {
         clientId,
         tenantId,
         audience,
-        cloud
+        cloud,
+        retryTimeoutSeconds
     };
 }
 /** One per line or comma-separated. */
@@ -92144,9 +92276,12 @@ function parseApps(value, defaultSlot, problems) {
 }
 function parsePermissions(input, problems) {
     const permissions = emptyPermissions();
+    // `get,list` on secrets is the default only when no permission input is set at all, so that a
+    // keys-only or certificates-only grant is possible.
+    const noneGiven = PERMISSION_KINDS.every((kind) => input(PERMISSION_INPUTS[kind]) === '');
     for (const kind of PERMISSION_KINDS) {
         const name = PERMISSION_INPUTS[kind];
-        const raw = kind === 'secrets' && input(name) === '' ? 'get,list' : input(name);
+        const raw = kind === 'secrets' && noneGiven ? 'get,list' : input(name);
         for (const item of raw.split(/[\s,]+/).filter((s) => s.length > 0)) {
             const canonical = canonicalPermission(kind, item);
             if (canonical) {
@@ -92165,6 +92300,13 @@ function parsePermissions(input, problems) {
         problems.push(`No permission requested: set at least one of ${Object.values(PERMISSION_INPUTS).join(', ')}.`);
     }
     return permissions;
+}
+function parseSeconds(value, name, problems) {
+    const seconds = Number(value);
+    if (!/^\d+$/.test(value) || seconds < 1 || seconds > 3600) {
+        problems.push(`'${name}' must be a whole number of seconds from 1 to 3600, got '${value}'.`);
+    }
+    return seconds;
 }
 function parseChoice(value, name, choices, problems) {
     const lower = value.toLowerCase();
@@ -92201,7 +92343,8 @@ function parseEndpoint(input, name, problems) {
         problems.push(`'${name}' must be an https:// URL, got '${value}'.`);
         return undefined;
     }
-    if (url.protocol !== 'https:' || url.search || url.hash || url.username || url.password) {
+    // A bare trailing `?` or `#` leaves url.search/url.hash empty, so look at the text too.
+    if (url.protocol !== 'https:' || /[?#]/.test(value) || url.username || url.password) {
         problems.push(`'${name}' must be a plain https:// URL (no query, fragment or credentials), got '${value}'.`);
         return undefined;
     }
@@ -92228,27 +92371,30 @@ function dedupe(items, key) {
 
 
 
+
 async function run() {
     let settings;
     let assertion;
+    let budget;
     try {
         settings = parseSettings((name) => core/* getInput */.V4(name));
-        const signIn = createCredential(settings);
+        budget = new pipeline/* RetryBudget */.Km(settings.retryTimeoutSeconds);
+        const signIn = createCredential(settings, budget);
         assertion = signIn.assertion;
-        const azure = connect(settings, signIn.credential);
+        const azure = connect(settings, signIn.credential, budget);
         const state = await core/* group */.Os('Read apps and vaults', () => readState(settings, azure));
         const plan = makePlan(settings, state);
         core/* info */.pq(plan.changes.length === 0
             ? 'Plan: nothing to change.'
             : `Plan: ${plan.changes.length} change(s):\n${plan.changes.map((c) => `  - ${describeChange(c)}`).join('\n')}`);
-        const applied = await core/* group */.Os('Apply', () => applyPlan(plan.changes, state, azure, settings));
+        const applied = await core/* group */.Os('Apply', () => applyPlan(plan.changes, state, azure, settings, budget.deadline));
         const outputs = computeOutputs(settings, plan, applied);
         setOutputs(outputs);
         await writeSummary(settings, plan, applied, outputs);
         core/* info */.pq(outputs.changed === 'true' ? `Done: ${applied.writes.length} change(s).` : 'Done: nothing to change.');
     }
     catch (error) {
-        core/* setFailed */.C1(explain(error, { claims: assertion?.claims, clientId: settings?.clientId, tenantId: settings?.tenantId }));
+        core/* setFailed */.C1(explain(error, { claims: assertion?.claims, clientId: settings?.clientId, tenantId: settings?.tenantId, budget }));
     }
 }
 
@@ -101903,7 +102049,7 @@ function calculateRetryDelay(retryAttempt, config) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   b: () => (/* binding */ isError)
 /* harmony export */ });
-/* harmony import */ var _object_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(392);
+/* harmony import */ var _object_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8011);
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -102065,7 +102211,7 @@ var sanitizer = __nccwpck_require__(1945);
 
 /***/ }),
 
-/***/ 392:
+/***/ 8011:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -102094,7 +102240,7 @@ function isObject(input) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   I: () => (/* binding */ Sanitizer)
 /* harmony export */ });
-/* harmony import */ var _object_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(392);
+/* harmony import */ var _object_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8011);
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 

@@ -26,7 +26,7 @@ export interface Applied {
   writes: string[]
 }
 
-export async function applyPlan(changes: Change[], state: CurrentState, azure: Azure, settings: Settings): Promise<Applied> {
+export async function applyPlan(changes: Change[], state: CurrentState, azure: Azure, settings: Settings, deadline: number): Promise<Applied> {
   const principals = new Map<string, Principal>()
   const writes: string[] = []
   for (const app of state.apps) {
@@ -72,7 +72,7 @@ export async function applyPlan(changes: Change[], state: CurrentState, azure: A
       const outcome = await during({ action: `assign '${change.role.name}' on`, kind: 'vault', vault: vaultState.target, settings }, () =>
         withRetry(() => roles.create(change.vaultId, name, change.roleDefinitionId, principalId), {
           retryable: (error) => (error as { code?: string }).code === 'PrincipalNotFound',
-          attempts: 8,
+          deadline: Math.min(deadline, Date.now() + 150_000),
           baseDelayMs: 2000,
           maxDelayMs: 30000,
           onRetry: (_e, attempt, delay) =>

@@ -3,6 +3,7 @@
 import * as core from '@actions/core'
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth'
 import { ClientAssertionCredential } from '@azure/identity'
+import { pipelineOptions, type RetryBudget } from './azure/pipeline.js'
 import type { Settings } from './settings.js'
 
 export interface OidcClaims {
@@ -39,12 +40,31 @@ export class GitHubAssertion {
     this.env = env
   }
 
+  /**
+   * MSAL asks for the assertion more than once per sign-in; GitHub's token is valid for minutes,
+   * so reuse it until a minute before it expires instead of asking GitHub again.
+   */
   async get(): Promise<string> {
+    const stale = this.expiresAt !== undefined && this.expiresAt - Date.now() < 60_000
+    if (!this.pending || stale) this.pending = this.fetch()
+    try {
+      return await this.pending
+    } catch (error) {
+      this.pending = undefined
+      throw error
+    }
+  }
+
+  private pending: Promise<string> | undefined
+  private expiresAt: number | undefined
+
+  private async fetch(): Promise<string> {
     if (!this.env.ACTIONS_ID_TOKEN_REQUEST_URL || !this.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
       throw new MissingOidcPermissionError()
     }
     const token = await core.getIDToken(this.audience) // getIDToken masks the token in the log
     this.claims = decodeClaims(token)
+    this.expiresAt = this.claims?.exp ? this.claims.exp * 1000 : Date.now() + 5 * 60_000
     return token
   }
 }
@@ -80,13 +100,18 @@ export class SharedTokenCredential implements TokenCredential {
     if (cached) {
       const token = await cached.catch(() => null)
       if (token && token.expiresOnTimestamp - Date.now() > 120_000) return token
+      // Another caller may have started the refresh while we waited: share it.
+      const current = this.tokens.get(key)
+      if (current && current !== cached) return current
     }
     const request = this.inner.getToken(scopes, { ...options, abortSignal: undefined }).then((token) => {
       if (token) core.setSecret(token.token) // defence in depth: never let it reach the log
       return token
     })
     this.tokens.set(key, request)
-    request.catch(() => this.tokens.delete(key))
+    request.catch(() => {
+      if (this.tokens.get(key) === request) this.tokens.delete(key)
+    })
     return request
   }
 }
@@ -96,11 +121,12 @@ export interface SignIn {
   assertion: GitHubAssertion
 }
 
-export function createCredential(settings: Settings, env: NodeJS.ProcessEnv = process.env): SignIn {
+export function createCredential(settings: Settings, budget: RetryBudget, env: NodeJS.ProcessEnv = process.env): SignIn {
   const assertion = new GitHubAssertion(settings.audience, env)
   const inner = new ClientAssertionCredential(settings.tenantId, settings.clientId, () => assertion.get(), {
     authorityHost: settings.cloud.authorityHost,
-    disableInstanceDiscovery: settings.cloud.disableInstanceDiscovery
+    disableInstanceDiscovery: settings.cloud.disableInstanceDiscovery,
+    ...pipelineOptions(budget)
   })
   return { credential: new SharedTokenCredential(inner), assertion }
 }

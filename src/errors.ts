@@ -60,9 +60,19 @@ export interface ExplainContext {
   claims?: OidcClaims
   clientId?: string
   tenantId?: string
+  budget?: { seconds: number; expired: boolean; lastFailure?: string }
 }
 
 export function explain(error: unknown, context: ExplainContext = {}): string {
+  // Our own sign-in errors reach us wrapped by @azure/identity and by during(): report them as themselves.
+  const missingOidc = findCause(error, 'MissingOidcPermissionError')
+  if (missingOidc) return missingOidc.message
+  const budget = context.budget
+  if (budget?.expired && isAbort(error)) {
+    const what = error instanceof AzureOperationError ? `${error.message}: gave up` : 'Gave up'
+    return `${what} after ${budget.seconds} s of retries (input 'retry-timeout'): ${budget.lastFailure ?? 'Azure did not answer in time'}.\n` +
+      `Fix: Azure is throttling or failing; re-run later (the run is safe to repeat), or raise 'retry-timeout'.`
+  }
   if (!(error instanceof AzureOperationError)) return entraMessage(error, context) ?? messageOf(error)
   const cause = error.cause as RestLikeError
   const entra = entraMessage(cause, context)
@@ -150,6 +160,18 @@ function federationMismatch(context: ExplainContext, said: string): string {
     said
   )
   return lines.join('\n')
+}
+
+function findCause(error: unknown, name: string): Error | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e.name === name) return e
+  }
+  return undefined
+}
+
+function isAbort(error: unknown): boolean {
+  const e = error instanceof AzureOperationError ? error.cause : error
+  return (e as Error | undefined)?.name === 'AbortError'
 }
 
 function firstLine(text: string): string {

@@ -5,6 +5,7 @@ import type { AppState } from './azure/sites.js'
 import { Sites } from './azure/sites.js'
 import type { RoleAssignment, RoleAssignments } from './azure/roles.js'
 import { Vaults, type VaultState } from './azure/vaults.js'
+import type { RetryBudget } from './azure/pipeline.js'
 import { during } from './errors.js'
 import type { AccessModel } from './plan.js'
 import type { Settings } from './settings.js'
@@ -16,19 +17,19 @@ export interface Azure {
   roles: () => Promise<RoleAssignments>
 }
 
-export function connect(settings: Settings, credential: TokenCredential): Azure {
+export function connect(settings: Settings, credential: TokenCredential, budget: RetryBudget): Azure {
   const { cloud } = settings
   const vaultClients = new Map<string, Vaults>()
   let roles: Promise<RoleAssignments> | undefined
   return {
-    sites: new Sites(credential, cloud, settings.subscriptionId, settings.resourceGroup),
+    sites: new Sites(credential, cloud, budget, settings.subscriptionId, settings.resourceGroup),
     vaults: (subscriptionId) => {
       let client = vaultClients.get(subscriptionId)
-      if (!client) vaultClients.set(subscriptionId, (client = new Vaults(credential, cloud, subscriptionId)))
+      if (!client) vaultClients.set(subscriptionId, (client = new Vaults(credential, cloud, budget, subscriptionId)))
       return client
     },
     roles: () =>
-      (roles ??= import('./azure/roles.js').then(({ RoleAssignments }) => new RoleAssignments(credential, cloud)))
+      (roles ??= import('./azure/roles.js').then(({ RoleAssignments }) => new RoleAssignments(credential, cloud, budget)))
   }
 }
 

@@ -4,7 +4,8 @@
 export interface RetryOptions {
   /** Whether an error is worth another try. */
   retryable: (error: unknown) => boolean
-  attempts: number
+  /** Give up when the next try would start after this time (ms since epoch): the run's retry budget. */
+  deadline: number
   baseDelayMs: number
   maxDelayMs: number
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void
@@ -19,8 +20,8 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
     try {
       return await operation()
     } catch (error) {
-      if (attempt >= options.attempts || !options.retryable(error)) throw error
       const delay = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1))
+      if (!options.retryable(error) || Date.now() + delay > options.deadline) throw error
       options.onRetry?.(error, attempt, delay)
       await wait(delay)
     }

@@ -41,6 +41,8 @@ export interface Settings {
   tenantId: string
   audience: string
   cloud: Cloud
+  /** Total time for retries of throttled, failed or conflicting requests. */
+  retryTimeoutSeconds: number
 }
 
 export class InputError extends Error {
@@ -104,6 +106,7 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = proce
   const audience = input('audience') || 'api://AzureADTokenExchange'
   if (/\s/.test(audience)) problems.push(`'audience' must not contain white space, got '${audience}'.`)
   const cloud = parseCloud(input, problems)
+  const retryTimeoutSeconds = parseSeconds(input('retry-timeout') || '300', 'retry-timeout', problems)
 
   if (problems.length > 0) throw new InputError(problems)
   return {
@@ -117,7 +120,8 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = proce
     clientId,
     tenantId,
     audience,
-    cloud
+    cloud,
+    retryTimeoutSeconds
   }
 }
 
@@ -154,9 +158,12 @@ function parseApps(value: string, defaultSlot: string, problems: string[]): AppT
 
 function parsePermissions(input: InputReader, problems: string[]): Permissions {
   const permissions = emptyPermissions()
+  // `get,list` on secrets is the default only when no permission input is set at all, so that a
+  // keys-only or certificates-only grant is possible.
+  const noneGiven = PERMISSION_KINDS.every((kind) => input(PERMISSION_INPUTS[kind]) === '')
   for (const kind of PERMISSION_KINDS) {
     const name = PERMISSION_INPUTS[kind]
-    const raw = kind === 'secrets' && input(name) === '' ? 'get,list' : input(name)
+    const raw = kind === 'secrets' && noneGiven ? 'get,list' : input(name)
     for (const item of raw.split(/[\s,]+/).filter((s) => s.length > 0)) {
       const canonical = canonicalPermission(kind, item)
       if (canonical) {
@@ -178,6 +185,14 @@ function parsePermissions(input: InputReader, problems: string[]): Permissions {
     )
   }
   return permissions
+}
+
+function parseSeconds(value: string, name: string, problems: string[]): number {
+  const seconds = Number(value)
+  if (!/^\d+$/.test(value) || seconds < 1 || seconds > 3600) {
+    problems.push(`'${name}' must be a whole number of seconds from 1 to 3600, got '${value}'.`)
+  }
+  return seconds
 }
 
 function parseChoice(value: string, name: string, choices: string[], problems: string[]): string {
@@ -215,7 +230,8 @@ function parseEndpoint(input: InputReader, name: string, problems: string[]): st
     problems.push(`'${name}' must be an https:// URL, got '${value}'.`)
     return undefined
   }
-  if (url.protocol !== 'https:' || url.search || url.hash || url.username || url.password) {
+  // A bare trailing `?` or `#` leaves url.search/url.hash empty, so look at the text too.
+  if (url.protocol !== 'https:' || /[?#]/.test(value) || url.username || url.password) {
     problems.push(`'${name}' must be a plain https:// URL (no query, fragment or credentials), got '${value}'.`)
     return undefined
   }

@@ -6,7 +6,7 @@
 import { createRestError, getClient, type Client } from '@azure-rest/core-client'
 import type { TokenCredential } from '@azure/core-auth'
 import type { Cloud } from '../clouds.js'
-import { armClientOptions } from './pipeline.js'
+import { armClientOptions, type RetryBudget } from './pipeline.js'
 
 const API_VERSION = '2022-04-01'
 
@@ -28,8 +28,8 @@ interface WireAssignment {
 export class RoleAssignments {
   private readonly client: Client
 
-  constructor(credential: TokenCredential, cloud: Cloud) {
-    this.client = getClient(cloud.armEndpoint, credential, armClientOptions(cloud))
+  constructor(credential: TokenCredential, cloud: Cloud, budget: RetryBudget) {
+    this.client = getClient(cloud.armEndpoint, credential, armClientOptions(cloud, budget))
   }
 
   /** Every assignment at `scope` or above it (resource group, subscription, management group). */

@@ -9,7 +9,7 @@ import type { Cloud } from '../clouds.js'
 import { parseIdentityType, withSystemAssigned } from '../identity-type.js'
 import { withRetry } from '../retry.js'
 import type { AppTarget } from '../settings.js'
-import { armClientOptions } from './pipeline.js'
+import { armClientOptions, type RetryBudget } from './pipeline.js'
 
 export interface AppState {
   target: AppTarget
@@ -31,10 +31,12 @@ export interface IdentityResult {
 export class Sites {
   private readonly context: WebSiteManagementContext
   private readonly resourceGroup: string
+  private readonly budget: RetryBudget
 
-  constructor(credential: TokenCredential, cloud: Cloud, subscriptionId: string, resourceGroup: string) {
-    this.context = createWebSiteManagement(credential, subscriptionId, armClientOptions(cloud))
+  constructor(credential: TokenCredential, cloud: Cloud, budget: RetryBudget, subscriptionId: string, resourceGroup: string) {
+    this.context = createWebSiteManagement(credential, subscriptionId, armClientOptions(cloud, budget))
     this.resourceGroup = resourceGroup
+    this.budget = budget
   }
 
   async read(target: AppTarget): Promise<AppState> {
@@ -67,7 +69,7 @@ export class Sites {
           : update(this.context, this.resourceGroup, name, patch),
       {
         retryable: isConflict,
-        attempts: 8,
+        deadline: this.budget.deadline,
         baseDelayMs: 1000,
         maxDelayMs: 15000,
         onRetry: (_error, attempt, delay) =>

@@ -9,7 +9,7 @@ import type { Vault } from '@azure/arm-keyvault/models'
 import type { Cloud } from '../clouds.js'
 import type { Permissions } from '../permissions.js'
 import type { VaultTarget } from '../settings.js'
-import { armClientOptions } from './pipeline.js'
+import { armClientOptions, type RetryBudget } from './pipeline.js'
 
 export interface AccessPolicy {
   tenantId: string
@@ -47,8 +47,8 @@ export class Vaults {
   private readonly subscriptionId: string
   private listing: Promise<Vault[]> | undefined
 
-  constructor(credential: TokenCredential, cloud: Cloud, subscriptionId: string) {
-    this.context = createKeyVaultManagement(credential, subscriptionId, armClientOptions(cloud))
+  constructor(credential: TokenCredential, cloud: Cloud, budget: RetryBudget, subscriptionId: string) {
+    this.context = createKeyVaultManagement(credential, subscriptionId, armClientOptions(cloud, budget))
     this.subscriptionId = subscriptionId
   }
 
