@@ -1,0 +1,87 @@
+// Key Vault access policies: validation and the add/replace/remove merge the service performs
+// atomically per request (the reason the action must never GET-modify-PUT a vault).
+import { armError, isObject } from './arm-common.ts'
+import type { FakeResponse } from './server.ts'
+import type { AccessPolicyEntry, AccessPolicyPermissions } from './types.ts'
+
+export const MAX_ACCESS_POLICIES = 1024
+
+export const PERMISSIONS: Record<keyof AccessPolicyPermissions, string[]> = {
+  secrets: ['all', 'get', 'list', 'set', 'delete', 'backup', 'restore', 'recover', 'purge'],
+  keys: ['all', 'encrypt', 'decrypt', 'wrapkey', 'unwrapkey', 'sign', 'verify', 'get', 'list', 'create', 'update', 'import', 'delete', 'backup', 'restore', 'recover', 'purge', 'release', 'rotate', 'getrotationpolicy', 'setrotationpolicy'],
+  certificates: ['all', 'get', 'list', 'delete', 'create', 'import', 'update', 'managecontacts', 'getissuers', 'listissuers', 'setissuers', 'deleteissuers', 'manageissuers', 'recover', 'purge', 'backup', 'restore'],
+  storage: ['all', 'get', 'list', 'delete', 'set', 'update', 'regeneratekey', 'recover', 'purge', 'backup', 'restore', 'setsas', 'listsas', 'getsas', 'deletesas']
+}
+const CATEGORIES = Object.keys(PERMISSIONS) as (keyof AccessPolicyPermissions)[]
+
+const invalid = (where: string, value: unknown): FakeResponse =>
+  armError(400, 'BadRequest', `Invalid value found at ${where}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+
+// Returns the entries as the service stores them, or the 400 naming the first bad value.
+export function validatePolicies(list: unknown): AccessPolicyEntry[] | FakeResponse {
+  if (!Array.isArray(list)) return armError(400, 'BadRequest', "An invalid value was provided for 'accessPolicies'.")
+  const out: AccessPolicyEntry[] = []
+  for (const [i, e] of list.entries()) {
+    const at = `accessPolicies[${i}]`
+    if (!isObject(e)) return invalid(at, e)
+    if (typeof e.tenantId !== 'string' || !e.tenantId) return invalid(`${at}.TenantId`, e.tenantId ?? null)
+    if (typeof e.objectId !== 'string' || !e.objectId) return invalid(`${at}.ObjectId`, e.objectId ?? null)
+    if (!isObject(e.permissions)) return invalid(`${at}.permissions`, e.permissions ?? null)
+    const permissions: AccessPolicyPermissions = {}
+    for (const cat of CATEGORIES) {
+      const given = e.permissions[cat]
+      if (given === undefined || given === null) continue
+      if (!Array.isArray(given)) return invalid(`${at}.permissions.${cat}`, given)
+      for (const [j, p] of given.entries()) {
+        if (typeof p !== 'string' || !PERMISSIONS[cat].includes(p.toLowerCase())) return invalid(`${at}.permissions.${cat}[${j}]`, p)
+      }
+      permissions[cat] = [...given] as string[]
+    }
+    const entry: AccessPolicyEntry = { tenantId: e.tenantId, objectId: e.objectId, permissions }
+    if (typeof e.applicationId === 'string' && e.applicationId) entry.applicationId = e.applicationId
+    out.push(entry)
+  }
+  return out
+}
+
+const samePrincipal = (a: AccessPolicyEntry, b: AccessPolicyEntry): boolean =>
+  a.tenantId.toLowerCase() === b.tenantId.toLowerCase() &&
+  a.objectId.toLowerCase() === b.objectId.toLowerCase() &&
+  (a.applicationId ?? '').toLowerCase() === (b.applicationId ?? '').toLowerCase()
+
+function union(a: string[] = [], b: string[] = []): string[] {
+  const out = [...a]
+  for (const p of b) if (!out.some((x) => x.toLowerCase() === p.toLowerCase())) out.push(p)
+  return out
+}
+
+const minus = (a: string[] = [], b: string[] = []): string[] => a.filter((p) => !b.some((x) => x.toLowerCase() === p.toLowerCase()))
+const isEmpty = (p: AccessPolicyPermissions): boolean => CATEGORIES.every((c) => !p[c]?.length)
+
+export type PolicyOp = 'add' | 'replace' | 'remove'
+
+// Pure: returns the vault's new list and the resulting entries for the principals named.
+export function applyPolicies(current: AccessPolicyEntry[], op: PolicyOp, changes: AccessPolicyEntry[]): { all: AccessPolicyEntry[]; touched: AccessPolicyEntry[] } {
+  const all = structuredClone(current)
+  for (const c of changes) {
+    const i = all.findIndex((e) => samePrincipal(e, c))
+    if (op === 'add') {
+      if (i < 0) all.push(structuredClone(c))
+      else for (const cat of CATEGORIES) if (c.permissions[cat]) all[i].permissions[cat] = union(all[i].permissions[cat], c.permissions[cat])
+    } else if (op === 'replace') {
+      if (i < 0) all.push(structuredClone(c))
+      else all[i].permissions = structuredClone(c.permissions)
+    } else if (i >= 0) {
+      const p = all[i].permissions
+      for (const cat of CATEGORIES) {
+        if (!c.permissions[cat] || !p[cat]) continue
+        // 'all' in a remove request clears the whole category.
+        p[cat] = c.permissions[cat].some((x) => x.toLowerCase() === 'all') ? [] : minus(p[cat], c.permissions[cat])
+        if (!p[cat].length) delete p[cat]
+      }
+      if (isEmpty(p)) all.splice(i, 1)
+    }
+  }
+  const touched = all.filter((e) => changes.some((c) => samePrincipal(e, c)))
+  return { all, touched }
+}

@@ -1,0 +1,80 @@
+// What every ARM handler shares: the error shape and texts, api-versions, caller permissions.
+import type { FakeRequest, FakeResponse } from './server.ts'
+import { deniedBy, type State, type TokenGrant } from './state.ts'
+
+export interface ArmContext {
+  state: State
+  req: FakeRequest
+  grant: TokenGrant
+  apiVersion: string
+  armEndpoint: string
+}
+
+export function armError(status: number, code: string, message: string, extra?: Record<string, unknown>): FakeResponse {
+  return { status, body: { error: { code, message, ...extra } } }
+}
+
+export const ok = (body: unknown, status = 200): FakeResponse => ({ status, body })
+export const clone = <T>(v: T): T => structuredClone(v)
+
+export const API_VERSIONS = {
+  web: ['2025-05-01', '2024-11-01', '2024-04-01', '2023-12-01', '2023-01-01', '2022-09-01', '2022-03-01'],
+  keyVault: ['2026-02-01', '2025-05-01', '2024-11-01', '2023-07-01', '2023-02-01', '2022-07-01'],
+  authorization: ['2022-04-01', '2020-10-01-preview', '2020-04-01-preview'],
+  resources: ['2015-11-01', '2021-04-01', '2022-09-01', '2024-03-01', '2024-11-01'],
+  subscriptions: ['2022-12-01', '2020-01-01', '2019-11-01', '2016-06-01']
+}
+export type ApiFamily = keyof typeof API_VERSIONS
+
+// Resource providers answer NoRegisteredProviderFound; ARM's own endpoints InvalidApiVersionParameter.
+export function apiVersionError(family: ApiFamily, version: string, resourceType: string, location: string): FakeResponse {
+  const list = API_VERSIONS[family].join(', ')
+  if (family === 'resources' || family === 'subscriptions') {
+    return armError(400, 'InvalidApiVersionParameter', `The api-version '${version}' is invalid. The supported versions are '${API_VERSIONS[family].join(',')}'.`)
+  }
+  return armError(400, 'NoRegisteredProviderFound',
+    `No registered resource provider found for location '${location}' and API version '${version}' for type '${resourceType}'. The supported api-versions are '${list}'. The supported locations are 'westeurope, northeurope, eastus, eastus2, westus2, centralus, uksouth, swedencentral'.`)
+}
+
+export const missingApiVersion = (): FakeResponse =>
+  armError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.')
+
+// Checked before existence, like ARM: a denied caller cannot learn whether a resource exists.
+export function authorize(ctx: ArmContext, action: string, scope: string): FakeResponse | undefined {
+  if (!deniedBy(ctx.state, action, scope)) return undefined
+  return armError(403, 'AuthorizationFailed',
+    `The client '${ctx.grant.clientId}' with object id '${ctx.grant.spObjectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`)
+}
+
+export const resourceNotFound = (type: string, name: string, rg: string): FakeResponse =>
+  armError(404, 'ResourceNotFound', `The Resource '${type}/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`)
+
+export const resourceGroupNotFound = (rg: string): FakeResponse =>
+  armError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`)
+
+export const subscriptionNotFound = (sub: string): FakeResponse =>
+  armError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`)
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+export const invalidContent = (): FakeResponse =>
+  armError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.')
+
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+// Resource-group existence with the real 404, for handlers under /resourceGroups/{rg}.
+export function findResourceGroup(ctx: ArmContext, sub: string, rg: string): FakeResponse | undefined {
+  return ctx.state.resourceGroups.has(`/subscriptions/${sub}/resourcegroups/${rg}`.toLowerCase()) ? undefined : resourceGroupNotFound(rg)
+}
+
+// `$top` caps a page; a nextLink carries the offset, as ARM's $skiptoken does.
+export function page<T>(ctx: ArmContext, items: T[]): { value: T[]; nextLink?: string } {
+  const top = Number(ctx.req.query.$top) > 0 ? Number(ctx.req.query.$top) : ctx.state.vaultPageSize
+  const skip = Number(ctx.req.query.$skiptoken ?? 0) || 0
+  const value = items.slice(skip, skip + top)
+  if (skip + top >= items.length) return { value }
+  const q = new URLSearchParams({ ...ctx.req.query, $skiptoken: String(skip + top) })
+  return { value, nextLink: `${ctx.armEndpoint}${ctx.req.path}?${q.toString()}` }
+}

@@ -1,0 +1,40 @@
+// `node test/fake-azure/cli.ts [--latency-ms N]`: start the fake with a demo world and print the
+// environment that points the action (or `npx @github/local-action`) at it. Ctrl-C stops it.
+import { parseArgs } from 'node:util'
+import { startFakeAzure } from './index.ts'
+
+const { values } = parseArgs({ options: { 'latency-ms': { type: 'string', default: '0' } } })
+const latencyMs = Number(values['latency-ms'])
+if (!Number.isFinite(latencyMs) || latencyMs < 0) {
+  console.error(`--latency-ms must be a non-negative number, got '${values['latency-ms']}'`)
+  process.exit(2)
+}
+
+const fake = await startFakeAzure({ latencyMs })
+fake.addResourceGroup('demo-rg')
+fake.addSite({
+  resourceGroup: 'demo-rg',
+  name: 'demo-app',
+  tags: { team: 'demo', env: 'dev' },
+  appSettings: { LOG_LEVEL: 'info', FEATURE_X: 'on' }
+})
+fake.addVault({
+  resourceGroup: 'demo-rg',
+  name: 'demo-kv',
+  enableRbacAuthorization: false,
+  accessPolicies: [{ tenantId: fake.tenantId, objectId: '6a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d', permissions: { secrets: ['get', 'list'] } }]
+})
+fake.addVault({ resourceGroup: 'demo-rg', name: 'demo-kv-rbac', enableRbacAuthorization: true })
+
+const env = { ...fake.env(), 'INPUT_APP-NAME': 'demo-app', 'INPUT_RESOURCE-GROUP': 'demo-rg', 'INPUT_VAULT-NAME': 'demo-kv' }
+for (const [k, v] of Object.entries(env)) console.log(`${k}=${v}`)
+console.error(`fake Azure is up (ARM ${fake.armEndpoint}, Entra ID ${fake.authorityHost}); vaults demo-kv (access policies) and demo-kv-rbac (RBAC). Ctrl-C to stop.`)
+
+let closing = false
+const stop = (): void => {
+  if (closing) return
+  closing = true
+  fake.close().then(() => process.exit(0), () => process.exit(1))
+}
+process.on('SIGINT', stop)
+process.on('SIGTERM', stop)

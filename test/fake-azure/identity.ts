@@ -1,0 +1,62 @@
+// Managed-identity semantics shared by App Service PATCH and PUT: the parts users get bitten by.
+import { armError, isObject } from './arm-common.ts'
+import type { FakeResponse } from './server.ts'
+import { newSystemPrincipal, userAssignedValue, type State } from './state.ts'
+import type { ManagedIdentity } from './types.ts'
+
+export interface IdentityFlags { system: boolean; user: boolean }
+
+// 'SystemAssigned,UserAssigned', 'systemassigned, userassigned', 'None' ... like the service.
+export function parseIdentityType(type: unknown): IdentityFlags | undefined {
+  if (typeof type !== 'string') return undefined
+  const parts = type.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean)
+  if (parts.length === 1 && parts[0] === 'none') return { system: false, user: false }
+  if (parts.length === 0 || parts.some((p) => p !== 'systemassigned' && p !== 'userassigned')) return undefined
+  return { system: parts.includes('systemassigned'), user: parts.includes('userassigned') }
+}
+
+export function canonicalType(f: IdentityFlags): string {
+  return f.system && f.user ? 'SystemAssigned, UserAssigned' : f.system ? 'SystemAssigned' : f.user ? 'UserAssigned' : 'None'
+}
+
+// keepUserAssigned: PATCH keeps existing user-assigned identities when the body omits them;
+// PUT starts from nothing. A type without UserAssigned drops them either way.
+export type IdentityResult = { identity: ManagedIdentity | undefined } | { error: FakeResponse }
+
+export function applyIdentity(state: State, prev: ManagedIdentity | undefined, wanted: unknown, keepUserAssigned: boolean): IdentityResult {
+  if (wanted === null || wanted === undefined) return { identity: undefined }
+  const bad = (msg: string): IdentityResult => ({ error: armError(400, 'BadRequest', msg) })
+  if (!isObject(wanted)) return bad("The parameter 'identity' has an invalid value.")
+  const flags = parseIdentityType(wanted.type)
+  if (!flags) return bad(`The identity type '${String(wanted.type)}' is not supported. Supported types are 'None', 'SystemAssigned', 'UserAssigned' and 'SystemAssigned, UserAssigned'.`)
+  if (!flags.system && !flags.user) return { identity: undefined }
+  const out: ManagedIdentity = { type: canonicalType(flags) }
+  if (flags.system) {
+    // Turning it on mints a new service principal; keeping it on keeps the old one.
+    out.principalId = prev?.principalId ?? newSystemPrincipal(state)
+    out.tenantId = prev?.tenantId ?? state.tenantId
+  }
+  if (flags.user) {
+    const uais = { ...(keepUserAssigned ? prev?.userAssignedIdentities ?? {} : {}) }
+    const given = wanted.userAssignedIdentities
+    if (given !== undefined && given !== null && !isObject(given)) {
+      return bad("The parameter 'userAssignedIdentities' has an invalid value.")
+    }
+    for (const [id, v] of Object.entries(given ?? {})) {
+      const existing = Object.keys(uais).find((k) => k.toLowerCase() === id.toLowerCase())
+      if (v === null) {
+        if (existing) delete uais[existing]
+      } else if (!existing) {
+        if (!/^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i.test(id)) {
+          return bad(`Invalid user assigned identity resource id '${id}'.`)
+        }
+        uais[id] = userAssignedValue(state, id)
+      }
+    }
+    if (Object.keys(uais).length === 0) {
+      return bad("The 'userAssignedIdentities' property must not be empty when the identity type includes 'UserAssigned'.")
+    }
+    out.userAssignedIdentities = uais
+  }
+  return { identity: out }
+}

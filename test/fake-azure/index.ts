@@ -1,0 +1,125 @@
+// Public face of the fake Azure: start three servers (GitHub OIDC over http, Entra ID and ARM
+// over https), seed and inspect their shared in-memory state, close them.
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { armHandler } from './arm.ts'
+import { clone } from './arm-common.ts'
+import { entraHandler } from './entra.ts'
+import { oidcHandler, type OidcKeys } from './oidc.ts'
+import { seedRoleAssignment } from './role-assignments.ts'
+import { closeServer, listen } from './server.ts'
+import { seedSite } from './sites.ts'
+import * as st from './state.ts'
+import { makeTls } from './tls.ts'
+import type { AccessPolicyEntry, FaultRule, RequestLogEntry, RoleAssignmentRecord, SiteRecord, VaultRecord } from './types.ts'
+import { seedVault, vaultId } from './vaults.ts'
+
+export type { AccessPolicyEntry, FaultRule, ManagedIdentity, RequestLogEntry, RoleAssignmentRecord, SiteRecord, VaultRecord } from './types.ts'
+
+export interface SiteOptions {
+  kind?: string; tags?: Record<string, string>; appSettings?: Record<string, string>
+  systemAssigned?: boolean; userAssignedIdentities?: string[]; subscriptionId?: string
+}
+
+export interface FakeAzure {
+  armEndpoint: string
+  authorityHost: string
+  oidcRequestUrl: string
+  oidcRequestToken: string
+  caCertPath: string
+  tenantId: string
+  subscriptionId: string
+  clientId: string
+  env(): Record<string, string>
+  addResourceGroup(name: string, subscriptionId?: string): void
+  addSite(s: { resourceGroup: string; name: string } & SiteOptions): SiteRecord
+  addSlot(s: { resourceGroup: string; site: string; slot: string } & SiteOptions): SiteRecord
+  addVault(v: { resourceGroup: string; name: string; enableRbacAuthorization?: boolean; tenantId?: string; accessPolicies?: AccessPolicyEntry[]; tags?: Record<string, string>; subscriptionId?: string }): VaultRecord
+  addRoleAssignment(a: { scope: string; roleDefinitionGuid: string; principalId: string; name?: string }): void
+  addPrincipal(objectId: string, createdAt?: number): void
+  setOidcClaims(claims: Partial<{ sub: string; aud: string; iss: string; repository: string; ref: string; exp: number; nbf: number; iat: number }>): void
+  addFederatedCredential(c: { clientId: string; issuer: string; subject: string; audience: string }): void
+  addApplication(clientId: string, tenantId?: string): void
+  deny(action: string, scope: string): void
+  addFault(f: FaultRule): void
+  setLatency(ms: number): void
+  /** Extra: page size of the vault and generic resource lists (default 1000, as ARM). */
+  setPageSize(n: number): void
+  getSite(rg: string, name: string, slot?: string): SiteRecord | undefined
+  getVault(rg: string, name: string): VaultRecord | undefined
+  roleAssignments(): RoleAssignmentRecord[]
+  requests: RequestLogEntry[]
+  clearLog(): void
+  close(): Promise<void>
+}
+
+export async function startFakeAzure(options: { latencyMs?: number; principalReplicationDelayMs?: number } = {}): Promise<FakeAzure> {
+  const state = st.createState()
+  state.latencyMs = options.latencyMs ?? 0
+  state.principalReplicationDelayMs = options.principalReplicationDelayMs ?? 0
+  const tls = makeTls()
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const keys: OidcKeys = { privateKey, publicKey, kid: randomBytes(8).toString('hex') }
+  const oidcRequestToken = randomBytes(24).toString('base64url')
+  const urls = { arm: '', entra: '' }
+  const servers = await Promise.all([
+    listen(state, 'arm', armHandler(state, () => urls.arm), tls),
+    listen(state, 'entra', entraHandler(state, keys, { authorityHost: () => urls.entra, armEndpoint: () => urls.arm }), tls),
+    listen(state, 'oidc', oidcHandler(state, keys, oidcRequestToken))
+  ]).catch((e: unknown) => { tls.cleanup(); throw e })
+  const [arm, entra, oidc] = servers
+  urls.arm = `https://127.0.0.1:${arm.port}`
+  urls.entra = `https://127.0.0.1:${entra.port}`
+  const sub = (s?: string): string => s ?? state.subscriptionId
+  const rg = (name: string): string => `/subscriptions/${state.subscriptionId}/resourcegroups/${name}`
+
+  const fake: FakeAzure = {
+    armEndpoint: urls.arm,
+    authorityHost: urls.entra,
+    oidcRequestUrl: `http://127.0.0.1:${oidc.port}/token?api-version=2.0`,
+    oidcRequestToken,
+    caCertPath: tls.caCertPath,
+    tenantId: state.tenantId,
+    subscriptionId: state.subscriptionId,
+    clientId: state.clientId,
+    env: () => ({
+      ACTIONS_ID_TOKEN_REQUEST_URL: fake.oidcRequestUrl,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidcRequestToken,
+      NODE_EXTRA_CA_CERTS: tls.caCertPath,
+      'INPUT_ARM-ENDPOINT': urls.arm,
+      'INPUT_AUTHORITY-HOST': urls.entra,
+      'INPUT_CLIENT-ID': state.clientId,
+      'INPUT_TENANT-ID': state.tenantId,
+      'INPUT_SUBSCRIPTION-ID': state.subscriptionId
+    }),
+    addResourceGroup: (name, subscriptionId) => { st.addResourceGroup(state, name, sub(subscriptionId)) },
+    addSite: (s) => seedSite(state, s),
+    addSlot: (s) => seedSite(state, { ...s, name: s.site, slot: s.slot }),
+    addVault: (v) => seedVault(state, v),
+    addRoleAssignment: (a) => { seedRoleAssignment(state, a) },
+    addPrincipal: (objectId, createdAt) => st.addPrincipal(state, objectId, createdAt ?? Date.now()),
+    setOidcClaims: (claims) => { state.oidcClaims = { ...state.oidcClaims, ...claims } },
+    addFederatedCredential: (c) => { state.federatedCredentials.push({ ...c }) },
+    addApplication: (clientId, tenantId) => { st.addApplication(state, clientId, tenantId ?? state.tenantId) },
+    deny: (action, scope) => { state.denies.push({ action: st.globToRegExp(action), scope: scope.toLowerCase().replace(/\/+$/, '') }) },
+    addFault: (f) => { state.faults.push({ ...f }) },
+    setLatency: (ms) => { state.latencyMs = ms },
+    setPageSize: (n) => { state.vaultPageSize = n },
+    getSite: (g, name, slot) => {
+      const s = state.sites.get(`${rg(g)}/providers/microsoft.web/sites/${name}${slot ? `/slots/${slot}` : ''}`.toLowerCase())
+      return s && clone(s)
+    },
+    getVault: (g, name) => {
+      const v = state.vaults.get(vaultId(state.subscriptionId, g, name).toLowerCase())
+      return v && clone(v)
+    },
+    roleAssignments: () => [...state.roleAssignments.values()].map((r) => clone(r)),
+    get requests() { return state.log },
+    clearLog: () => { state.log.length = 0 },
+    close: async () => {
+      await Promise.all(servers.map((s) => closeServer(s.server)))
+      tls.cleanup()
+    }
+  }
+  return fake
+}
+

@@ -1,0 +1,142 @@
+// The fake's whole world, in memory. Keys are lower-cased resource ids because ARM ids are
+// case-insensitive; the records keep the casing they were created with.
+import { randomUUID } from 'node:crypto'
+import type { FaultRule, RequestLogEntry, RoleAssignmentRecord, SiteRecord, UserAssignedIdentityValue, VaultRecord } from './types.ts'
+
+export interface Application { clientId: string; tenantId: string; spObjectId: string }
+export interface FederatedCredential { clientId: string; issuer: string; subject: string; audience: string }
+export interface Principal { objectId: string; createdAt: number; type: string }
+export interface Deny { action: RegExp; scope: string }
+export interface TokenGrant { tenantId: string; clientId: string; spObjectId: string }
+export interface ResourceGroup { id: string; name: string; location: string; subscriptionId: string }
+
+export interface OidcClaims {
+  sub: string; aud: string; iss: string; repository: string; ref: string
+  exp?: number; nbf?: number; iat?: number
+}
+
+export interface State {
+  tenantId: string
+  subscriptionId: string
+  clientId: string
+  location: string
+  tenants: Set<string> // lower-case tenant ids
+  subscriptions: Map<string, { subscriptionId: string; tenantId: string; displayName: string }>
+  resourceGroups: Map<string, ResourceGroup>
+  sites: Map<string, SiteRecord> // sites and slots, by lower-case id
+  vaults: Map<string, VaultRecord>
+  roleAssignments: Map<string, RoleAssignmentRecord>
+  principals: Map<string, Principal>
+  userAssigned: Map<string, UserAssignedIdentityValue> // stable ids per user-assigned identity
+  applications: Map<string, Application> // by lower-case client id
+  federatedCredentials: FederatedCredential[]
+  oidcClaims: OidcClaims
+  denies: Deny[]
+  faults: FaultRule[]
+  tokens: Map<string, TokenGrant>
+  log: RequestLogEntry[]
+  latencyMs: number
+  principalReplicationDelayMs: number
+  vaultPageSize: number
+}
+
+export const DEFAULT_CLAIMS: OidcClaims = {
+  sub: 'repo:octo-org/octo-repo:ref:refs/heads/main',
+  aud: 'api://AzureADTokenExchange',
+  iss: 'https://token.actions.githubusercontent.com',
+  repository: 'octo-org/octo-repo',
+  ref: 'refs/heads/main'
+}
+
+export function createState(): State {
+  const s: State = {
+    tenantId: randomUUID(),
+    subscriptionId: randomUUID(),
+    clientId: randomUUID(),
+    location: 'westeurope',
+    tenants: new Set(),
+    subscriptions: new Map(),
+    resourceGroups: new Map(),
+    sites: new Map(),
+    vaults: new Map(),
+    roleAssignments: new Map(),
+    principals: new Map(),
+    userAssigned: new Map(),
+    applications: new Map(),
+    federatedCredentials: [],
+    oidcClaims: { ...DEFAULT_CLAIMS },
+    denies: [],
+    faults: [],
+    tokens: new Map(),
+    log: [],
+    latencyMs: 0,
+    principalReplicationDelayMs: 0,
+    vaultPageSize: 1000
+  }
+  s.tenants.add(s.tenantId)
+  addSubscription(s, s.subscriptionId)
+  addApplication(s, s.clientId, s.tenantId)
+  s.federatedCredentials.push({ clientId: s.clientId, issuer: DEFAULT_CLAIMS.iss, subject: DEFAULT_CLAIMS.sub, audience: DEFAULT_CLAIMS.aud })
+  return s
+}
+
+export function addSubscription(s: State, subscriptionId: string, tenantId = s.tenantId): void {
+  if (s.subscriptions.has(subscriptionId.toLowerCase())) return
+  s.subscriptions.set(subscriptionId.toLowerCase(), { subscriptionId, tenantId, displayName: `Fake subscription ${subscriptionId.slice(0, 8)}` })
+}
+
+export function addApplication(s: State, clientId: string, tenantId = s.tenantId): Application {
+  s.tenants.add(tenantId.toLowerCase())
+  const app: Application = { clientId, tenantId, spObjectId: randomUUID() }
+  s.applications.set(clientId.toLowerCase(), app)
+  addPrincipal(s, app.spObjectId, 0)
+  return app
+}
+
+export function addPrincipal(s: State, objectId: string, createdAt = Date.now(), type = 'ServicePrincipal'): void {
+  s.principals.set(objectId.toLowerCase(), { objectId, createdAt, type })
+}
+
+export function rgId(subscriptionId: string, rg: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${rg}`
+}
+
+export function addResourceGroup(s: State, name: string, subscriptionId = s.subscriptionId): ResourceGroup {
+  addSubscription(s, subscriptionId)
+  const id = rgId(subscriptionId, name)
+  const existing = s.resourceGroups.get(id.toLowerCase())
+  if (existing) return existing
+  const rg: ResourceGroup = { id, name, location: s.location, subscriptionId }
+  s.resourceGroups.set(id.toLowerCase(), rg)
+  return rg
+}
+
+// A user-assigned identity keeps its principal and client id wherever it is attached.
+export function userAssignedValue(s: State, resourceId: string): UserAssignedIdentityValue {
+  const key = resourceId.toLowerCase()
+  let v = s.userAssigned.get(key)
+  if (!v) {
+    v = { principalId: randomUUID(), clientId: randomUUID() }
+    s.userAssigned.set(key, v)
+    addPrincipal(s, v.principalId, 0)
+  }
+  return { ...v }
+}
+
+export function newSystemPrincipal(s: State): string {
+  const id = randomUUID()
+  addPrincipal(s, id)
+  return id
+}
+
+// "*/write" style globs over action names, case-insensitive like ARM.
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')
+  return new RegExp(`^${body}$`, 'i')
+}
+
+export function deniedBy(s: State, action: string, scope: string): boolean {
+  const target = scope.toLowerCase()
+  // d.scope is stored lower-case without a trailing slash; '' denies everywhere.
+  return s.denies.some((d) => d.action.test(action) && (d.scope === '' || target === d.scope || target.startsWith(d.scope + '/')))
+}

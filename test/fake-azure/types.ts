@@ -1,0 +1,102 @@
+// Records as they travel on the wire: the fake stores ARM bodies, so GET returns what was stored.
+
+export interface UserAssignedIdentityValue { principalId: string; clientId: string }
+
+export interface ManagedIdentity {
+  type: string // 'SystemAssigned' | 'UserAssigned' | 'SystemAssigned, UserAssigned'
+  principalId?: string
+  tenantId?: string
+  userAssignedIdentities?: Record<string, UserAssignedIdentityValue>
+}
+
+export interface NameValue { name: string; value: string }
+
+export interface SiteRecord {
+  id: string
+  name: string
+  type: string
+  kind: string
+  location: string
+  tags: Record<string, string>
+  identity?: ManagedIdentity
+  properties: {
+    state?: string
+    enabled?: boolean
+    defaultHostName?: string
+    hostNames?: string[]
+    serverFarmId?: string
+    siteConfig?: { appSettings?: NameValue[]; [k: string]: unknown }
+    [k: string]: unknown
+  }
+}
+
+export interface AccessPolicyPermissions {
+  keys?: string[]
+  secrets?: string[]
+  certificates?: string[]
+  storage?: string[]
+}
+
+export interface AccessPolicyEntry {
+  tenantId: string
+  objectId: string
+  applicationId?: string
+  permissions: AccessPolicyPermissions
+}
+
+export interface VaultRecord {
+  id: string
+  name: string
+  type: string
+  location: string
+  tags: Record<string, string>
+  properties: {
+    tenantId: string
+    sku: { family: string; name: string }
+    accessPolicies: AccessPolicyEntry[]
+    enableRbacAuthorization: boolean
+    vaultUri: string
+    provisioningState: string
+    [k: string]: unknown
+  }
+}
+
+export interface RoleAssignmentRecord {
+  id: string
+  name: string
+  type: string
+  properties: {
+    roleDefinitionId: string
+    principalId: string
+    principalType: string
+    scope: string
+    createdOn: string
+    updatedOn: string
+  }
+}
+
+export type ServerName = 'arm' | 'entra' | 'oidc'
+
+export interface RequestLogEntry {
+  server: ServerName
+  method: string
+  path: string
+  query: Record<string, string>
+  status: number // 0 when the connection was dropped
+  start: number // performance.now() milliseconds
+  end: number
+  requestBody?: unknown
+  responseBody?: unknown
+}
+
+export interface FaultRule {
+  server?: ServerName
+  method?: string
+  path?: string | RegExp // string: case-insensitive substring of the path
+  status?: number
+  retryAfter?: string
+  body?: unknown
+  drop?: boolean
+  delayMs?: number
+  times?: number
+}
