@@ -1,0 +1,236 @@
+import { beforeEach, describe, expect, it, jest } from '@jest/globals'
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth'
+
+const getIDToken = jest.fn<(aud?: string) => Promise<string>>()
+const setSecret = jest.fn<(s: string) => void>()
+jest.unstable_mockModule('@actions/core', () => ({
+  getIDToken,
+  setSecret,
+  info: jest.fn(),
+  debug: jest.fn(),
+  warning: jest.fn()
+}))
+
+const credentialArgs: unknown[][] = []
+class FakeClientAssertionCredential {
+  constructor(...args: unknown[]) {
+    credentialArgs.push(args)
+  }
+  getToken = jest.fn()
+}
+jest.unstable_mockModule('@azure/identity', () => ({ ClientAssertionCredential: FakeClientAssertionCredential }))
+
+const { SharedTokenCredential, GitHubAssertion, MissingOidcPermissionError, decodeClaims, createCredential } = await import('../src/credential.js')
+const { RetryBudget } = await import('../src/azure/pipeline.js')
+const { settings } = await import('./fixtures.js')
+
+const SCOPE = 'https://management.azure.com/.default'
+
+type GetToken = (scopes: string | string[], options?: GetTokenOptions) => Promise<AccessToken | null>
+
+function fakeInner(make: (n: number) => Promise<AccessToken | null>) {
+  let n = 0
+  const getToken = jest.fn<GetToken>(() => make(++n))
+  return { inner: { getToken } satisfies TokenCredential, getToken }
+}
+
+const token = (value: string, lifetimeMs = 3600_000): AccessToken => ({ token: value, expiresOnTimestamp: Date.now() + lifetimeMs })
+
+/** A promise resolved by hand, to hold a request in flight. */
+function deferred<T>() {
+  let resolve!: (v: T) => void
+  let reject!: (e: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+beforeEach(() => {
+  getIDToken.mockReset()
+  setSecret.mockReset()
+  credentialArgs.length = 0
+})
+
+describe('SharedTokenCredential', () => {
+  it('de-duplicates concurrent getToken calls into one inner call', async () => {
+    const pending = deferred<AccessToken | null>()
+    const { inner, getToken } = fakeInner(() => pending.promise)
+    const shared = new SharedTokenCredential(inner)
+    const calls = [shared.getToken(SCOPE), shared.getToken([SCOPE]), shared.getToken(SCOPE, { enableCae: true })]
+    pending.resolve(token('t1'))
+    const results = await Promise.all(calls)
+    expect(getToken).toHaveBeenCalledTimes(1)
+    expect(results.map((r) => r?.token)).toEqual(['t1', 't1', 't1'])
+  })
+
+  it('serves a fresh cached token to later callers', async () => {
+    const { inner, getToken } = fakeInner(async (n) => token(`t${n}`))
+    const shared = new SharedTokenCredential(inner)
+    expect((await shared.getToken(SCOPE))?.token).toBe('t1')
+    expect((await shared.getToken(SCOPE))?.token).toBe('t1')
+    expect(getToken).toHaveBeenCalledTimes(1)
+  })
+
+  it('keeps one token per scope', async () => {
+    const { inner, getToken } = fakeInner(async (n) => token(`t${n}`))
+    const shared = new SharedTokenCredential(inner)
+    const [a, b] = await Promise.all([shared.getToken(SCOPE), shared.getToken('https://management.usgovcloudapi.net/.default')])
+    expect(getToken).toHaveBeenCalledTimes(2)
+    expect(a?.token).not.toBe(b?.token)
+  })
+
+  it('refetches when the cached token is near expiry (under two minutes left)', async () => {
+    const { inner, getToken } = fakeInner(async (n) => token(`t${n}`, n === 1 ? 60_000 : 3600_000))
+    const shared = new SharedTokenCredential(inner)
+    expect((await shared.getToken(SCOPE))?.token).toBe('t1')
+    expect((await shared.getToken(SCOPE))?.token).toBe('t2')
+    expect((await shared.getToken(SCOPE))?.token).toBe('t2')
+    expect(getToken).toHaveBeenCalledTimes(2)
+  })
+
+  it('shares one refresh between concurrent callers of a near-expiry token', async () => {
+    const { inner, getToken } = fakeInner(async (n) => token(`t${n}`, n === 1 ? 60_000 : 3600_000))
+    const shared = new SharedTokenCredential(inner)
+    await shared.getToken(SCOPE)
+    const results = await Promise.all([shared.getToken(SCOPE), shared.getToken(SCOPE), shared.getToken(SCOPE)])
+    expect(results.map((r) => r?.token)).toEqual(['t2', 't2', 't2'])
+    expect(getToken).toHaveBeenCalledTimes(2)
+  })
+
+  it('never serves a claims challenge from the cache', async () => {
+    const { inner, getToken } = fakeInner(async (n) => token(`t${n}`))
+    const shared = new SharedTokenCredential(inner)
+    await shared.getToken(SCOPE)
+    const challenged = await shared.getToken(SCOPE, { claims: '{"access_token":{"nbf":{"essential":true}}}' })
+    expect(challenged?.token).toBe('t2')
+    expect(getToken).toHaveBeenCalledTimes(2)
+    expect(getToken.mock.calls[1][1]?.claims).toBe('{"access_token":{"nbf":{"essential":true}}}')
+  })
+
+  it('does not cache a failure: the next call tries again', async () => {
+    const { inner, getToken } = fakeInner(async (n) => {
+      if (n === 1) throw new Error('AADSTS50000: transient')
+      return token(`t${n}`)
+    })
+    const shared = new SharedTokenCredential(inner)
+    await expect(shared.getToken(SCOPE)).rejects.toThrow('transient')
+    expect((await shared.getToken(SCOPE))?.token).toBe('t2')
+    expect(getToken).toHaveBeenCalledTimes(2)
+  })
+
+  it("does not pass one caller's abort signal to the shared request", async () => {
+    const { inner, getToken } = fakeInner(async () => token('t'))
+    const shared = new SharedTokenCredential(inner)
+    await shared.getToken(SCOPE, { abortSignal: new AbortController().signal, tenantId: 'x' })
+    expect(getToken.mock.calls[0][1]?.abortSignal).toBeUndefined()
+    expect(getToken.mock.calls[0][1]?.tenantId).toBe('x')
+  })
+
+  it('masks every token it hands out', async () => {
+    const { inner } = fakeInner(async () => token('secret-arm-token'))
+    await new SharedTokenCredential(inner).getToken(SCOPE)
+    expect(setSecret).toHaveBeenCalledWith('secret-arm-token')
+  })
+})
+
+describe('GitHubAssertion', () => {
+  const env = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.example/?x=1', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token' }
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  const oidc = `${part({ alg: 'RS256' })}.${part({ iss: 'https://token.actions.githubusercontent.com', sub: 'repo:o/r:ref:refs/heads/main', aud: 'api://AzureADTokenExchange', exp: 2, nbf: 1, jti: 'j' })}.sig`
+
+  it.each([
+    ['no request URL', { ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'x' }],
+    ['no request token', { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://x' }],
+    ['neither', {}]
+  ])('fails with MissingOidcPermissionError (%s) without asking GitHub', async (_, e) => {
+    const assertion = new GitHubAssertion('api://AzureADTokenExchange', e)
+    const error = await assertion.get().catch((x: unknown) => x)
+    expect(error).toBeInstanceOf(MissingOidcPermissionError)
+    expect((error as Error).message).toContain('id-token: write')
+    expect(getIDToken).not.toHaveBeenCalled()
+  })
+
+  it('asks GitHub for a token with the audience and remembers only its claims', async () => {
+    getIDToken.mockResolvedValue(oidc)
+    const assertion = new GitHubAssertion('api://custom', env)
+    await expect(assertion.get()).resolves.toBe(oidc)
+    expect(getIDToken).toHaveBeenCalledWith('api://custom')
+    expect(assertion.claims).toEqual({ iss: 'https://token.actions.githubusercontent.com', sub: 'repo:o/r:ref:refs/heads/main', aud: 'api://AzureADTokenExchange', exp: 2, nbf: 1 })
+    expect(assertion.claims).not.toHaveProperty('jti')
+  })
+
+  it('reuses the GitHub token while it is valid (MSAL asks more than once per sign-in)', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const fresh = `${part({})}.${part({ sub: 's', exp: now + 600 })}.sig`
+    getIDToken.mockResolvedValue(fresh)
+    const assertion = new GitHubAssertion('api://AzureADTokenExchange', env)
+    const [a, b] = await Promise.all([assertion.get(), assertion.get()])
+    expect(await assertion.get()).toBe(fresh)
+    expect([a, b]).toEqual([fresh, fresh])
+    expect(getIDToken).toHaveBeenCalledTimes(1)
+  })
+
+  it('asks GitHub again when the token has under a minute left', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const expiring = `${part({})}.${part({ sub: 'old', exp: now + 30 })}.sig`
+    const fresh = `${part({})}.${part({ sub: 'new', exp: now + 600 })}.sig`
+    getIDToken.mockResolvedValueOnce(expiring).mockResolvedValueOnce(fresh)
+    const assertion = new GitHubAssertion('api://AzureADTokenExchange', env)
+    expect(await assertion.get()).toBe(expiring)
+    expect(await assertion.get()).toBe(fresh)
+    expect(assertion.claims?.sub).toBe('new')
+    expect(getIDToken).toHaveBeenCalledTimes(2)
+  })
+
+  it('does not keep a failed request: the next call asks again', async () => {
+    getIDToken.mockRejectedValueOnce(new Error('Failed to get ID Token. Error Code : 500')).mockResolvedValueOnce(oidc)
+    const assertion = new GitHubAssertion('api://AzureADTokenExchange', env)
+    await expect(assertion.get()).rejects.toThrow('Error Code : 500')
+    await expect(assertion.get()).resolves.toBe(oidc)
+    expect(getIDToken).toHaveBeenCalledTimes(2)
+  })
+})
+
+describe('decodeClaims', () => {
+  it('returns undefined for something that is not a JWT', () => {
+    expect(decodeClaims('not a jwt')).toBeUndefined()
+    expect(decodeClaims('a.!!!.c')).toBeUndefined()
+  })
+
+  it('keeps array audiences', () => {
+    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+    expect(decodeClaims(`x.${part({ aud: ['a', 'b'] })}.y`)?.aud).toEqual(['a', 'b'])
+  })
+})
+
+describe('createCredential', () => {
+  it('builds a ClientAssertionCredential for the tenant, client and cloud, shared', async () => {
+    const s = settings({
+      cloud: { ...settings().cloud, authorityHost: 'https://login.local', disableInstanceDiscovery: true }
+    })
+    const { credential, assertion } = createCredential(s, new RetryBudget(30), {})
+    expect(credential).toBeInstanceOf(SharedTokenCredential)
+    expect(assertion).toBeInstanceOf(GitHubAssertion)
+    expect(credentialArgs).toHaveLength(1)
+    const [tenant, client, getAssertion, options] = credentialArgs[0] as [string, string, () => Promise<string>, object]
+    expect(tenant).toBe(s.tenantId)
+    expect(client).toBe(s.clientId)
+    expect(options).toEqual(expect.objectContaining({ authorityHost: 'https://login.local', disableInstanceDiscovery: true }))
+    // The token requests share the run's retry budget and request log.
+    expect((options as { additionalPolicies?: { policy: { name: string } }[] }).additionalPolicies?.map((p) => p.policy.name)).toEqual([
+      'actionRetryBudget',
+      'actionAttemptLog'
+    ])
+    // The callback goes through the assertion (here: no OIDC env → the clear error).
+    await expect(getAssertion()).rejects.toBeInstanceOf(MissingOidcPermissionError)
+  })
+
+  it('keeps instance discovery on for the public cloud', () => {
+    createCredential(settings(), new RetryBudget(30), {})
+    expect((credentialArgs[0] as object[])[3]).toEqual(
+      expect.objectContaining({ authorityHost: 'https://login.microsoftonline.com', disableInstanceDiscovery: false })
+    )
+  })
+})

@@ -1,0 +1,321 @@
+import { describe, expect, it } from '@jest/globals'
+import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline'
+import { AuthenticationError } from '@azure/identity'
+import { AzureOperationError, describeTarget, during, explain, type OperationContext } from '../src/errors.js'
+import { decodeClaims, MissingOidcPermissionError, type OidcClaims } from '../src/credential.js'
+import { VaultNotFoundError } from '../src/azure/vaults.js'
+import { CLIENT, settings, SUB, target, TENANT } from './fixtures.js'
+
+const s = settings()
+const appCtx = (action = 'read'): OperationContext => ({ action, kind: 'app', target: target('shop-api'), settings: s })
+const slotCtx: OperationContext = { action: 'read', kind: 'slot', target: target('shop-api', 'staging'), settings: s }
+const vaultCtx = (resourceGroup?: string): OperationContext => ({
+  action: 'read',
+  kind: 'vault',
+  vault: { name: 'shop-kv', resourceGroup, subscriptionId: SUB },
+  settings: s
+})
+
+// Secrets that must never reach a message.
+const ARM_TOKEN = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.ARM-ACCESS-TOKEN-SECRET.c2lnbmF0dXJl'
+const REQUEST_TOKEN = 'ACTIONS-ID-TOKEN-REQUEST-TOKEN-SECRET'
+function jwt(claims: object): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part(claims)}.U0lHTkFUVVJFLVNFQ1JFVA`
+}
+const OIDC_TOKEN = jwt({
+  iss: 'https://token.actions.githubusercontent.com',
+  sub: 'repo:Contoso/Shop:environment:prod',
+  aud: 'api://AzureADTokenExchange',
+  exp: 2000000000,
+  nbf: 1900000000,
+  jti: 'secret-jti'
+})
+const claims = decodeClaims(OIDC_TOKEN) as OidcClaims
+
+/** An ARM error as the SDK throws it: carrying the request (with its bearer token) and the response. */
+function armError(status: number, code: string, message: string): RestError {
+  const request = createPipelineRequest({
+    url: `https://management.azure.com/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/shop-api?api-version=2025-05-01`,
+    headers: createHttpHeaders({ authorization: `Bearer ${ARM_TOKEN}`, 'x-request-token': REQUEST_TOKEN })
+  })
+  return new RestError(message, {
+    code,
+    statusCode: status,
+    request,
+    response: {
+      status,
+      headers: createHttpHeaders({ 'www-authenticate': `Bearer token="${ARM_TOKEN}"` }),
+      request,
+      bodyAsText: JSON.stringify({ error: { code, message }, echo: ARM_TOKEN })
+    }
+  })
+}
+
+function entraError(code: string, description: string): AuthenticationError {
+  return new AuthenticationError(400, {
+    error: 'invalid_client',
+    error_description: `AADSTS${code}: ${description}\r\nTrace ID: 1234 Correlation ID: 5678 Timestamp: 2026-01-01 00:00:00Z`,
+    error_codes: [Number(code)],
+    timestamp: '2026-01-01 00:00:00Z',
+    trace_id: '1234',
+    correlation_id: '5678'
+  })
+}
+
+const authFailed = (action: string, scope: string) =>
+  armError(
+    403,
+    'AuthorizationFailed',
+    `The client '${CLIENT}' with object id 'oid' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`
+  )
+
+const explainCtx = { claims, clientId: CLIENT, tenantId: TENANT }
+
+describe('during / AzureOperationError', () => {
+  it('wraps a failure with what was being done and to what', async () => {
+    const cause = new Error('boom')
+    const error = await during(appCtx(), () => Promise.reject(cause)).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AzureOperationError)
+    expect((error as AzureOperationError).message).toBe(`Could not read app 'shop-api' (resource group 'rg', subscription ${SUB})`)
+    expect((error as AzureOperationError).cause).toBe(cause)
+  })
+
+  it('does not wrap twice', async () => {
+    const inner = new AzureOperationError(vaultCtx(), new Error('x'))
+    await expect(during(appCtx(), () => Promise.reject(inner))).rejects.toBe(inner)
+  })
+
+  it('passes values through', async () => {
+    await expect(during(appCtx(), async () => 42)).resolves.toBe(42)
+  })
+
+  it('describes slots and vaults', () => {
+    expect(describeTarget(slotCtx)).toBe(`slot 'staging' of app 'shop-api' (resource group 'rg', subscription ${SUB})`)
+    expect(describeTarget(vaultCtx('kv-rg'))).toBe(`Key Vault 'shop-kv' (resource group 'kv-rg', subscription ${SUB})`)
+    expect(describeTarget(vaultCtx())).toBe(`Key Vault 'shop-kv' (subscription ${SUB})`)
+  })
+})
+
+describe('explain: AuthorizationFailed', () => {
+  const site = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/shop-api`
+  const kv = `/subscriptions/${SUB}/resourceGroups/kv-rg/providers/Microsoft.KeyVault/vaults/shop-kv`
+
+  it.each([
+    ['Microsoft.Web/sites/write', site, 'Website Contributor'],
+    ['Microsoft.Web/sites/slots/write', `${site}/slots/staging`, 'Website Contributor'],
+    ['Microsoft.KeyVault/vaults/accessPolicies/write', kv, 'Key Vault Contributor'],
+    ['Microsoft.Authorization/roleAssignments/write', kv, 'Role Based Access Control Administrator'],
+    ['Microsoft.Web/sites/read', site, 'Reader']
+  ])('%s names the action, the scope and the role to grant', (action, scope, role) => {
+    const message = explain(new AzureOperationError(appCtx('turn on the system-assigned identity of'), authFailed(action, scope)), explainCtx)
+    expect(message).toContain("Could not turn on the system-assigned identity of app 'shop-api'")
+    expect(message).toContain(`may not perform '${action}' over scope '${scope}'`)
+    expect(message).toContain(`Fix: grant it ${role}`)
+    expect(message).toContain(`az role assignment create --assignee ${CLIENT} --role "${role}`)
+    expect(message).toContain(`--scope ${scope}`)
+    expect(message).toContain(`client ${CLIENT}`)
+  })
+
+  it('mentions User Access Administrator as the alternative for role assignments', () => {
+    const message = explain(new AzureOperationError(vaultCtx('kv-rg'), authFailed('Microsoft.Authorization/roleAssignments/write', kv)), explainCtx)
+    expect(message).toContain('User Access Administrator')
+  })
+})
+
+describe('explain: not found', () => {
+  it('app: says the app does not exist in the resource group', () => {
+    const message = explain(new AzureOperationError(appCtx(), armError(404, 'ResourceNotFound', "The Resource 'Microsoft.Web/sites/shop-api' under resource group 'rg' was not found.")))
+    expect(message).toContain(`Could not read app 'shop-api' (resource group 'rg', subscription ${SUB})`)
+    expect(message).toContain('the app does not exist in that resource group')
+    expect(message).toContain("check 'app-name' and 'resource-group'")
+    expect(message).toContain('Azure says: ResourceNotFound:')
+  })
+
+  it('slot: names the slot and how to list slots', () => {
+    const message = explain(new AzureOperationError(slotCtx, armError(404, 'NotFound', 'Not found')))
+    expect(message).toContain("slot 'staging' of app 'shop-api'")
+    expect(message).toContain("check 'app-name' and 'slot'")
+    expect(message).toContain('az webapp deployment slot list --name shop-api --resource-group rg')
+  })
+
+  it('vault: says which vault and which inputs to check', () => {
+    const message = explain(new AzureOperationError(vaultCtx('kv-rg'), armError(404, 'ResourceNotFound', 'gone')))
+    expect(message).toContain(`Key Vault 'shop-kv' (resource group 'kv-rg', subscription ${SUB})`)
+    expect(message).toContain("check 'vault-name', 'vault-resource-group' and 'vault-subscription-id'")
+  })
+
+  it('vault looked up by name: says it searched the subscription and suggests the inputs', () => {
+    const message = explain(new AzureOperationError(vaultCtx(), new VaultNotFoundError('shop-kv', SUB)))
+    expect(message).toContain(`Key Vault 'shop-kv' was not found in subscription ${SUB}`)
+    expect(message).toContain('searched')
+    expect(message).toContain("set 'vault-resource-group'")
+    expect(message).toContain("'vault-subscription-id'")
+  })
+
+  it('resource group and subscription', () => {
+    expect(explain(new AzureOperationError(appCtx(), armError(404, 'ResourceGroupNotFound', "Resource group 'rg' could not be found.")))).toContain(
+      "check 'resource-group' / 'vault-resource-group'"
+    )
+    expect(explain(new AzureOperationError(appCtx(), armError(404, 'SubscriptionNotFound', 'The subscription could not be found.')))).toContain(
+      "check 'subscription-id' / 'vault-subscription-id'"
+    )
+  })
+})
+
+describe('explain: other ARM failures', () => {
+  it('409 Conflict after every retry', () => {
+    expect(explain(new AzureOperationError(appCtx(), armError(409, 'Conflict', 'busy')))).toContain('another operation on the resource kept it busy')
+  })
+
+  it('PrincipalNotFound after retrying', () => {
+    const message = explain(new AzureOperationError(vaultCtx(), armError(400, 'PrincipalNotFound', 'Principal x does not exist')))
+    expect(message).toContain('replication delay')
+    expect(message).toContain('re-run')
+  })
+
+  it('401 points at environment / arm-endpoint', () => {
+    expect(explain(new AzureOperationError(appCtx(), armError(401, 'InvalidAuthenticationToken', 'bad token')))).toContain("'environment' / 'arm-endpoint'")
+  })
+
+  it('anything else: what failed plus what Azure said', () => {
+    expect(explain(new AzureOperationError(appCtx(), armError(500, 'InternalServerError', 'oops')))).toBe(
+      `Could not read app 'shop-api' (resource group 'rg', subscription ${SUB}).\nAzure says: InternalServerError: oops`
+    )
+  })
+
+  it('plain errors and non-errors', () => {
+    expect(explain(new Error('plain'))).toBe('plain')
+    expect(explain('text')).toBe('text')
+  })
+})
+
+describe('explain: Entra ID sign-in failures', () => {
+  const mismatch = entraError('700213', "No matching federated identity record found for presented assertion subject 'repo:Contoso/Shop:environment:prod'.")
+
+  it.each(['700213', '70021', '7002138'])('AADSTS%s shows the presented issuer, subject and audience and the fix', (code) => {
+    const message = explain(entraError(code, 'No matching federated identity record found.'), explainCtx)
+    expect(message).toContain(`app ${CLIENT} has no federated credential matching`)
+    expect(message).toContain('  issuer:   https://token.actions.githubusercontent.com')
+    expect(message).toContain('  subject:  repo:Contoso/Shop:environment:prod')
+    expect(message).toContain('  audience: api://AzureADTokenExchange')
+    expect(message).toContain('case-sensitive')
+    expect(message).toContain(`az ad app federated-credential create --id ${CLIENT} --parameters '`)
+  })
+
+  it('the suggested command carries exactly the presented issuer, subject and audience', () => {
+    const message = explain(mismatch, explainCtx)
+    const json = /--parameters '([^']+)'/.exec(message)?.[1]
+    expect(json).toBeDefined()
+    const params = JSON.parse(json!) as { name: string; issuer: string; subject: string; audiences: string[] }
+    expect(params.issuer).toBe('https://token.actions.githubusercontent.com')
+    expect(params.subject).toBe('repo:Contoso/Shop:environment:prod')
+    expect(params.audiences).toEqual(['api://AzureADTokenExchange'])
+    expect(params.name).toMatch(/^github-[A-Za-z0-9-]+$/)
+  })
+
+  it('points out environment subjects', () => {
+    expect(explain(mismatch, explainCtx)).toContain('This job uses a GitHub environment')
+    const branch = decodeClaims(jwt({ iss: 'i', sub: 'repo:Contoso/Shop:ref:refs/heads/main', aud: 'a' }))
+    expect(explain(mismatch, { ...explainCtx, claims: branch })).not.toContain('GitHub environment')
+  })
+
+  it('still explains a mismatch wrapped in an AzureOperationError, showing what Entra said without trace ids', () => {
+    const message = explain(new AzureOperationError(appCtx(), mismatch), explainCtx)
+    expect(message).toContain('subject:  repo:Contoso/Shop:environment:prod')
+    expect(message).toContain('Entra ID says: AADSTS700213: No matching federated identity record')
+    expect(message).not.toContain('Trace ID')
+  })
+
+  it('works without claims', () => {
+    const message = explain(mismatch, { clientId: CLIENT })
+    expect(message).toContain('subject:  unknown')
+  })
+
+  it('AADSTS700016: client id not in the tenant', () => {
+    const message = explain(entraError('700016', `Application with identifier '${CLIENT}' was not found in the directory.`), explainCtx)
+    expect(message).toContain(`no application with client id ${CLIENT} exists in tenant ${TENANT}`)
+    expect(message).toContain("check 'client-id'")
+  })
+
+  it('AADSTS90002: tenant not found', () => {
+    const message = explain(entraError('90002', `Tenant '${TENANT}' not found.`), explainCtx)
+    expect(message).toContain(`tenant ${TENANT} was not found`)
+    expect(message).toContain("check 'tenant-id'")
+  })
+
+  it('AADSTS700024: assertion outside its time range', () => {
+    const message = explain(entraError('700024', 'Client assertion is not within its valid time range.'), explainCtx)
+    expect(message).toContain('outside its valid time range')
+    expect(message).toContain('clock')
+  })
+
+  it('other AADSTS codes are named', () => {
+    expect(explain(entraError('7000215', 'Invalid client secret provided.'), explainCtx)).toContain('Sign-in to Entra ID failed (AADSTS7000215)')
+  })
+})
+
+describe('explain: missing OIDC permission', () => {
+  it('MissingOidcPermissionError shows the permissions block and the fork caveat', () => {
+    const message = explain(new MissingOidcPermissionError(), explainCtx)
+    expect(message).toContain('ACTIONS_ID_TOKEN_REQUEST_URL is not set')
+    expect(message).toContain('permissions:\n    id-token: write')
+    expect(message).toContain('forks')
+  })
+
+  // The assertion callback runs inside the SDK: @azure/identity wraps what it throws
+  // (AuthenticationRequiredError with `cause`), and the first ARM call wraps that in `during`.
+  it('is reported as itself when it arrives wrapped by the SDK and by during()', () => {
+    const fromSdk = Object.assign(new Error(new MissingOidcPermissionError().message, { cause: new MissingOidcPermissionError() }), {
+      name: 'AuthenticationRequiredError'
+    })
+    const message = explain(new AzureOperationError(appCtx(), fromSdk), explainCtx)
+    expect(message).toContain('id-token: write')
+    expect(message.startsWith('GitHub did not give this job an OIDC token')).toBe(true)
+    expect(message).not.toContain('Azure says')
+  })
+})
+
+describe('explain never leaks a token', () => {
+  const errors: [string, unknown][] = [
+    ['AuthorizationFailed', new AzureOperationError(appCtx(), authFailed('Microsoft.Web/sites/write', '/subscriptions/x'))],
+    ['ResourceNotFound', new AzureOperationError(vaultCtx(), armError(404, 'ResourceNotFound', 'gone'))],
+    ['generic 500', new AzureOperationError(appCtx(), armError(500, 'InternalServerError', 'oops'))],
+    ['401', new AzureOperationError(appCtx(), armError(401, 'InvalidAuthenticationToken', 'no'))],
+    ['bare RestError', armError(400, 'BadRequest', 'bad')],
+    ['AADSTS700213', entraError('700213', 'No matching federated identity record found.')],
+    ['AADSTS700213 wrapped', new AzureOperationError(appCtx(), entraError('700213', 'No match.'))],
+    ['AADSTS700016', entraError('700016', 'no app')],
+    ['AADSTS90002', entraError('90002', 'no tenant')],
+    ['AADSTS700024', entraError('700024', 'expired')],
+    ['missing OIDC', new MissingOidcPermissionError()]
+  ]
+
+  it.each(errors)('%s', (_, error) => {
+    const message = explain(error, explainCtx)
+    expect(message.length).toBeGreaterThan(0)
+    for (const secret of [ARM_TOKEN, OIDC_TOKEN, REQUEST_TOKEN, OIDC_TOKEN.split('.')[1], OIDC_TOKEN.split('.')[2], 'ARM-ACCESS-TOKEN-SECRET', 'secret-jti']) {
+      expect(message).not.toContain(secret)
+    }
+  })
+})
+
+describe('explain: retry budget spent', () => {
+  const abort = () => Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' })
+  const budget = { seconds: 45, expired: true, lastFailure: 'GET /subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/shop-api answered 429' }
+
+  it('says what was being done, the budget, what kept failing and the fix', () => {
+    const message = explain(new AzureOperationError(appCtx(), abort()), { ...explainCtx, budget })
+    expect(message).toContain(`Could not read app 'shop-api' (resource group 'rg', subscription ${SUB}): gave up after 45 s of retries (input 'retry-timeout')`)
+    expect(message).toContain('answered 429')
+    expect(message).toContain("raise 'retry-timeout'")
+  })
+
+  it('works for an abort outside an Azure operation (the token request)', () => {
+    expect(explain(abort(), { budget: { seconds: 10, expired: true } })).toMatch(/^Gave up after 10 s of retries .*Azure did not answer in time/)
+  })
+
+  it('an abort while the budget is not spent is reported as it is', () => {
+    expect(explain(new AzureOperationError(appCtx(), abort()), { budget: { seconds: 10, expired: false } })).toContain('aborted')
+  })
+})
