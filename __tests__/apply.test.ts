@@ -24,17 +24,17 @@ function fakeAzure(options: { create?: (...args: unknown[]) => Promise<'created'
     if (options.setSystemIdentity) return options.setSystemIdentity(a)
     return { ...a, systemAssigned: true, identityType: 'SystemAssigned', principalId: NEW_PRINCIPAL, tenantId: TENANT }
   })
-  const addAccessPolicies = jest.fn(async (v: VaultState, entries: AccessPolicy[]) => {
-    log.push(`policy ${v.name} ${entries.map((e) => e.objectId).join(',')}`)
+  const changeAccessPolicies = jest.fn(async (v: VaultState, operation: 'add' | 'remove', entries: AccessPolicy[]) => {
+    log.push(`policy ${operation === 'add' ? '' : 'remove '}${v.name} ${entries.map((e) => e.objectId).join(',')}`)
   })
   const create = jest.fn(async (scope: string, name: string, roleDefinitionId: string, principalId: string) => {
     log.push(`role ${principalId}`)
     return options.create ? options.create(scope, name, roleDefinitionId, principalId) : ('created' as const)
   })
-  const vaults = jest.fn(() => ({ addAccessPolicies }))
+  const vaults = jest.fn((_subscriptionId: string) => ({ changeAccessPolicies }))
   const roles = jest.fn(async () => ({ create }))
   const azure = { sites: { setSystemIdentity }, vaults, roles } as unknown as Azure
-  return { azure, log, setSystemIdentity, addAccessPolicies, create, vaults, roles }
+  return { azure, log, setSystemIdentity, changeAccessPolicies, create, vaults, roles }
 }
 
 const s = settings()
@@ -53,7 +53,8 @@ describe('applyPlan: access-policy vault', () => {
     const fake = fakeAzure()
     const applied = await applyPlan(plan(want(), st).changes, st, fake.azure, s, far())
     expect(fake.log).toEqual(['identity api true', `policy kv ${NEW_PRINCIPAL}`])
-    const [vaultArg, entries] = fake.addAccessPolicies.mock.calls[0]
+    const [vaultArg, operation, entries] = fake.changeAccessPolicies.mock.calls[0]
+    expect(operation).toBe('add')
     expect(vaultArg.name).toBe('kv')
     expect(entries).toEqual([expect.objectContaining({ objectId: NEW_PRINCIPAL, tenantId: TENANT, permissions: perms({ secrets: ['get', 'list'] }) })])
     expect(fake.vaults).toHaveBeenCalledWith(st.vaults[0].subscriptionId)
@@ -62,7 +63,7 @@ describe('applyPlan: access-policy vault', () => {
       `Turned on the system-assigned identity of api (principal ${NEW_PRINCIPAL}).`,
       'Granted api on vault kv: secrets: get, list (access policy).'
     ])
-    expect(notice).toHaveBeenCalledWith(expect.stringContaining(`Turned on the system-assigned identity of api: principal ${NEW_PRINCIPAL}`))
+    expect(notice).toHaveBeenCalledWith(`Turned on the system-assigned identity of api (principal ${NEW_PRINCIPAL}).`)
     expect(notice).toHaveBeenCalledWith('Granted api on vault kv: secrets: get, list (access policy).')
   })
 
@@ -90,8 +91,8 @@ describe('applyPlan: access-policy vault', () => {
     const fake = fakeAzure()
     const sx = settings({ apps: [target('api'), target('web')] })
     await applyPlan(plan(want(), st).changes, st, fake.azure, sx, far())
-    expect(fake.addAccessPolicies).toHaveBeenCalledTimes(1)
-    expect(fake.addAccessPolicies.mock.calls[0][1].map((e) => e.objectId)).toEqual([PRINCIPAL, NEW_PRINCIPAL])
+    expect(fake.changeAccessPolicies).toHaveBeenCalledTimes(1)
+    expect(fake.changeAccessPolicies.mock.calls[0][2].map((e) => e.objectId)).toEqual([PRINCIPAL, NEW_PRINCIPAL])
     expect(fake.log.indexOf('identity web true')).toBeLessThan(fake.log.findIndex((l) => l.startsWith('policy')))
   })
 })
@@ -178,7 +179,7 @@ describe('applyPlan: failures', () => {
     const error = await applyPlan(plan(want(), st).changes, st, fake.azure, s, far()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AzureOperationError)
     expect((error as Error).message).toContain("Could not turn on the system-assigned identity of app 'api'")
-    expect(fake.addAccessPolicies).not.toHaveBeenCalled()
+    expect(fake.changeAccessPolicies).not.toHaveBeenCalled()
   })
 
   it('names a slot as the target when the slot PATCH fails', async () => {
@@ -195,13 +196,13 @@ describe('applyPlan: failures', () => {
     await expect(applyPlan(plan(want(), st).changes, st, fake.azure, s, far())).rejects.toThrow(
       "Azure turned on the identity of 'api' but returned no principal id."
     )
-    expect(fake.addAccessPolicies).not.toHaveBeenCalled()
+    expect(fake.changeAccessPolicies).not.toHaveBeenCalled()
   })
 
   it('wraps an access-policy failure with the vault as context', async () => {
     const st = state([app('api')], [vault('kv')])
     const fake = fakeAzure()
-    fake.addAccessPolicies.mockRejectedValueOnce(new Error('boom'))
+    fake.changeAccessPolicies.mockRejectedValueOnce(new Error('boom'))
     const error = await applyPlan(plan(want(), st).changes, st, fake.azure, s, far()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AzureOperationError)
     expect((error as Error).message).toContain("Could not add access policies to Key Vault 'kv'")

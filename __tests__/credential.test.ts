@@ -1,10 +1,12 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth'
 
-const getIDToken = jest.fn<(aud?: string) => Promise<string>>()
+// GitHubAssertion asks the runner's OIDC endpoint with fetch, as core.getIDToken would.
+const fetchMock = jest.fn<typeof fetch>()
+globalThis.fetch = fetchMock
+const answer = (status: number, body: unknown): Response => new Response(JSON.stringify(body), { status })
 const setSecret = jest.fn<(s: string) => void>()
 jest.unstable_mockModule('@actions/core', () => ({
-  getIDToken,
   setSecret,
   info: jest.fn(),
   debug: jest.fn(),
@@ -48,7 +50,7 @@ function deferred<T>() {
 }
 
 beforeEach(() => {
-  getIDToken.mockReset()
+  fetchMock.mockReset()
   setSecret.mockReset()
   credentialArgs.length = 0
 })
@@ -149,14 +151,17 @@ describe('GitHubAssertion', () => {
     const error = await assertion.get().catch((x: unknown) => x)
     expect(error).toBeInstanceOf(MissingOidcPermissionError)
     expect((error as Error).message).toContain('id-token: write')
-    expect(getIDToken).not.toHaveBeenCalled()
+    expect(fetchMock).not.toHaveBeenCalled()
   })
 
   it('asks GitHub for a token with the audience and remembers only its claims', async () => {
-    getIDToken.mockResolvedValue(oidc)
+    fetchMock.mockResolvedValue(answer(200, { value: oidc }))
     const assertion = new GitHubAssertion('api://custom', env)
     await expect(assertion.get()).resolves.toBe(oidc)
-    expect(getIDToken).toHaveBeenCalledWith('api://custom')
+    const [url, init] = fetchMock.mock.calls[0]
+    expect(url).toBe('https://token.example/?x=1&audience=api%3A%2F%2Fcustom')
+    expect((init?.headers as Record<string, string>).Authorization).toBe('Bearer request-token')
+    expect(setSecret).toHaveBeenCalledWith(oidc)
     expect(assertion.claims).toEqual({ iss: 'https://token.actions.githubusercontent.com', sub: 'repo:o/r:ref:refs/heads/main', aud: 'api://AzureADTokenExchange', exp: 2, nbf: 1 })
     expect(assertion.claims).not.toHaveProperty('jti')
   })
@@ -164,32 +169,32 @@ describe('GitHubAssertion', () => {
   it('reuses the GitHub token while it is valid (MSAL asks more than once per sign-in)', async () => {
     const now = Math.floor(Date.now() / 1000)
     const fresh = `${part({})}.${part({ sub: 's', exp: now + 600 })}.sig`
-    getIDToken.mockResolvedValue(fresh)
+    fetchMock.mockImplementation(async () => answer(200, { value: fresh }))
     const assertion = new GitHubAssertion('api://AzureADTokenExchange', env)
     const [a, b] = await Promise.all([assertion.get(), assertion.get()])
     expect(await assertion.get()).toBe(fresh)
     expect([a, b]).toEqual([fresh, fresh])
-    expect(getIDToken).toHaveBeenCalledTimes(1)
+    expect(fetchMock).toHaveBeenCalledTimes(1)
   })
 
   it('asks GitHub again when the token has under a minute left', async () => {
     const now = Math.floor(Date.now() / 1000)
     const expiring = `${part({})}.${part({ sub: 'old', exp: now + 30 })}.sig`
     const fresh = `${part({})}.${part({ sub: 'new', exp: now + 600 })}.sig`
-    getIDToken.mockResolvedValueOnce(expiring).mockResolvedValueOnce(fresh)
+    fetchMock.mockResolvedValueOnce(answer(200, { value: expiring })).mockResolvedValueOnce(answer(200, { value: fresh }))
     const assertion = new GitHubAssertion('api://AzureADTokenExchange', env)
     expect(await assertion.get()).toBe(expiring)
     expect(await assertion.get()).toBe(fresh)
     expect(assertion.claims?.sub).toBe('new')
-    expect(getIDToken).toHaveBeenCalledTimes(2)
+    expect(fetchMock).toHaveBeenCalledTimes(2)
   })
 
   it('does not keep a failed request: the next call asks again', async () => {
-    getIDToken.mockRejectedValueOnce(new Error('Failed to get ID Token. Error Code : 500')).mockResolvedValueOnce(oidc)
+    fetchMock.mockResolvedValueOnce(answer(403, { message: 'no' })).mockResolvedValueOnce(answer(200, { value: oidc }))
     const assertion = new GitHubAssertion('api://AzureADTokenExchange', env)
-    await expect(assertion.get()).rejects.toThrow('Error Code : 500')
+    await expect(assertion.get()).rejects.toThrow('GitHub refused the OIDC token request (HTTP 403)')
     await expect(assertion.get()).resolves.toBe(oidc)
-    expect(getIDToken).toHaveBeenCalledTimes(2)
+    expect(fetchMock).toHaveBeenCalledTimes(2)
   })
 })
 

@@ -91,6 +91,7 @@ export function state(apps: AppState[], vaults: VaultState[], assignments: Recor
 export function settings(over: Partial<Settings> = {}): Settings {
   return {
     mode: 'apply',
+    disableIdentity: false,
     subscriptionId: SUB,
     resourceGroup: 'rg',
     apps: [target('shop-api')],

@@ -29,7 +29,7 @@ describe('makePlan: already satisfied → zero changes', () => {
     )
     expect(plan.changes).toEqual([])
     expect(plan.grants).toEqual([
-      { app: 'api', vault: 'kv', model: 'access-policy', requested: 'secrets: get, list; keys: sign', missing: '' }
+      { app: 'api', vault: 'kv', model: 'access-policy', requested: 'secrets: get, list; keys: sign', delta: '' }
     ])
   })
 
@@ -37,7 +37,7 @@ describe('makePlan: already satisfied → zero changes', () => {
     const kv = vault('kv', { rbac: true })
     const plan = makePlan(wanted(), state([app('api')], [kv], { [kv.id]: [assignment(kv.id, ROLES.secretsUser.guid)] }))
     expect(plan.changes).toEqual([])
-    expect(plan.grants).toEqual([{ app: 'api', vault: 'kv', model: 'rbac', requested: 'Key Vault Secrets User', missing: '' }])
+    expect(plan.grants).toEqual([{ app: 'api', vault: 'kv', model: 'rbac', requested: 'Key Vault Secrets User', delta: '' }])
   })
 
   it('several apps and vaults of both models, all satisfied', () => {
@@ -51,7 +51,7 @@ describe('makePlan: already satisfied → zero changes', () => {
     )
     expect(plan.changes).toEqual([])
     expect(plan.grants).toHaveLength(4)
-    expect(plan.grants.every((g) => g.missing === '')).toBe(true)
+    expect(plan.grants.every((g) => g.delta === '')).toBe(true)
   })
 })
 
@@ -119,7 +119,7 @@ describe('makePlan: access-policy diff', () => {
         entries: [{ app: 'api', principalId: PRINCIPAL, tenantId: TENANT, permissions: perms({ secrets: ['list'], keys: ['verify'], certificates: ['get'] }) }]
       }
     ])
-    expect(plan.grants[0].missing).toBe('secrets: list; keys: verify; certificates: get')
+    expect(plan.grants[0].delta).toBe('secrets: list; keys: verify; certificates: get')
   })
 
   it("treats a held 'all' as covering every requested name", () => {
@@ -209,7 +209,7 @@ describe('makePlan: RBAC', () => {
       vault: 'kv',
       model: 'rbac',
       requested: 'Key Vault Secrets User, Key Vault Certificate User',
-      missing: 'Key Vault Certificate User'
+      delta: 'Key Vault Certificate User'
     })
   })
 

@@ -19,7 +19,7 @@ const { PRINCIPAL, PRINCIPAL_2, settings, target, TENANT } = await import('./fix
 import type { Applied } from '../src/apply.js'
 import type { Grant, Plan } from '../src/plan.js'
 
-const grant = (app: string, model: Grant['model'], missing = ''): Grant => ({ app, vault: 'kv', model, requested: 'secrets: get, list', missing })
+const grant = (app: string, model: Grant['model'], delta = ''): Grant => ({ app, vault: 'kv', model, requested: 'secrets: get, list', delta })
 const applied = (principals: [string, string][], writes: string[] = []): Applied => ({
   principals: new Map(principals.map(([k, id]) => [k, { principalId: id, tenantId: TENANT }])),
   writes

@@ -10,7 +10,7 @@ const put = jest.fn<(options: unknown) => Promise<Response>>()
 const get = jest.fn<(options: unknown) => Promise<Response>>()
 const del = jest.fn<(options: unknown) => Promise<Response>>()
 const pathUnchecked = jest.fn((path: string) => ({ put, get, delete: del, path }))
-const getClient = jest.fn(() => ({ pathUnchecked }))
+const getClient = jest.fn((_endpoint: string, _credential: unknown, _options: unknown) => ({ pathUnchecked }))
 /** As @azure-rest/core-client builds it from an ARM error body. */
 const createRestError = (response: Response) => {
   const error = (response.body as { error?: { code?: string; message?: string } }).error
@@ -26,7 +26,9 @@ const scope = vaultId('kv')
 const roleDef = `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`
 const client = () => new RoleAssignments({ getToken: jest.fn(async () => null) }, settings().cloud, new RetryBudget(60))
 
-beforeEach(() => jest.clearAllMocks())
+beforeEach(() => {
+  jest.clearAllMocks()
+})
 
 describe('RoleAssignments.create', () => {
   it('PUTs the assignment at the vault scope with principalType ServicePrincipal', async () => {

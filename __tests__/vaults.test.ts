@@ -22,7 +22,9 @@ async function* iterate<T>(items: T[]) {
   yield* items
 }
 
-beforeEach(() => jest.clearAllMocks())
+beforeEach(() => {
+  jest.clearAllMocks()
+})
 
 describe('toVaultState / resourceGroupOf', () => {
   it('normalises access policies and reads the model', () => {
@@ -76,7 +78,7 @@ describe('Vaults', () => {
   it("adds access policies with operation 'add' only, carrying only tenant, object and non-empty permission lists", async () => {
     updateAccessPolicy.mockResolvedValue({})
     const state = toVaultState({ name: 'kv', subscriptionId: SUB }, wire('kv') as never)
-    await vaults().addAccessPolicies(state, [
+    await vaults().changeAccessPolicies(state, 'add', [
       { tenantId: TENANT, objectId: PRINCIPAL, applicationId: undefined, permissions: { secrets: ['list'], keys: [], certificates: [], storage: [] }, ...{ app: 'api' } } as never
     ])
     expect(updateAccessPolicy).toHaveBeenCalledTimes(1)

@@ -1,8 +1,10 @@
-// Carries out a plan: identities first (their principal ids are needed for the grants), then one
-// `accessPolicies/add` per access-policy vault and the missing role assignments, each a single
-// minimal request. Every write is recorded for the outputs and the summary.
+// Carries out a plan in three phases: identities turned on (their principal ids are needed for
+// the grants), then access granted or removed (one access-policy request per vault, one request
+// per role assignment), then identities turned off (revoke needs the principal until the end).
+// Every write is recorded for the outputs and the summary.
 import * as core from '@actions/core'
 import type { AppState } from './azure/sites.js'
+import type { VaultState } from './azure/vaults.js'
 import { during } from './errors.js'
 import { describePermissions } from './permissions.js'
 import type { Change } from './plan.js'
@@ -26,25 +28,37 @@ export interface Applied {
   writes: string[]
 }
 
+type Of<K extends Change['kind']> = Extract<Change, { kind: K }>
+const ofKind = <K extends Change['kind']>(changes: Change[], ...kinds: K[]): Of<K>[] =>
+  changes.filter((c): c is Of<K> => (kinds as string[]).includes(c.kind))
+
 export async function applyPlan(changes: Change[], state: CurrentState, azure: Azure, settings: Settings, deadline: number): Promise<Applied> {
   const principals = new Map<string, Principal>()
   const writes: string[] = []
+  const record = (line: string): void => {
+    writes.push(line)
+    core.notice(line)
+  }
   for (const app of state.apps) {
     if (app.principalId) principals.set(app.target.key, { principalId: app.principalId, tenantId: app.tenantId ?? '' })
   }
   const appsByKey = new Map(state.apps.map((app) => [app.target.key, app]))
+  const vaultById = (id: string): VaultState => state.vaults.find((v) => v.id === id)!
 
-  const identityChanges = changes.filter((c) => c.kind === 'enable-identity')
-  await mapLimit(identityChanges, WRITE_CONCURRENCY, async (change) => {
+  const setIdentity = async (change: Of<'enable-identity' | 'disable-identity'>): Promise<void> => {
     const app = appsByKey.get(change.app) as AppState
-    const after = await during({ action: 'turn on the system-assigned identity of', kind: app.target.slot ? 'slot' : 'app', target: app.target, settings }, () =>
-      azure.sites.setSystemIdentity(app, true)
-    )
+    const on = change.kind === 'enable-identity'
+    const context = { action: `turn ${on ? 'on' : 'off'} the system-assigned identity of`, kind: app.target.slot ? ('slot' as const) : ('app' as const), target: app.target, settings }
+    const after = await during(context, () => azure.sites.setSystemIdentity(app, on))
+    if (!on) {
+      principals.delete(change.app)
+      record(`Turned off the system-assigned identity of ${change.app}${app.userAssignedIds.length > 0 ? ' (user-assigned identities kept)' : ''}.`)
+      return
+    }
     if (!after.principalId) throw new Error(`Azure turned on the identity of '${change.app}' but returned no principal id.`)
     principals.set(change.app, { principalId: after.principalId, tenantId: after.tenantId ?? '' })
-    writes.push(`Turned on the system-assigned identity of ${change.app} (principal ${after.principalId}).`)
-    core.notice(`Turned on the system-assigned identity of ${change.app}: principal ${after.principalId}.`)
-  })
+    record(`Turned on the system-assigned identity of ${change.app} (principal ${after.principalId}).`)
+  }
 
   const principalOf = (app: string, known: string | undefined): string => {
     const id = known ?? principals.get(app)?.principalId
@@ -52,39 +66,51 @@ export async function applyPlan(changes: Change[], state: CurrentState, azure: A
     return id
   }
 
-  const grantChanges = changes.filter((c) => c.kind !== 'enable-identity')
-  await mapLimit(grantChanges, WRITE_CONCURRENCY, async (change) => {
-    const vaultState = state.vaults.find((v) => v.id === change.vaultId)!
-    if (change.kind === 'add-access-policy') {
-      const entries = change.entries.map((e) => ({ ...e, objectId: principalOf(e.app, e.principalId) }))
-      await during({ action: 'add access policies to', kind: 'vault', vault: vaultState.target, settings }, () =>
-        azure.vaults(vaultState.subscriptionId).addAccessPolicies(vaultState, entries)
-      )
-      for (const entry of entries) {
-        const line = `Granted ${entry.app} on vault ${change.vault}: ${describePermissions(entry.permissions)} (access policy).`
-        writes.push(line)
-        core.notice(line)
+  const changeAccess = async (change: Of<'add-access-policy' | 'remove-access-policy' | 'assign-role' | 'delete-role-assignment'>): Promise<void> => {
+    const vault = vaultById(change.vaultId)
+    const vaults = azure.vaults(vault.subscriptionId)
+    switch (change.kind) {
+      case 'add-access-policy':
+      case 'remove-access-policy': {
+        const adding = change.kind === 'add-access-policy'
+        const entries = change.entries.map((e) => ({ ...e, objectId: principalOf(e.app, e.principalId) }))
+        await during({ action: adding ? 'add access policies to' : 'remove access policies from', kind: 'vault', vault: vault.target, settings }, () =>
+          vaults.changeAccessPolicies(vault, adding ? 'add' : 'remove', entries)
+        )
+        for (const e of entries) {
+          record(`${adding ? 'Granted' : 'Revoked'} ${e.app} on vault ${change.vault}: ${describePermissions(e.permissions)} (access policy).`)
+        }
+        return
       }
-    } else if (change.kind === 'assign-role') {
-      const principalId = principalOf(change.app, change.principalId)
-      const roles = await azure.roles()
-      const name = assignmentName(change.vaultId, change.role.guid, principalId)
-      const outcome = await during({ action: `assign '${change.role.name}' on`, kind: 'vault', vault: vaultState.target, settings }, () =>
-        withRetry(() => roles.create(change.vaultId, name, change.roleDefinitionId, principalId), {
-          retryable: (error) => (error as { code?: string }).code === 'PrincipalNotFound',
-          deadline: Math.min(deadline, Date.now() + 150_000),
-          baseDelayMs: 2000,
-          maxDelayMs: 30000,
-          onRetry: (_e, attempt, delay) =>
-            core.warning(`${change.app}: the new identity has not reached the directory yet (PrincipalNotFound); retry ${attempt} in ${delay / 1000} s.`)
-        })
-      )
-      if (outcome === 'created') {
-        const line = `Granted ${change.app} on vault ${change.vault}: role '${change.role.name}'.`
-        writes.push(line)
-        core.notice(line)
+      case 'assign-role': {
+        const principalId = principalOf(change.app, change.principalId)
+        const roles = await azure.roles()
+        const name = assignmentName(change.vaultId, change.role.guid, principalId)
+        const outcome = await during({ action: `assign '${change.role.name}' on`, kind: 'vault', vault: vault.target, settings }, () =>
+          withRetry(() => roles.create(change.vaultId, name, change.roleDefinitionId, principalId), {
+            retryable: (error) => (error as { code?: string }).code === 'PrincipalNotFound',
+            deadline: Math.min(deadline, Date.now() + 150_000),
+            baseDelayMs: 2000,
+            maxDelayMs: 30000,
+            onRetry: (_e, attempt, delay) =>
+              core.warning(`${change.app}: the new identity has not reached the directory yet (PrincipalNotFound); retry ${attempt} in ${delay / 1000} s.`)
+          })
+        )
+        if (outcome === 'created') record(`Granted ${change.app} on vault ${change.vault}: role '${change.role.name}'.`)
+        return
+      }
+      case 'delete-role-assignment': {
+        const roles = await azure.roles()
+        const deleted = await during({ action: `delete the '${change.role.name}' assignment on`, kind: 'vault', vault: vault.target, settings }, () =>
+          roles.delete(change.vaultId, change.assignmentName)
+        )
+        if (deleted) record(`Revoked ${change.app} on vault ${change.vault}: role '${change.role.name}'.`)
       }
     }
-  })
+  }
+
+  await mapLimit(ofKind(changes, 'enable-identity'), WRITE_CONCURRENCY, setIdentity)
+  await mapLimit(ofKind(changes, 'add-access-policy', 'remove-access-policy', 'assign-role', 'delete-role-assignment'), WRITE_CONCURRENCY, changeAccess)
+  await mapLimit(ofKind(changes, 'disable-identity'), WRITE_CONCURRENCY, setIdentity)
   return { principals, writes }
 }

@@ -35,9 +35,12 @@ export class GitHubAssertion {
   private readonly audience: string
   private readonly env: NodeJS.ProcessEnv
 
-  constructor(audience: string, env: NodeJS.ProcessEnv = process.env) {
+  private readonly signal: AbortSignal | undefined
+
+  constructor(audience: string, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal) {
     this.audience = audience
     this.env = env
+    this.signal = signal
   }
 
   /**
@@ -58,14 +61,54 @@ export class GitHubAssertion {
   private pending: Promise<string> | undefined
   private expiresAt: number | undefined
 
+  /**
+   * The same request core.getIDToken makes (the URL already holds `?api-version=…`), done here so
+   * that it also works under @github/local-action, whose core stand-in does not implement it, and
+   * shares the run's retry budget.
+   */
   private async fetch(): Promise<string> {
-    if (!this.env.ACTIONS_ID_TOKEN_REQUEST_URL || !this.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-      throw new MissingOidcPermissionError()
-    }
-    const token = await core.getIDToken(this.audience) // getIDToken masks the token in the log
+    const url = this.env.ACTIONS_ID_TOKEN_REQUEST_URL
+    const bearer = this.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
+    if (!url || !bearer) throw new MissingOidcPermissionError()
+    const token = await requestIdToken(`${url}&audience=${encodeURIComponent(this.audience)}`, bearer, this.signal)
+    core.setSecret(token)
     this.claims = decodeClaims(token)
     this.expiresAt = this.claims?.exp ? this.claims.exp * 1000 : Date.now() + 5 * 60_000
     return token
+  }
+}
+
+export class OidcRequestError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'OidcRequestError'
+  }
+}
+
+const OIDC_ATTEMPTS = 6
+
+/** GET the GitHub OIDC token; 5xx, 429 and network errors are retried (bounded, and by the run's budget). */
+async function requestIdToken(url: string, bearer: string, signal: AbortSignal | undefined): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    let failure: string
+    try {
+      const response = await fetch(url, { headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json' }, signal })
+      if (response.ok) {
+        const body = (await response.json()) as { value?: unknown }
+        if (typeof body.value === 'string' && body.value) return body.value
+        throw new OidcRequestError('GitHub answered the OIDC token request without a token.')
+      }
+      failure = `HTTP ${response.status}`
+      if (response.status < 500 && response.status !== 429) {
+        throw new OidcRequestError(`GitHub refused the OIDC token request (${failure}). Check that the job has 'permissions: id-token: write'.`)
+      }
+    } catch (error) {
+      if (error instanceof OidcRequestError || signal?.aborted) throw error
+      failure = (error as Error).message
+    }
+    if (attempt >= OIDC_ATTEMPTS) throw new OidcRequestError(`The GitHub OIDC token request kept failing (${failure}) after ${attempt} tries.`)
+    core.warning(`The GitHub OIDC token request failed (${failure}); retry ${attempt}.`)
+    await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 500 * 2 ** attempt)))
   }
 }
 
@@ -116,13 +159,33 @@ export class SharedTokenCredential implements TokenCredential {
   }
 }
 
+export class SignInError extends Error {
+  constructor(settings: Settings, cause: unknown) {
+    super(`Could not sign in to Entra ID as client ${settings.clientId} in tenant ${settings.tenantId} (${settings.cloud.authorityHost}): ${(cause as Error)?.message ?? String(cause)}`, { cause })
+    this.name = 'SignInError'
+  }
+}
+
+/**
+ * Gets the ARM token before any ARM call, so that a sign-in failure is reported as one (not as a
+ * failed read of the app) and the clients that start together share this token.
+ */
+export async function signIn(credential: TokenCredential, settings: Settings): Promise<void> {
+  try {
+    await credential.getToken(settings.cloud.armScope)
+  } catch (error) {
+    throw new SignInError(settings, error)
+  }
+  core.info(`Signed in to Entra ID as client ${settings.clientId} (tenant ${settings.tenantId}).`)
+}
+
 export interface SignIn {
   credential: TokenCredential
   assertion: GitHubAssertion
 }
 
 export function createCredential(settings: Settings, budget: RetryBudget, env: NodeJS.ProcessEnv = process.env): SignIn {
-  const assertion = new GitHubAssertion(settings.audience, env)
+  const assertion = new GitHubAssertion(settings.audience, env, budget.signal)
   const inner = new ClientAssertionCredential(settings.tenantId, settings.clientId, () => assertion.get(), {
     authorityHost: settings.cloud.authorityHost,
     disableInstanceDiscovery: settings.cloud.disableInstanceDiscovery,

@@ -60,16 +60,17 @@ export interface ExplainContext {
   claims?: OidcClaims
   clientId?: string
   tenantId?: string
+  authorityHost?: string
   budget?: { seconds: number; expired: boolean; lastFailure?: string }
 }
 
 export function explain(error: unknown, context: ExplainContext = {}): string {
   // Our own sign-in errors reach us wrapped by @azure/identity and by during(): report them as themselves.
-  const missingOidc = findCause(error, 'MissingOidcPermissionError')
-  if (missingOidc) return missingOidc.message
+  const own = findCause(error, 'MissingOidcPermissionError') ?? findCause(error, 'VaultNotFoundError') ?? findCause(error, 'OidcRequestError')
+  if (own) return own.message
   const budget = context.budget
   if (budget?.expired && isAbort(error)) {
-    const what = error instanceof AzureOperationError ? `${error.message}: gave up` : 'Gave up'
+    const what = error instanceof AzureOperationError ? `${error.message}: gave up` : (error as Error).name === 'SignInError' ? 'Could not sign in to Entra ID: gave up' : 'Gave up'
     return `${what} after ${budget.seconds} s of retries (input 'retry-timeout'): ${budget.lastFailure ?? 'Azure did not answer in time'}.\n` +
       `Fix: Azure is throttling or failing; re-run later (the run is safe to repeat), or raise 'retry-timeout'.`
   }
@@ -117,10 +118,12 @@ function notFoundHint(context: OperationContext): string {
 
 /** Entra ID sign-in failures (AADSTS codes), with the presented OIDC claims for federation mismatches. */
 function entraMessage(error: unknown, context: ExplainContext): string | undefined {
-  const e = error as RestLikeError | undefined
-  const text = `${e?.errorResponse?.errorDescription ?? ''} ${e?.message ?? ''}`
-  const code = /AADSTS(\d+)/.exec(text)?.[1]
-  if (!code) return undefined
+  const textOf = (e: RestLikeError | undefined): string => `${e?.errorResponse?.errorDescription ?? ''} ${e?.message ?? ''}`
+  // The AADSTS error may be wrapped by @azure/identity and by our own SignInError.
+  let e = error as (RestLikeError & { cause?: unknown }) | undefined
+  for (let depth = 0; e && depth < 8 && !/AADSTS\d+/.test(textOf(e)); depth++) e = e.cause as typeof e
+  const code = /AADSTS(\d+)/.exec(textOf(e))?.[1]
+  if (!code) return endpointResolution(error, context)
   const said = `Entra ID says: ${firstLine(e?.errorResponse?.errorDescription ?? e?.message ?? '')}`
   const client = context.clientId ?? '<client-id>'
   switch (code) {
@@ -136,6 +139,21 @@ function entraMessage(error: unknown, context: ExplainContext): string | undefin
       return `Sign-in failed: the GitHub OIDC token was outside its valid time range (it lives about 10 minutes from when the step asked for it).\nFix: check the runner's clock; on self-hosted runners sync it with NTP.\n${said}`
   }
   return `Sign-in to Entra ID failed (AADSTS${code}).\n${said}`
+}
+
+/**
+ * MSAL reports a failed OpenID discovery (how Entra answers an unknown tenant: 400 AADSTS90002)
+ * only as `endpoints_resolution_error`, dropping Entra's text.
+ */
+function endpointResolution(error: unknown, context: ExplainContext): string | undefined {
+  let e = error as (Error & { errorCode?: string }) | undefined
+  for (let depth = 0; e && depth < 8; depth++, e = e.cause as typeof e) {
+    if (e.errorCode === 'endpoints_resolution_error' || /endpoints_resolution_error/.test(e.message ?? '')) {
+      return `Sign-in failed: Entra ID could not resolve tenant ${context.tenantId ?? ''} at ${context.authorityHost ?? 'the authority host'}: the tenant was not found (AADSTS90002) or the authority host is wrong.\n` +
+        `Fix: check 'tenant-id' (Directory (tenant) ID), and that 'environment' / 'authority-host' name the cloud the tenant lives in.`
+    }
+  }
+  return undefined
 }
 
 function federationMismatch(context: ExplainContext, said: string): string {
@@ -170,8 +188,7 @@ function findCause(error: unknown, name: string): Error | undefined {
 }
 
 function isAbort(error: unknown): boolean {
-  const e = error instanceof AzureOperationError ? error.cause : error
-  return (e as Error | undefined)?.name === 'AbortError'
+  return findCause(error, 'AbortError') !== undefined
 }
 
 function firstLine(text: string): string {

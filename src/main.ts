@@ -1,39 +1,72 @@
 // inputs → settings → credential → read → plan → apply → outputs and summary.
 import * as core from '@actions/core'
-import { applyPlan } from './apply.js'
+import { type Applied, applyPlan } from './apply.js'
 import { RetryBudget } from './azure/pipeline.js'
-import { createCredential, type GitHubAssertion } from './credential.js'
+import { createCredential, type GitHubAssertion, signIn as signInToAzure } from './credential.js'
+import { routeSdkLogsToDebug } from './debug-log.js'
 import { explain } from './errors.js'
-import { describeChange, makePlan } from './plan.js'
-import { connect, readState } from './read.js'
+import { describeChange, makePlan, type Plan } from './plan.js'
+import { makeRevokePlan } from './plan-revoke.js'
+import { connect, type CurrentState, readState } from './read.js'
 import { computeOutputs, setOutputs, writeSummary } from './report.js'
 import { parseSettings, type Settings } from './settings.js'
+import { verifyFailure } from './verify.js'
 
 export async function run(): Promise<void> {
   let settings: Settings | undefined
   let assertion: GitHubAssertion | undefined
   let budget: RetryBudget | undefined
   try {
+    routeSdkLogsToDebug()
     settings = parseSettings((name) => core.getInput(name))
     budget = new RetryBudget(settings.retryTimeoutSeconds)
     const signIn = createCredential(settings, budget)
     assertion = signIn.assertion
+    await core.group('Sign in', () => signInToAzure(signIn.credential, settings!))
     const azure = connect(settings, signIn.credential, budget)
 
     const state = await core.group('Read apps and vaults', () => readState(settings!, azure))
-    const plan = makePlan(settings, state)
+    const plan =
+      settings.mode === 'revoke' ? makeRevokePlan(settings, state, settings.disableIdentity) : makePlan(settings, state)
     core.info(
       plan.changes.length === 0
         ? 'Plan: nothing to change.'
         : `Plan: ${plan.changes.length} change(s):\n${plan.changes.map((c) => `  - ${describeChange(c)}`).join('\n')}`
     )
-    const applied = await core.group('Apply', () => applyPlan(plan.changes, state, azure, settings!, budget!.deadline))
+
+    const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
+    const applied = readOnly
+      ? nothingApplied(state)
+      : await core.group('Apply', () => applyPlan(plan.changes, state, azure, settings!, budget!.deadline))
 
     const outputs = computeOutputs(settings, plan, applied)
     setOutputs(outputs)
     await writeSummary(settings, plan, applied, outputs)
-    core.info(outputs.changed === 'true' ? `Done: ${applied.writes.length} change(s).` : 'Done: nothing to change.')
+    if (settings.mode === 'verify' && plan.changes.length > 0) {
+      core.setFailed(verifyFailure(plan))
+      return
+    }
+    core.info(doneMessage(settings, plan, applied))
   } catch (error) {
-    core.setFailed(explain(error, { claims: assertion?.claims, clientId: settings?.clientId, tenantId: settings?.tenantId, budget }))
+    core.setFailed(explain(error, { claims: assertion?.claims, clientId: settings?.clientId, tenantId: settings?.tenantId, authorityHost: settings?.cloud.authorityHost, budget }))
+  }
+}
+
+/** plan and verify write nothing: the principals are the ones already there. */
+function nothingApplied(state: CurrentState): Applied {
+  const principals = new Map(
+    state.apps.filter((a) => a.principalId).map((a) => [a.target.key, { principalId: a.principalId!, tenantId: a.tenantId ?? '' }])
+  )
+  return { principals, writes: [] }
+}
+
+function doneMessage(settings: Settings, plan: Plan, applied: Applied): string {
+  switch (settings.mode) {
+    case 'plan':
+      return plan.changes.length === 0 ? 'Plan: apply would change nothing.' : `Plan: apply would make ${plan.changes.length} change(s); nothing was written.`
+    case 'verify':
+      return 'Verified: every app has its identity and every requested permission.'
+    default:
+      return applied.writes.length > 0 ? `Done: ${applied.writes.length} change(s).` : 'Done: nothing to change.'
   }
 }

@@ -21,9 +21,33 @@ export interface PolicyEntry {
   permissions: Permissions
 }
 
+interface IdentityChange {
+  app: string
+  from: string
+  to: IdentityType
+  keepsUserAssigned: number
+}
+
+interface PolicyChange {
+  vault: string
+  vaultId: string
+  entries: PolicyEntry[]
+}
+
 export type Change =
-  | { kind: 'enable-identity'; app: string; from: string; to: IdentityType; keepsUserAssigned: number }
-  | { kind: 'add-access-policy'; vault: string; vaultId: string; entries: PolicyEntry[] }
+  | ({ kind: 'enable-identity' } & IdentityChange)
+  | ({ kind: 'disable-identity' } & IdentityChange)
+  | ({ kind: 'add-access-policy' } & PolicyChange)
+  | ({ kind: 'remove-access-policy' } & PolicyChange)
+  | {
+      kind: 'delete-role-assignment'
+      vault: string
+      vaultId: string
+      app: string
+      principalId: string
+      role: KeyVaultRole
+      assignmentName: string
+    }
   | {
       kind: 'assign-role'
       vault: string
@@ -40,7 +64,8 @@ export interface Grant {
   vault: string
   model: AccessModel
   requested: string
-  missing: string
+  /** What this run changes for the pair: missing access (apply, plan, verify) or held access to remove (revoke); empty when nothing. */
+  delta: string
 }
 
 export interface Plan {
@@ -107,7 +132,7 @@ function planAccessPolicies(wanted: Permissions, vault: VaultState, apps: AppSta
     checkTenant(app, vault)
     const held = app.principalId ? heldPermissions(vault.accessPolicies, app.principalId) : undefined
     const missing = missingPermissions(held, wanted)
-    grants.push({ app: app.target.key, vault: vault.name, model: 'access-policy', requested: describePermissions(wanted), missing: isEmpty(missing) ? '' : describePermissions(missing) })
+    grants.push({ app: app.target.key, vault: vault.name, model: 'access-policy', requested: describePermissions(wanted), delta: isEmpty(missing) ? '' : describePermissions(missing) })
     if (isEmpty(missing)) continue
     if (!held) newPrincipals++
     entries.push({ app: app.target.key, principalId: app.principalId, tenantId: vault.tenantId, permissions: missing })
@@ -145,7 +170,7 @@ function planRoles(wanted: Permissions, vault: VaultState, state: CurrentState, 
           .map((a) => roleGuidOf(a.roleDefinitionId))
       : []
     const missing = roles.filter((role) => !isSatisfied(role, held))
-    grants.push({ app: app.target.key, vault: vault.name, model: 'rbac', requested: roles.map((r) => r.name).join(', '), missing: missing.map((r) => r.name).join(', ') })
+    grants.push({ app: app.target.key, vault: vault.name, model: 'rbac', requested: roles.map((r) => r.name).join(', '), delta: missing.map((r) => r.name).join(', ') })
     for (const role of missing) {
       changes.push({
         kind: 'assign-role',
@@ -181,12 +206,16 @@ function checkTenant(app: AppState, vault: VaultState): void {
 export function describeChange(change: Change): string {
   switch (change.kind) {
     case 'enable-identity':
-      return `turn on the system-assigned identity of ${change.app} (identity type ${change.from} → ${change.to}${change.keepsUserAssigned > 0 ? `, keeping ${change.keepsUserAssigned} user-assigned` : ''})`
+    case 'disable-identity':
+      return `turn ${change.kind === 'enable-identity' ? 'on' : 'off'} the system-assigned identity of ${change.app} (identity type ${change.from} → ${change.to}${change.keepsUserAssigned > 0 ? `, keeping ${change.keepsUserAssigned} user-assigned` : ''})`
     case 'add-access-policy':
-      return `add to the access policies of vault ${change.vault}: ${change.entries
+    case 'remove-access-policy':
+      return `${change.kind === 'add-access-policy' ? 'add to' : 'remove from'} the access policies of vault ${change.vault}: ${change.entries
         .map((e) => `${e.app} (${e.principalId ?? 'new identity'}) ${describePermissions(e.permissions)}`)
         .join('; ')}`
     case 'assign-role':
       return `assign '${change.role.name}' on vault ${change.vault} to ${change.app} (${change.principalId ?? 'new identity'})`
+    case 'delete-role-assignment':
+      return `delete the '${change.role.name}' assignment ${change.assignmentName} on vault ${change.vault} of ${change.app} (${change.principalId})`
   }
 }

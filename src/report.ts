@@ -1,7 +1,7 @@
 // Outputs and the job summary, from the plan and what was applied.
 import * as core from '@actions/core'
 import type { Applied } from './apply.js'
-import type { AccessModel, Plan } from './plan.js'
+import { type AccessModel, describeChange, type Plan } from './plan.js'
 import type { Settings } from './settings.js'
 
 export interface Outputs {
@@ -20,12 +20,14 @@ export function computeOutputs(settings: Settings, plan: Plan, applied: Applied)
   }
   const single = settings.apps.length === 1 ? applied.principals.get(settings.apps[0].key) : undefined
   const models = [...new Set(plan.grants.map((g) => g.model))] as AccessModel[]
+  // plan: whether apply would change anything; verify: never changes; apply/revoke: whether it wrote.
+  const changed = settings.mode === 'plan' ? plan.changes.length > 0 : applied.writes.length > 0
   return {
     'principal-id': single?.principalId ?? '',
     'principal-ids': JSON.stringify(ids),
     'tenant-id': single?.tenantId ?? '',
     'access-model': models.length === 1 ? models[0] : models.join(','),
-    changed: applied.writes.length > 0 ? 'true' : 'false'
+    changed: changed ? 'true' : 'false'
   }
 }
 
@@ -33,13 +35,25 @@ export function setOutputs(outputs: Outputs): void {
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
 }
 
+const HEADINGS: Record<Settings['mode'], { title: string; column: string; none: string }> = {
+  apply: { title: 'Key Vault access: apply', column: 'Granted by this run', none: 'already granted' },
+  plan: { title: 'Key Vault access: plan (nothing written)', column: 'Apply would grant', none: 'already granted' },
+  verify: { title: 'Key Vault access: verify (nothing written)', column: 'Missing', none: 'nothing' },
+  revoke: { title: 'Key Vault access: revoke', column: 'Revoked by this run', none: 'nothing held' }
+}
+
 export async function writeSummary(settings: Settings, plan: Plan, applied: Applied, outputs: Outputs): Promise<void> {
-  const summary = core.summary.addHeading('Key Vault access for app identity', 2)
-  summary.addRaw(
-    outputs.changed === 'true'
-      ? `<p>${applied.writes.length} change(s) made.</p>`
-      : '<p>Everything was already in place: nothing was written.</p>'
-  )
+  const heading = HEADINGS[settings.mode]
+  const summary = core.summary.addHeading(heading.title, 2)
+  const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
+  if (readOnly) {
+    summary.addRaw(plan.changes.length === 0 ? '<p>Apply would change nothing.</p>' : `<p>Apply would make ${plan.changes.length} change(s):</p>`)
+    if (plan.changes.length > 0) summary.addList(plan.changes.map((c) => escape(describeChange(c))))
+  } else {
+    summary.addRaw(
+      outputs.changed === 'true' ? `<p>${applied.writes.length} change(s) made.</p>` : '<p>Everything was already in place: nothing was written.</p>'
+    )
+  }
   summary.addTable([
     [
       { data: 'App', header: true },
@@ -47,15 +61,15 @@ export async function writeSummary(settings: Settings, plan: Plan, applied: Appl
       { data: 'Vault', header: true },
       { data: 'Model', header: true },
       { data: 'Requested', header: true },
-      { data: 'Granted by this run', header: true }
+      { data: heading.column, header: true }
     ],
     ...plan.grants.map((grant) => [
       escape(grant.app),
-      escape(applied.principals.get(grant.app)?.principalId ?? 'not turned on'),
+      escape(applied.principals.get(grant.app)?.principalId ?? (settings.mode === 'revoke' ? 'off' : 'not turned on')),
       escape(grant.vault),
       grant.model,
       escape(grant.requested),
-      escape(grant.missing || 'already granted')
+      escape(grant.delta || heading.none)
     ])
   ])
   if (applied.writes.length > 0) summary.addList(applied.writes.map(escape))

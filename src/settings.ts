@@ -13,7 +13,8 @@ import {
 import { isGuid, validateAppName, validateResourceGroup, validateSlotName, validateVaultName } from './names.js'
 
 export type AccessModelInput = 'auto' | 'access-policy' | 'rbac'
-export type Mode = 'apply'
+export const MODES = ['apply', 'plan', 'verify', 'revoke'] as const
+export type Mode = (typeof MODES)[number]
 
 export interface AppTarget {
   name: string
@@ -31,6 +32,8 @@ export interface VaultTarget {
 
 export interface Settings {
   mode: Mode
+  /** revoke only: also turn the system-assigned identity off. */
+  disableIdentity: boolean
   subscriptionId: string
   resourceGroup: string
   apps: AppTarget[]
@@ -106,11 +109,17 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = proce
   const audience = input('audience') || 'api://AzureADTokenExchange'
   if (/\s/.test(audience)) problems.push(`'audience' must not contain white space, got '${audience}'.`)
   const cloud = parseCloud(input, problems)
+  const mode = parseChoice(input('mode') || 'apply', 'mode', [...MODES], problems) as Mode
+  const disableIdentity = parseBoolean(input('disable-identity') || 'false', 'disable-identity', problems)
+  if (disableIdentity && mode !== 'revoke') {
+    problems.push(`'disable-identity' is only used with 'mode: revoke', got mode '${mode}'.`)
+  }
   const retryTimeoutSeconds = parseSeconds(input('retry-timeout') || '300', 'retry-timeout', problems)
 
   if (problems.length > 0) throw new InputError(problems)
   return {
-    mode: 'apply',
+    mode,
+    disableIdentity,
     subscriptionId,
     resourceGroup,
     apps,
@@ -185,6 +194,14 @@ function parsePermissions(input: InputReader, problems: string[]): Permissions {
     )
   }
   return permissions
+}
+
+/** The YAML 1.2 core schema booleans, as core.getBooleanInput accepts them. */
+function parseBoolean(value: string, name: string, problems: string[]): boolean {
+  if (['true', 'True', 'TRUE'].includes(value)) return true
+  if (['false', 'False', 'FALSE'].includes(value)) return false
+  problems.push(`'${name}' must be true or false, got '${value}'.`)
+  return false
 }
 
 function parseSeconds(value: string, name: string, problems: string[]): number {

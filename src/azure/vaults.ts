@@ -64,9 +64,12 @@ export class Vaults {
     return toVaultState(target, vault)
   }
 
-  /** One `accessPolicies/add` carrying every principal's missing permissions. */
-  async addAccessPolicies(vault: VaultState, entries: AccessPolicy[]): Promise<void> {
-    await updateAccessPolicy(this.context, vault.resourceGroup, vault.name, 'add', {
+  /**
+   * One `accessPolicies/add` (or `remove`) carrying every principal's permissions to add (or take
+   * away). The service merges per principal: other principals and other permissions stay.
+   */
+  async changeAccessPolicies(vault: VaultState, operation: 'add' | 'remove', entries: AccessPolicy[]): Promise<void> {
+    await updateAccessPolicy(this.context, vault.resourceGroup, vault.name, operation, {
       properties: {
         accessPolicies: entries.map((entry) => ({
           tenantId: entry.tenantId,

@@ -2,7 +2,7 @@
 // SDKs: the behaviours users depend on, checked on the fake's state and request log.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
-import { runAction } from './run-action.ts'
+import { runAction, targetInputs } from './run-action.ts'
 
 let fake: FakeAzure
 const RG = 'shop-rg'
@@ -19,13 +19,7 @@ beforeEach(() => fake.clearLog())
 const armWrites = (): { method: string; path: string }[] =>
   fake.requests.filter((r) => r.server === 'arm' && r.method !== 'GET')
 
-const inputs = (app: string, vault: string, extra: Record<string, string> = {}): Record<string, string> => ({
-  'app-name': app,
-  'resource-group': RG,
-  'vault-name': vault,
-  'vault-resource-group': RG,
-  ...extra
-})
+const inputs = (app: string, vault: string, extra: Record<string, string> = {}) => targetInputs(RG, app, vault, extra)
 
 describe('access-policy vault', () => {
   it('turns the identity on, adds one policy, and a re-run writes nothing', async () => {

@@ -1,7 +1,7 @@
 // Runs the bundled action exactly as the GitHub runner runs a node24 action: `node dist/index.js`
 // with each input as INPUT_<NAME> (upper-cased, hyphens kept) and the runner's file commands.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { FakeAzure } from '../fake-azure/index.ts'
@@ -24,6 +24,11 @@ export interface RunOptions {
   env?: Record<string, string | undefined>
   /** Skip the fake's default inputs (client, tenant, subscription, endpoints). */
   bare?: boolean
+}
+
+/** Inputs naming one app and one vault, both in resource group `rg`. */
+export function targetInputs(rg: string, app: string, vault: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { 'app-name': app, 'resource-group': rg, 'vault-name': vault, 'vault-resource-group': rg, ...extra }
 }
 
 export function runnerEnv(fake: FakeAzure | undefined, inputs: Record<string, string>, options: RunOptions = {}): Record<string, string> {
@@ -65,15 +70,11 @@ export async function runAction(fake: FakeAzure | undefined, inputs: Record<stri
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const exitCode = await new Promise<number>((done) => child.on('close', (code) => done(code ?? -1)))
-  return {
-    exitCode,
-    stdout,
-    stderr,
-    outputs: parseOutputs(readFileSync(env.GITHUB_OUTPUT, 'utf8')),
-    summary: readFileSync(env.GITHUB_STEP_SUMMARY, 'utf8'),
-    error: parseError(stdout),
-    durationMs: performance.now() - started
-  }
+  const durationMs = performance.now() - started
+  const outputs = parseOutputs(readFileSync(env.GITHUB_OUTPUT, 'utf8'))
+  const summary = readFileSync(env.GITHUB_STEP_SUMMARY, 'utf8')
+  rmSync(env.RUNNER_TEMP, { recursive: true, force: true })
+  return { exitCode, stdout, stderr, outputs, summary, error: parseError(stdout), durationMs }
 }
 
 /** GITHUB_OUTPUT file commands: `name<<DELIMITER\nvalue\nDELIMITER\n`. */

@@ -1,0 +1,63 @@
+// The revoke plan: take back exactly what this action grants, and nothing else. Access policies
+// lose only the requested permissions the principal holds (`accessPolicies/remove`); on RBAC
+// vaults only the assignments under this action's deterministic names are deleted, never one a
+// person or another tool made. With `disable-identity` the system identity is turned off last,
+// keeping user-assigned identities. Like the apply plan, an already-revoked state plans nothing.
+import { withSystemAssigned } from './identity-type.js'
+import { describePermissions, emptyPermissions, isEmpty, PERMISSION_KINDS, type Permissions } from './permissions.js'
+import { type Change, type Grant, heldPermissions, type PolicyEntry, resolveModel, type Plan, type Wanted } from './plan.js'
+import { assignmentName, rolesFor } from './rbac.js'
+import type { CurrentState } from './read.js'
+
+export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdentity: boolean): Plan {
+  const changes: Change[] = []
+  const grants: Grant[] = []
+  for (const vault of state.vaults) {
+    const model = resolveModel(wanted.accessModel, vault)
+    const entries: PolicyEntry[] = []
+    const roles = model === 'rbac' ? rolesFor(wanted.permissions, vault.name) : []
+    const assignments = state.assignments.get(vault.id.toLowerCase()) ?? []
+    for (const app of state.apps) {
+      const principalId = app.principalId
+      if (model === 'access-policy') {
+        const remove = principalId ? heldOfWanted(heldPermissions(vault.accessPolicies, principalId), wanted.permissions) : emptyPermissions()
+        grants.push({ app: app.target.key, vault: vault.name, model, requested: describePermissions(wanted.permissions), delta: isEmpty(remove) ? '' : describePermissions(remove) })
+        if (principalId && !isEmpty(remove)) entries.push({ app: app.target.key, principalId, tenantId: vault.tenantId, permissions: remove })
+        continue
+      }
+      const ours = principalId
+        ? roles.flatMap((role) => {
+            const name = assignmentName(vault.id, role.guid, principalId)
+            return assignments.some((a) => a.name.toLowerCase() === name) ? [{ role, name }] : []
+          })
+        : []
+      grants.push({ app: app.target.key, vault: vault.name, model, requested: roles.map((r) => r.name).join(', '), delta: ours.map((o) => o.role.name).join(', ') })
+      for (const { role, name } of ours) {
+        changes.push({ kind: 'delete-role-assignment', vault: vault.name, vaultId: vault.id, app: app.target.key, principalId: principalId!, role, assignmentName: name })
+      }
+    }
+    if (entries.length > 0) changes.push({ kind: 'remove-access-policy', vault: vault.name, vaultId: vault.id, entries })
+  }
+  if (disableIdentity) {
+    for (const app of state.apps.filter((a) => a.systemAssigned)) {
+      changes.push({
+        kind: 'disable-identity',
+        app: app.target.key,
+        from: app.identityType,
+        to: withSystemAssigned(app.identityType, false),
+        keepsUserAssigned: app.userAssignedIds.length
+      })
+    }
+  }
+  return { changes, grants }
+}
+
+/** The requested permissions the principal holds by name (case-insensitive), kind by kind. */
+function heldOfWanted(held: Partial<Permissions> | undefined, wanted: Permissions): Permissions {
+  const result = emptyPermissions()
+  for (const kind of PERMISSION_KINDS) {
+    const have = (held?.[kind] ?? []).map((p) => p.toLowerCase())
+    result[kind] = wanted[kind].filter((p) => have.includes(p.toLowerCase()))
+  }
+  return result
+}
