@@ -3,6 +3,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { armHandler } from './arm.ts'
 import { clone } from './arm-common.ts'
+import { withAdfs } from './adfs.ts'
 import { entraHandler } from './entra.ts'
 import { oidcHandler, type OidcKeys } from './oidc.ts'
 import { seedRoleAssignment } from './role-assignments.ts'
@@ -63,7 +64,8 @@ export async function startFakeAzure(options: { latencyMs?: number; principalRep
   const urls = { arm: '', entra: '' }
   const servers = await Promise.all([
     listen(state, 'arm', armHandler(state, () => urls.arm), tls),
-    listen(state, 'entra', entraHandler(state, keys, { authorityHost: () => urls.entra, armEndpoint: () => urls.arm }), tls),
+    // The az CLI (MSAL for Python) reaches Entra through an `/adfs` authority: see adfs.ts.
+    listen(state, 'entra', withAdfs(entraHandler(state, keys, { authorityHost: () => urls.entra, armEndpoint: () => urls.arm }), { authorityHost: () => urls.entra, tenantId: () => state.tenantId }), tls),
     listen(state, 'oidc', oidcHandler(state, keys, oidcRequestToken))
   ]).catch((e: unknown) => { tls.cleanup(); throw e })
   const [arm, entra, oidc] = servers
