@@ -30,7 +30,7 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
 
 /** Maps items through `fn` with at most `limit` running at once, keeping order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length)
+  const results = new Array<R>(items.length)
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < items.length) {
