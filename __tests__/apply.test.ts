@@ -8,20 +8,29 @@ jest.unstable_mockModule('@actions/core', () => ({ notice, warning, info: jest.f
 
 const { applyPlan } = await import('../src/apply.js')
 const { makePlan } = await import('../src/plan.js')
+const { makeRevokePlan } = await import('../src/plan-revoke.js')
 const { assignmentName, ROLES } = await import('../src/rbac.js')
 const { AzureOperationError } = await import('../src/errors.js')
 const { computeOutputs } = await import('../src/report.js')
-const { app, appWithoutIdentity, assignment, perms, policy, PRINCIPAL, settings, state, target, TENANT, vault } = await import('./fixtures.js')
+const { app, appWithoutIdentity, assignment, perms, policy, PRINCIPAL, PRINCIPAL_2, settings, state, target, TENANT, vault } = await import('./fixtures.js')
 import type { Azure, CurrentState } from '../src/read.js'
+import type { Change } from '../src/plan.js'
 
 const NEW_PRINCIPAL = 'cccccccc-0000-0000-0000-00000000000c'
 
 /** A fake of the Azure clients that records every call in order. */
-function fakeAzure(options: { create?: (...args: unknown[]) => Promise<'created' | 'exists'>; setSystemIdentity?: (app: AppState) => Promise<AppState> } = {}) {
+function fakeAzure(
+  options: {
+    create?: (...args: unknown[]) => Promise<'created' | 'exists'>
+    setSystemIdentity?: (app: AppState) => Promise<AppState>
+    remove?: (scope: string, name: string) => Promise<boolean>
+  } = {}
+) {
   const log: string[] = []
   const setSystemIdentity = jest.fn(async (a: AppState, enabled: boolean): Promise<AppState> => {
     log.push(`identity ${a.target.key} ${enabled}`)
     if (options.setSystemIdentity) return options.setSystemIdentity(a)
+    if (!enabled) return { ...a, systemAssigned: false, identityType: 'None', principalId: undefined, tenantId: undefined }
     return { ...a, systemAssigned: true, identityType: 'SystemAssigned', principalId: NEW_PRINCIPAL, tenantId: TENANT }
   })
   const changeAccessPolicies = jest.fn(async (v: VaultState, operation: 'add' | 'remove', entries: AccessPolicy[]) => {
@@ -31,10 +40,14 @@ function fakeAzure(options: { create?: (...args: unknown[]) => Promise<'created'
     log.push(`role ${principalId}`)
     return options.create ? options.create(scope, name, roleDefinitionId, principalId) : ('created' as const)
   })
+  const remove = jest.fn(async (scope: string, name: string): Promise<boolean> => {
+    log.push(`delete ${name}`)
+    return options.remove ? options.remove(scope, name) : true
+  })
   const vaults = jest.fn((_subscriptionId: string) => ({ changeAccessPolicies }))
-  const roles = jest.fn(async () => ({ create }))
+  const roles = jest.fn(async () => ({ create, delete: remove }))
   const azure = { sites: { setSystemIdentity }, vaults, roles } as unknown as Azure
-  return { azure, log, setSystemIdentity, changeAccessPolicies, create, vaults, roles }
+  return { azure, log, setSystemIdentity, changeAccessPolicies, create, remove, vaults, roles }
 }
 
 const s = settings()
@@ -206,5 +219,156 @@ describe('applyPlan: failures', () => {
     const error = await applyPlan(plan(want(), st).changes, st, fake.azure, s, far()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AzureOperationError)
     expect((error as Error).message).toContain("Could not add access policies to Key Vault 'kv'")
+  })
+})
+
+describe('applyPlan: revoke changes', () => {
+  const revoke = settings({ mode: 'revoke' })
+  const ours = (vaultIdValue: string, roleGuid: string, principalId = PRINCIPAL) => ({
+    ...assignment(vaultIdValue, roleGuid, principalId),
+    name: assignmentName(vaultIdValue, roleGuid, principalId)
+  })
+
+  it("removes access policies with changeAccessPolicies(vault, 'remove', …) for the known principal", async () => {
+    const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get', 'list', 'set'] })] })
+    const st = state([app('api')], [kv])
+    const fake = fakeAzure()
+    const p = makeRevokePlan(want(), st, false)
+    const applied = await applyPlan(p.changes, st, fake.azure, revoke, far())
+    expect(fake.changeAccessPolicies).toHaveBeenCalledTimes(1)
+    const [vaultArg, operation, entries] = fake.changeAccessPolicies.mock.calls[0]
+    expect(vaultArg).toBe(kv)
+    expect(operation).toBe('remove')
+    expect(entries).toEqual([expect.objectContaining({ objectId: PRINCIPAL, tenantId: TENANT, permissions: perms({ secrets: ['get', 'list'] }) })])
+    expect(fake.setSystemIdentity).not.toHaveBeenCalled()
+    expect(applied.writes).toEqual(['Revoked api on vault kv: secrets: get, list (access policy).'])
+    expect(notice).toHaveBeenCalledWith('Revoked api on vault kv: secrets: get, list (access policy).')
+    expect(applied.principals.get('api')?.principalId).toBe(PRINCIPAL)
+    expect(computeOutputs(revoke, p, applied).changed).toBe('true')
+  })
+
+  it('one remove request per vault carries every app, each recorded', async () => {
+    const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get'] }), policy(PRINCIPAL_2, { secrets: ['list'] })] })
+    const st = state([app('api'), app('web', { principalId: PRINCIPAL_2 })], [kv])
+    const fake = fakeAzure()
+    const applied = await applyPlan(makeRevokePlan(want(), st, false).changes, st, fake.azure, revoke, far())
+    expect(fake.log).toEqual([`policy remove kv ${PRINCIPAL},${PRINCIPAL_2}`])
+    expect(applied.writes).toEqual(['Revoked api on vault kv: secrets: get (access policy).', 'Revoked web on vault kv: secrets: list (access policy).'])
+  })
+
+  it('deletes role assignments by scope and deterministic name', async () => {
+    const kv = vault('kv', { rbac: true })
+    const st = state([app('api')], [kv], { [kv.id]: [ours(kv.id, ROLES.secretsUser.guid), ours(kv.id, ROLES.cryptoUser.guid)] })
+    const fake = fakeAzure()
+    const applied = await applyPlan(makeRevokePlan(want(perms({ secrets: ['get'], keys: ['sign'] })), st, false).changes, st, fake.azure, revoke, far())
+    expect(fake.remove.mock.calls).toEqual([
+      [kv.id, assignmentName(kv.id, ROLES.secretsUser.guid, PRINCIPAL)],
+      [kv.id, assignmentName(kv.id, ROLES.cryptoUser.guid, PRINCIPAL)]
+    ])
+    expect(fake.create).not.toHaveBeenCalled()
+    expect(applied.writes).toEqual(["Revoked api on vault kv: role 'Key Vault Secrets User'.", "Revoked api on vault kv: role 'Key Vault Crypto User'."])
+  })
+
+  it('does not count an assignment already gone (204) as a write', async () => {
+    const kv = vault('kv', { rbac: true })
+    const st = state([app('api')], [kv], { [kv.id]: [ours(kv.id, ROLES.secretsUser.guid)] })
+    const fake = fakeAzure({ remove: async () => false })
+    const p = makeRevokePlan(want(), st, false)
+    const applied = await applyPlan(p.changes, st, fake.azure, revoke, far())
+    expect(fake.remove).toHaveBeenCalledTimes(1)
+    expect(applied.writes).toEqual([])
+    expect(notice).not.toHaveBeenCalled()
+    expect(computeOutputs(revoke, p, applied).changed).toBe('false')
+  })
+
+  it('wraps a failed deletion with the vault as context', async () => {
+    const kv = vault('kv', { rbac: true })
+    const st = state([app('api')], [kv], { [kv.id]: [ours(kv.id, ROLES.secretsUser.guid)] })
+    const cause = Object.assign(new Error('denied'), { code: 'AuthorizationFailed', statusCode: 403 })
+    const fake = fakeAzure({ remove: async () => Promise.reject(cause) })
+    const error = await applyPlan(makeRevokePlan(want(), st, false).changes, st, fake.azure, revoke, far()).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AzureOperationError)
+    expect((error as InstanceType<typeof AzureOperationError>).cause).toBe(cause)
+    expect((error as Error).message).toContain("Could not delete the 'Key Vault Secrets User' assignment on Key Vault 'kv'")
+  })
+
+  it('wraps a failed access-policy removal with the vault as context', async () => {
+    const st = state([app('api')], [vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get'] })] })])
+    const fake = fakeAzure()
+    fake.changeAccessPolicies.mockRejectedValueOnce(new Error('boom'))
+    const error = await applyPlan(makeRevokePlan(want(), st, false).changes, st, fake.azure, revoke, far()).catch((e: unknown) => e)
+    expect((error as Error).message).toContain("Could not remove access policies from Key Vault 'kv'")
+  })
+
+  it('turns the identity off after the access is removed, and forgets its principal', async () => {
+    const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get', 'list'] })] })
+    const st = state([app('api')], [kv])
+    const fake = fakeAzure()
+    const p = makeRevokePlan(want(), st, true)
+    const applied = await applyPlan(p.changes, st, fake.azure, revoke, far())
+    expect(fake.log).toEqual([`policy remove kv ${PRINCIPAL}`, 'identity api false'])
+    expect(fake.setSystemIdentity).toHaveBeenCalledWith(st.apps[0], false)
+    expect(applied.principals.has('api')).toBe(false)
+    expect(applied.writes).toEqual(['Revoked api on vault kv: secrets: get, list (access policy).', 'Turned off the system-assigned identity of api.'])
+    const outputs = computeOutputs(revoke, p, applied)
+    expect(outputs['principal-id']).toBe('')
+    expect(outputs['principal-ids']).toBe('{}')
+  })
+
+  it('says user-assigned identities were kept when turning off the system one', async () => {
+    const uai = ['/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u1']
+    const st = state([app('api', { identityType: 'SystemAssigned, UserAssigned', userAssignedIds: uai })], [vault('kv')])
+    const fake = fakeAzure()
+    const applied = await applyPlan(makeRevokePlan(want(), st, true).changes, st, fake.azure, revoke, far())
+    expect(fake.setSystemIdentity).toHaveBeenCalledWith(expect.objectContaining({ userAssignedIds: uai }), false)
+    expect(applied.writes).toEqual(['Turned off the system-assigned identity of api (user-assigned identities kept).'])
+  })
+
+  it('does not turn the identity off when removing its access fails', async () => {
+    const st = state([app('api')], [vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get'] })] })])
+    const fake = fakeAzure()
+    fake.changeAccessPolicies.mockRejectedValueOnce(new Error('boom'))
+    await expect(applyPlan(makeRevokePlan(want(), st, true).changes, st, fake.azure, revoke, far())).rejects.toBeInstanceOf(AzureOperationError)
+    expect(fake.setSystemIdentity).not.toHaveBeenCalled()
+  })
+
+  it('wraps a failed turn-off naming the app', async () => {
+    const st = state([app('api')], [vault('kv')])
+    const fake = fakeAzure({ setSystemIdentity: async () => Promise.reject(new Error('x')) })
+    const error = await applyPlan(makeRevokePlan(want(), st, true).changes, st, fake.azure, revoke, far()).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AzureOperationError)
+    expect((error as Error).message).toContain("Could not turn off the system-assigned identity of app 'api'")
+  })
+
+  it('runs phases in order whatever the order of the list: enable → access changes → disable', async () => {
+    const kvAp = vault('kv-ap', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get'] })] })
+    const kvRb = vault('kv-rb', { rbac: true })
+    const st = state([app('old'), appWithoutIdentity('new')], [kvAp, kvRb])
+    const name = assignmentName(kvRb.id, ROLES.secretsUser.guid, PRINCIPAL)
+    const changes: Change[] = [
+      { kind: 'disable-identity', app: 'old', from: 'SystemAssigned', to: 'None', keepsUserAssigned: 0 },
+      { kind: 'delete-role-assignment', vault: 'kv-rb', vaultId: kvRb.id, app: 'old', principalId: PRINCIPAL, role: ROLES.secretsUser, assignmentName: name },
+      {
+        kind: 'remove-access-policy',
+        vault: 'kv-ap',
+        vaultId: kvAp.id,
+        entries: [{ app: 'old', principalId: PRINCIPAL, tenantId: TENANT, permissions: perms({ secrets: ['get'] }) }]
+      },
+      {
+        kind: 'add-access-policy',
+        vault: 'kv-ap',
+        vaultId: kvAp.id,
+        entries: [{ app: 'new', principalId: undefined, tenantId: TENANT, permissions: perms({ secrets: ['get'] }) }]
+      },
+      { kind: 'enable-identity', app: 'new', from: 'None', to: 'SystemAssigned', keepsUserAssigned: 0 }
+    ]
+    const fake = fakeAzure()
+    const applied = await applyPlan(changes, st, fake.azure, revoke, far())
+    expect(fake.log[0]).toBe('identity new true')
+    expect(fake.log[fake.log.length - 1]).toBe('identity old false')
+    expect(fake.log.slice(1, -1).sort()).toEqual([`delete ${name}`, `policy kv-ap ${NEW_PRINCIPAL}`, `policy remove kv-ap ${PRINCIPAL}`].sort())
+    expect(applied.principals.get('new')?.principalId).toBe(NEW_PRINCIPAL)
+    expect(applied.principals.has('old')).toBe(false)
+    expect(applied.writes).toHaveLength(5)
   })
 })

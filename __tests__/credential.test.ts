@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth'
 
 // GitHubAssertion asks the runner's OIDC endpoint with fetch, as core.getIDToken would.
@@ -6,11 +6,13 @@ const fetchMock = jest.fn<typeof fetch>()
 globalThis.fetch = fetchMock
 const answer = (status: number, body: unknown): Response => new Response(JSON.stringify(body), { status })
 const setSecret = jest.fn<(s: string) => void>()
+const info = jest.fn<(m: string) => void>()
+const warning = jest.fn<(m: string) => void>()
 jest.unstable_mockModule('@actions/core', () => ({
   setSecret,
-  info: jest.fn(),
+  info,
   debug: jest.fn(),
-  warning: jest.fn()
+  warning
 }))
 
 const credentialArgs: unknown[][] = []
@@ -22,7 +24,9 @@ class FakeClientAssertionCredential {
 }
 jest.unstable_mockModule('@azure/identity', () => ({ ClientAssertionCredential: FakeClientAssertionCredential }))
 
-const { SharedTokenCredential, GitHubAssertion, MissingOidcPermissionError, decodeClaims, createCredential } = await import('../src/credential.js')
+const { SharedTokenCredential, GitHubAssertion, MissingOidcPermissionError, OidcRequestError, SignInError, decodeClaims, createCredential, signIn } = await import(
+  '../src/credential.js'
+)
 const { RetryBudget } = await import('../src/azure/pipeline.js')
 const { settings } = await import('./fixtures.js')
 
@@ -52,6 +56,8 @@ function deferred<T>() {
 beforeEach(() => {
   fetchMock.mockReset()
   setSecret.mockReset()
+  info.mockReset()
+  warning.mockReset()
   credentialArgs.length = 0
 })
 
@@ -237,5 +243,150 @@ describe('createCredential', () => {
     expect((credentialArgs[0] as object[])[3]).toEqual(
       expect.objectContaining({ authorityHost: 'https://login.microsoftonline.com', disableInstanceDiscovery: false })
     )
+  })
+})
+
+describe('signIn', () => {
+  it('gets the ARM token for the cloud scope before any ARM call, and says who signed in', async () => {
+    const s = settings({ cloud: { ...settings().cloud, armScope: 'https://management.usgovcloudapi.net/.default' } })
+    const { inner, getToken } = fakeInner(async () => token('t'))
+    await expect(signIn(inner, s)).resolves.toBeUndefined()
+    expect(getToken).toHaveBeenCalledTimes(1)
+    expect(getToken.mock.calls[0][0]).toBe('https://management.usgovcloudapi.net/.default')
+    expect(info).toHaveBeenCalledWith(`Signed in to Entra ID as client ${s.clientId} (tenant ${s.tenantId}).`)
+  })
+
+  it('wraps a failure in SignInError naming the client, tenant and authority, keeping the cause', async () => {
+    const s = settings()
+    const cause = new Error('AADSTS700213: No matching federated identity record found.')
+    const { inner } = fakeInner(async () => Promise.reject(cause))
+    const error = await signIn(inner, s).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SignInError)
+    expect((error as Error).name).toBe('SignInError')
+    expect((error as Error).cause).toBe(cause)
+    expect((error as Error).message).toBe(
+      `Could not sign in to Entra ID as client ${s.clientId} in tenant ${s.tenantId} (https://login.microsoftonline.com): AADSTS700213: No matching federated identity record found.`
+    )
+    expect(info).not.toHaveBeenCalled()
+  })
+
+  it('words a non-Error failure too', async () => {
+    // A non-Error rejection on purpose: SignInError must still word it.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    const { inner } = fakeInner(async () => Promise.reject('plain text'))
+    await expect(signIn(inner, settings())).rejects.toThrow(/: plain text$/)
+  })
+})
+
+describe('GitHubAssertion: retries of the OIDC request', () => {
+  const env = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.example/?x=1', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token' }
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  const oidc = `${part({ alg: 'RS256' })}.${part({ sub: 'repo:o/r:ref:refs/heads/main', exp: Math.floor(Date.now() / 1000) + 600 })}.sig`
+
+  describe('with fake timers', () => {
+    beforeEach(() => {
+      jest.useFakeTimers({ now: Date.now() })
+    })
+    afterEach(() => {
+      jest.useRealTimers()
+    })
+
+    it('retries a 5xx once after a second, with a warning, then returns the token', async () => {
+      fetchMock.mockResolvedValueOnce(answer(503, { message: 'busy' })).mockResolvedValueOnce(answer(200, { value: oidc }))
+      const result = new GitHubAssertion('api://AzureADTokenExchange', env).get()
+      await jest.advanceTimersByTimeAsync(1000)
+      await expect(result).resolves.toBe(oidc)
+      expect(fetchMock).toHaveBeenCalledTimes(2)
+      expect(warning).toHaveBeenCalledTimes(1)
+      expect(warning).toHaveBeenCalledWith('The GitHub OIDC token request failed (HTTP 503); retry 1.')
+    })
+
+    it('gives up after 6 tries of a failing server', async () => {
+      fetchMock.mockImplementation(async () => answer(500, {}))
+      const result = new GitHubAssertion('api://AzureADTokenExchange', env).get().catch((e: unknown) => e)
+      await jest.advanceTimersByTimeAsync(60_000)
+      const error = await result
+      expect(error).toBeInstanceOf(OidcRequestError)
+      expect((error as Error).message).toBe('The GitHub OIDC token request kept failing (HTTP 500) after 6 tries.')
+      expect(fetchMock).toHaveBeenCalledTimes(6)
+      expect(warning).toHaveBeenCalledTimes(5)
+    })
+
+    it('backs off 1 s, 2 s, 4 s … between tries', async () => {
+      fetchMock.mockImplementation(async () => answer(502, {}))
+      const result = new GitHubAssertion('api://AzureADTokenExchange', env).get().catch((e: unknown) => e)
+      await jest.advanceTimersByTimeAsync(0)
+      expect(fetchMock).toHaveBeenCalledTimes(1)
+      await jest.advanceTimersByTimeAsync(999)
+      expect(fetchMock).toHaveBeenCalledTimes(1)
+      await jest.advanceTimersByTimeAsync(1)
+      expect(fetchMock).toHaveBeenCalledTimes(2)
+      await jest.advanceTimersByTimeAsync(1999)
+      expect(fetchMock).toHaveBeenCalledTimes(2)
+      await jest.advanceTimersByTimeAsync(1)
+      expect(fetchMock).toHaveBeenCalledTimes(3)
+      await jest.advanceTimersByTimeAsync(60_000)
+      await result
+    })
+
+    it('retries 429 and network errors', async () => {
+      fetchMock
+        .mockResolvedValueOnce(answer(429, {}))
+        .mockRejectedValueOnce(new TypeError('fetch failed'))
+        .mockResolvedValueOnce(answer(200, { value: oidc }))
+      const result = new GitHubAssertion('api://AzureADTokenExchange', env).get()
+      await jest.advanceTimersByTimeAsync(10_000)
+      await expect(result).resolves.toBe(oidc)
+      expect(fetchMock).toHaveBeenCalledTimes(3)
+      expect(warning.mock.calls.map(([m]) => m)).toEqual([
+        'The GitHub OIDC token request failed (HTTP 429); retry 1.',
+        'The GitHub OIDC token request failed (fetch failed); retry 2.'
+      ])
+    })
+
+    it('names the last failure when a network error outlasts every try', async () => {
+      fetchMock.mockRejectedValue(new TypeError('getaddrinfo ENOTFOUND token.example'))
+      const result = new GitHubAssertion('api://AzureADTokenExchange', env).get().catch((e: unknown) => e)
+      await jest.advanceTimersByTimeAsync(60_000)
+      expect(((await result) as Error).message).toBe('The GitHub OIDC token request kept failing (getaddrinfo ENOTFOUND token.example) after 6 tries.')
+      expect(fetchMock).toHaveBeenCalledTimes(6)
+    })
+  })
+
+  it.each([400, 401, 403, 404])('does not retry HTTP %s', async (status) => {
+    fetchMock.mockResolvedValue(answer(status, {}))
+    const error = await new GitHubAssertion('api://AzureADTokenExchange', env).get().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OidcRequestError)
+    expect((error as Error).message).toBe(
+      `GitHub refused the OIDC token request (HTTP ${status}). Check that the job has 'permissions: id-token: write'.`
+    )
+    expect(fetchMock).toHaveBeenCalledTimes(1)
+    expect(warning).not.toHaveBeenCalled()
+  })
+
+  it.each([
+    ['no value', {}],
+    ['an empty value', { value: '' }],
+    ['a non-string value', { value: 42 }]
+  ])('does not retry a 200 with %s', async (_, body) => {
+    fetchMock.mockResolvedValue(answer(200, body))
+    const error = await new GitHubAssertion('api://AzureADTokenExchange', env).get().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OidcRequestError)
+    expect((error as Error).message).toBe('GitHub answered the OIDC token request without a token.')
+    expect(fetchMock).toHaveBeenCalledTimes(1)
+  })
+
+  it('stops at once when the run aborts (retry budget spent)', async () => {
+    const controller = new AbortController()
+    const abort = Object.assign(new Error('This operation was aborted'), { name: 'AbortError' })
+    fetchMock.mockImplementation(async () => {
+      controller.abort()
+      throw abort
+    })
+    const error = await new GitHubAssertion('api://AzureADTokenExchange', env, controller.signal).get().catch((e: unknown) => e)
+    expect(error).toBe(abort)
+    expect(fetchMock).toHaveBeenCalledTimes(1)
+    expect(fetchMock.mock.calls[0][1]?.signal).toBe(controller.signal)
+    expect(warning).not.toHaveBeenCalled()
   })
 })

@@ -135,3 +135,98 @@ describe('writeSummary', () => {
     expect(summary.emptyBuffer).toHaveBeenCalled()
   })
 })
+
+describe('computeOutputs per mode', () => {
+  const change: Plan['changes'][number] = { kind: 'enable-identity', app: 'shop-api', from: 'None', to: 'SystemAssigned', keepsUserAssigned: 0 }
+  const pending: Plan = { changes: [change], grants: [grant('shop-api', 'access-policy', 'secrets: get, list')] }
+  const settled: Plan = { changes: [], grants: [grant('shop-api', 'access-policy')] }
+
+  it('plan: changed is whether apply would change anything, though nothing was written', () => {
+    expect(computeOutputs(settings({ mode: 'plan' }), pending, applied([])).changed).toBe('true')
+    expect(computeOutputs(settings({ mode: 'plan' }), settled, applied([['shop-api', PRINCIPAL]])).changed).toBe('false')
+  })
+
+  it('verify: changed is false even when things are missing', () => {
+    const out = computeOutputs(settings({ mode: 'verify' }), pending, applied([]))
+    expect(out.changed).toBe('false')
+    expect(out['access-model']).toBe('access-policy')
+  })
+
+  it('revoke: changed is whether anything was written', () => {
+    const revokePlan: Plan = { changes: [change], grants: [grant('shop-api', 'rbac', 'Key Vault Secrets User')] }
+    expect(computeOutputs(settings({ mode: 'revoke' }), revokePlan, applied([['shop-api', PRINCIPAL]], ['Revoked …'])).changed).toBe('true')
+    expect(computeOutputs(settings({ mode: 'revoke' }), revokePlan, applied([['shop-api', PRINCIPAL]])).changed).toBe('false')
+  })
+
+  it('apply: a plan with changes but no writes (e.g. all "exists") is not changed', () => {
+    expect(computeOutputs(settings({ mode: 'apply' }), pending, applied([['shop-api', PRINCIPAL]])).changed).toBe('false')
+  })
+})
+
+describe('writeSummary per mode', () => {
+  const change: Plan['changes'][number] = { kind: 'enable-identity', app: '<web>', from: 'None', to: 'SystemAssigned', keepsUserAssigned: 0 }
+  const table = () => added.find(([k]) => k === 'table')?.[1] as unknown[][]
+  const headerRow = () => (table()[0] as { data: string }[]).map((c) => c.data)
+  async function summarise(mode: 'apply' | 'plan' | 'verify' | 'revoke', plan: Plan, a: Applied): Promise<void> {
+    const before = { ...process.env }
+    delete process.env.GITHUB_STEP_SUMMARY
+    try {
+      const s = settings({ mode })
+      await writeSummary(s, plan, a, computeOutputs(s, plan, a))
+    } finally {
+      process.env = before
+    }
+  }
+
+  it.each([
+    ['apply', 'Key Vault access: apply', 'Granted by this run'],
+    ['plan', 'Key Vault access: plan (nothing written)', 'Apply would grant'],
+    ['verify', 'Key Vault access: verify (nothing written)', 'Missing'],
+    ['revoke', 'Key Vault access: revoke', 'Revoked by this run']
+  ] as const)('%s: heading %s, last column %s', async (mode, title, column) => {
+    await summarise(mode, { changes: [], grants: [grant('shop-api', 'access-policy')] }, applied([['shop-api', PRINCIPAL]]))
+    expect(summary.addHeading).toHaveBeenCalledWith(title, 2)
+    expect(headerRow()).toEqual(['App', 'Identity (principal id)', 'Vault', 'Model', 'Requested', column])
+  })
+
+  it.each([
+    ['apply', 'already granted'],
+    ['plan', 'already granted'],
+    ['verify', 'nothing'],
+    ['revoke', 'nothing held']
+  ] as const)('%s: a pair with nothing to do reads %s', async (mode, none) => {
+    await summarise(mode, { changes: [], grants: [grant('shop-api', 'access-policy')] }, applied([['shop-api', PRINCIPAL]]))
+    expect(table()[1][5]).toBe(none)
+  })
+
+  it.each(['plan', 'verify'] as const)('%s: lists the changes apply would make, escaped, and not "changes made"', async (mode) => {
+    await summarise(mode, { changes: [change], grants: [grant('<web>', 'access-policy', 'secrets: get, list')] }, applied([]))
+    expect(added).toContainEqual(['raw', '<p>Apply would make 1 change(s):</p>'])
+    expect(added).toContainEqual(['list', ['turn on the system-assigned identity of &lt;web&gt; (identity type None → SystemAssigned)']])
+    expect(added.some(([k, v]) => k === 'raw' && typeof v === 'string' && v.includes('change(s) made'))).toBe(false)
+    expect(table()[1]).toEqual(['&lt;web&gt;', 'not turned on', 'kv', 'access-policy', 'secrets: get, list', 'secrets: get, list'])
+  })
+
+  it.each(['plan', 'verify'] as const)('%s: says apply would change nothing for an empty plan, with no change list', async (mode) => {
+    await summarise(mode, { changes: [], grants: [grant('shop-api', 'rbac')] }, applied([['shop-api', PRINCIPAL]]))
+    expect(added).toContainEqual(['raw', '<p>Apply would change nothing.</p>'])
+    expect(added.filter(([k]) => k === 'list')).toEqual([])
+    expect(added.some(([k, v]) => k === 'raw' && v === '<p>Everything was already in place: nothing was written.</p>')).toBe(false)
+  })
+
+  it('revoke: an identity turned off shows as off, and the writes are listed', async () => {
+    const disable: Plan['changes'][number] = { kind: 'disable-identity', app: 'shop-api', from: 'SystemAssigned', to: 'None', keepsUserAssigned: 0 }
+    const writes = ['Revoked shop-api on vault kv: secrets: get, list (access policy).', 'Turned off the system-assigned identity of shop-api.']
+    await summarise('revoke', { changes: [disable], grants: [grant('shop-api', 'access-policy', 'secrets: get, list')] }, applied([], writes))
+    expect(added).toContainEqual(['raw', '<p>2 change(s) made.</p>'])
+    expect(table()[1][1]).toBe('off')
+    expect(table()[1][5]).toBe('secrets: get, list')
+    expect(added).toContainEqual(['list', writes])
+    expect(added.some(([k, v]) => k === 'raw' && typeof v === 'string' && v.includes('Apply would'))).toBe(false)
+  })
+
+  it('apply: an app still without identity shows "not turned on"', async () => {
+    await summarise('apply', { changes: [], grants: [grant('shop-api', 'access-policy')] }, applied([]))
+    expect(table()[1][1]).toBe('not turned on')
+  })
+})

@@ -480,3 +480,61 @@ describe('parseSettings: environment (cloud) and endpoints', () => {
     expect(p).toContain('no query, fragment or credentials')
   })
 })
+
+describe('parseSettings: mode', () => {
+  it("defaults to 'apply' and turns no identity off", () => {
+    const s = parse()
+    expect(s.mode).toBe('apply')
+    expect(s.disableIdentity).toBe(false)
+  })
+
+  it.each([
+    ['apply', 'apply'],
+    ['plan', 'plan'],
+    ['verify', 'verify'],
+    ['revoke', 'revoke'],
+    ['Plan', 'plan'],
+    ['VERIFY', 'verify']
+  ])('accepts %s (case-insensitive)', (value, mode) => {
+    expect(parse({ mode: value }).mode).toBe(mode)
+  })
+
+  it('rejects an unknown mode, naming every valid one', () => {
+    expect(oneProblem({ mode: 'dry-run' })).toBe("'mode' must be one of apply, plan, verify, revoke, got 'dry-run'.")
+  })
+
+  it('reports a bad mode together with the other problems', () => {
+    const problems = problemsOf({ mode: 'destroy', 'vault-name': 'ab' })
+    expect(problems).toHaveLength(2)
+    expect(problems).toContainEqual(expect.stringContaining("'mode' must be one of"))
+  })
+})
+
+describe('parseSettings: disable-identity', () => {
+  it.each(['true', 'True', 'TRUE'])('accepts %s with mode revoke', (value) => {
+    const s = parse({ mode: 'revoke', 'disable-identity': value })
+    expect(s.mode).toBe('revoke')
+    expect(s.disableIdentity).toBe(true)
+  })
+
+  it.each(['false', 'False', 'FALSE'])('accepts %s with any mode', (value) => {
+    expect(parse({ mode: 'revoke', 'disable-identity': value }).disableIdentity).toBe(false)
+    expect(parse({ mode: 'apply', 'disable-identity': value }).disableIdentity).toBe(false)
+  })
+
+  it('defaults to false with mode revoke', () => {
+    expect(parse({ mode: 'revoke' }).disableIdentity).toBe(false)
+  })
+
+  it.each(['yes', '1', 'on', 'tRuE'])('rejects %s as not a YAML boolean', (value) => {
+    expect(oneProblem({ mode: 'revoke', 'disable-identity': value })).toBe(`'disable-identity' must be true or false, got '${value}'.`)
+  })
+
+  it.each(['apply', 'plan', 'verify'])('is refused with mode %s (it would be silently ignored)', (mode) => {
+    expect(oneProblem({ mode, 'disable-identity': 'true' })).toBe(`'disable-identity' is only used with 'mode: revoke', got mode '${mode}'.`)
+  })
+
+  it('is refused with the default mode, naming it', () => {
+    expect(oneProblem({ 'disable-identity': 'true' })).toContain("got mode 'apply'")
+  })
+})

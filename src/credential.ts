@@ -108,8 +108,16 @@ async function requestIdToken(url: string, bearer: string, signal: AbortSignal |
     }
     if (attempt >= OIDC_ATTEMPTS) throw new OidcRequestError(`The GitHub OIDC token request kept failing (${failure}) after ${attempt} tries.`)
     core.warning(`The GitHub OIDC token request failed (${failure}); retry ${attempt}.`)
-    await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 500 * 2 ** attempt)))
+    await pause(Math.min(10_000, 500 * 2 ** attempt), signal)
   }
+}
+
+/** Waits, but no longer than the run's budget: an abort ends the wait and the next fetch throws. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+  })
 }
 
 export function decodeClaims(jwt: string): OidcClaims | undefined {

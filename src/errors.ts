@@ -122,6 +122,8 @@ function entraMessage(error: unknown, context: ExplainContext): string | undefin
   // The AADSTS error may be wrapped by @azure/identity and by our own SignInError.
   let e = error as (RestLikeError & { cause?: unknown }) | undefined
   for (let depth = 0; e && depth < 8 && !/AADSTS\d+/.test(textOf(e)); depth++) e = e.cause as typeof e
+  // Quote Entra itself, not a wrapper that repeats its text: take the deepest error that carries it.
+  while (e?.cause && /AADSTS\d+/.test(textOf(e.cause))) e = e.cause
   const code = /AADSTS(\d+)/.exec(textOf(e))?.[1]
   if (!code) return endpointResolution(error, context)
   const said = `Entra ID says: ${firstLine(e?.errorResponse?.errorDescription ?? e?.message ?? '')}`
