@@ -177,6 +177,7 @@ function federationMismatch(context: ExplainContext, said: string): string {
   lines.push(
     'Fix: add a federated credential with exactly this subject:',
     `  az ad app federated-credential create --id ${context.clientId ?? '<client-id>'} --parameters '${JSON.stringify({ name, issuer: iss, subject: sub, audiences: [aud] })}'`,
+    `  (for a user-assigned managed identity: az identity federated-credential create --name ${name} --identity-name <identity> --resource-group <group> --issuer ${iss} --subject '${sub}' --audiences ${aud})`,
     said
   )
   return lines.join('\n')
