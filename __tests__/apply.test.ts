@@ -12,7 +12,20 @@ const { makeRevokePlan } = await import('../src/plan-revoke.js')
 const { assignmentName, ROLES } = await import('../src/rbac.js')
 const { AzureOperationError } = await import('../src/errors.js')
 const { computeOutputs } = await import('../src/report.js')
-const { app, appWithoutIdentity, assignment, perms, policy, PRINCIPAL, PRINCIPAL_2, settings, state, target, TENANT, vault } = await import('./fixtures.js')
+const {
+  app,
+  appWithoutIdentity,
+  assignment,
+  perms,
+  policy,
+  PRINCIPAL,
+  PRINCIPAL_2,
+  settings,
+  state,
+  target,
+  TENANT,
+  vault
+} = await import('./fixtures.js')
 import type { Azure, CurrentState } from '../src/read.js'
 import type { Change } from '../src/plan.js'
 
@@ -30,7 +43,8 @@ function fakeAzure(
   const setSystemIdentity = jest.fn(async (a: AppState, enabled: boolean): Promise<AppState> => {
     log.push(`identity ${a.target.key} ${enabled}`)
     if (options.setSystemIdentity) return options.setSystemIdentity(a)
-    if (!enabled) return { ...a, systemAssigned: false, identityType: 'None', principalId: undefined, tenantId: undefined }
+    if (!enabled)
+      return { ...a, systemAssigned: false, identityType: 'None', principalId: undefined, tenantId: undefined }
     return { ...a, systemAssigned: true, identityType: 'SystemAssigned', principalId: NEW_PRINCIPAL, tenantId: TENANT }
   })
   const changeAccessPolicies = jest.fn(async (v: VaultState, operation: 'add' | 'remove', entries: AccessPolicy[]) => {
@@ -69,7 +83,13 @@ describe('applyPlan: access-policy vault', () => {
     const [vaultArg, operation, entries] = fake.changeAccessPolicies.mock.calls[0]
     expect(operation).toBe('add')
     expect(vaultArg.name).toBe('kv')
-    expect(entries).toEqual([expect.objectContaining({ objectId: NEW_PRINCIPAL, tenantId: TENANT, permissions: perms({ secrets: ['get', 'list'] }) })])
+    expect(entries).toEqual([
+      expect.objectContaining({
+        objectId: NEW_PRINCIPAL,
+        tenantId: TENANT,
+        permissions: perms({ secrets: ['get', 'list'] })
+      })
+    ])
     expect(fake.vaults).toHaveBeenCalledWith(st.vaults[0].subscriptionId)
     expect(applied.principals.get('api')).toEqual({ principalId: NEW_PRINCIPAL, tenantId: TENANT })
     expect(applied.writes).toEqual([
@@ -85,7 +105,10 @@ describe('applyPlan: access-policy vault', () => {
     const st = state([appWithoutIdentity('api', { identityType: 'UserAssigned', userAssignedIds: uai })], [vault('kv')])
     const fake = fakeAzure()
     await applyPlan(plan(want(), st).changes, st, fake.azure, s, far())
-    expect(fake.setSystemIdentity).toHaveBeenCalledWith(expect.objectContaining({ userAssignedIds: uai, identityType: 'UserAssigned' }), true)
+    expect(fake.setSystemIdentity).toHaveBeenCalledWith(
+      expect.objectContaining({ userAssignedIds: uai, identityType: 'UserAssigned' }),
+      true
+    )
   })
 
   it('uses the known principal id and writes nothing when the plan is empty', async () => {
@@ -115,11 +138,27 @@ describe('applyPlan: RBAC vault', () => {
     const kv = vault('kv', { rbac: true })
     const st = state([appWithoutIdentity('api')], [kv])
     const fake = fakeAzure()
-    const applied = await applyPlan(plan(want(perms({ secrets: ['get'], keys: ['sign'] })), st).changes, st, fake.azure, s, far())
+    const applied = await applyPlan(
+      plan(want(perms({ secrets: ['get'], keys: ['sign'] })), st).changes,
+      st,
+      fake.azure,
+      s,
+      far()
+    )
     expect(fake.log).toEqual(['identity api true', `role ${NEW_PRINCIPAL}`, `role ${NEW_PRINCIPAL}`])
     expect(fake.create.mock.calls).toEqual([
-      [kv.id, assignmentName(kv.id, ROLES.secretsUser.guid, NEW_PRINCIPAL), expect.stringMatching(new RegExp(`/roleDefinitions/${ROLES.secretsUser.guid}$`)), NEW_PRINCIPAL],
-      [kv.id, assignmentName(kv.id, ROLES.cryptoUser.guid, NEW_PRINCIPAL), expect.stringMatching(new RegExp(`/roleDefinitions/${ROLES.cryptoUser.guid}$`)), NEW_PRINCIPAL]
+      [
+        kv.id,
+        assignmentName(kv.id, ROLES.secretsUser.guid, NEW_PRINCIPAL),
+        expect.stringMatching(new RegExp(`/roleDefinitions/${ROLES.secretsUser.guid}$`)),
+        NEW_PRINCIPAL
+      ],
+      [
+        kv.id,
+        assignmentName(kv.id, ROLES.cryptoUser.guid, NEW_PRINCIPAL),
+        expect.stringMatching(new RegExp(`/roleDefinitions/${ROLES.cryptoUser.guid}$`)),
+        NEW_PRINCIPAL
+      ]
     ])
     expect(applied.writes).toContain("Granted api on vault kv: role 'Key Vault Secrets User'.")
     expect(applied.writes).toContain("Granted api on vault kv: role 'Key Vault Crypto User'.")
@@ -154,7 +193,11 @@ describe('applyPlan: RBAC vault', () => {
       let calls = 0
       const fake = fakeAzure({
         create: async () => {
-          if (++calls <= 2) throw Object.assign(new Error('Principal does not exist in the directory'), { code: 'PrincipalNotFound', statusCode: 400 })
+          if (++calls <= 2)
+            throw Object.assign(new Error('Principal does not exist in the directory'), {
+              code: 'PrincipalNotFound',
+              statusCode: 400
+            })
           return 'created'
         }
       })
@@ -165,7 +208,10 @@ describe('applyPlan: RBAC vault', () => {
       expect(fake.create).toHaveBeenCalledTimes(3)
       expect(warning).toHaveBeenCalledTimes(2)
       expect(warning.mock.calls[0][0]).toContain('PrincipalNotFound')
-      expect(applied.writes).toEqual([expect.stringContaining('Turned on'), "Granted api on vault kv: role 'Key Vault Secrets User'."])
+      expect(applied.writes).toEqual([
+        expect.stringContaining('Turned on'),
+        "Granted api on vault kv: role 'Key Vault Secrets User'."
+      ])
     } finally {
       jest.useRealTimers()
     }
@@ -239,7 +285,13 @@ describe('applyPlan: revoke changes', () => {
     const [vaultArg, operation, entries] = fake.changeAccessPolicies.mock.calls[0]
     expect(vaultArg).toBe(kv)
     expect(operation).toBe('remove')
-    expect(entries).toEqual([expect.objectContaining({ objectId: PRINCIPAL, tenantId: TENANT, permissions: perms({ secrets: ['get', 'list'] }) })])
+    expect(entries).toEqual([
+      expect.objectContaining({
+        objectId: PRINCIPAL,
+        tenantId: TENANT,
+        permissions: perms({ secrets: ['get', 'list'] })
+      })
+    ])
     expect(fake.setSystemIdentity).not.toHaveBeenCalled()
     expect(applied.writes).toEqual(['Revoked api on vault kv: secrets: get, list (access policy).'])
     expect(notice).toHaveBeenCalledWith('Revoked api on vault kv: secrets: get, list (access policy).')
@@ -248,25 +300,41 @@ describe('applyPlan: revoke changes', () => {
   })
 
   it('one remove request per vault carries every app, each recorded', async () => {
-    const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get'] }), policy(PRINCIPAL_2, { secrets: ['list'] })] })
+    const kv = vault('kv', {
+      accessPolicies: [policy(PRINCIPAL, { secrets: ['get'] }), policy(PRINCIPAL_2, { secrets: ['list'] })]
+    })
     const st = state([app('api'), app('web', { principalId: PRINCIPAL_2 })], [kv])
     const fake = fakeAzure()
     const applied = await applyPlan(makeRevokePlan(want(), st, false).changes, st, fake.azure, revoke, far())
     expect(fake.log).toEqual([`policy remove kv ${PRINCIPAL},${PRINCIPAL_2}`])
-    expect(applied.writes).toEqual(['Revoked api on vault kv: secrets: get (access policy).', 'Revoked web on vault kv: secrets: list (access policy).'])
+    expect(applied.writes).toEqual([
+      'Revoked api on vault kv: secrets: get (access policy).',
+      'Revoked web on vault kv: secrets: list (access policy).'
+    ])
   })
 
   it('deletes role assignments by scope and deterministic name', async () => {
     const kv = vault('kv', { rbac: true })
-    const st = state([app('api')], [kv], { [kv.id]: [ours(kv.id, ROLES.secretsUser.guid), ours(kv.id, ROLES.cryptoUser.guid)] })
+    const st = state([app('api')], [kv], {
+      [kv.id]: [ours(kv.id, ROLES.secretsUser.guid), ours(kv.id, ROLES.cryptoUser.guid)]
+    })
     const fake = fakeAzure()
-    const applied = await applyPlan(makeRevokePlan(want(perms({ secrets: ['get'], keys: ['sign'] })), st, false).changes, st, fake.azure, revoke, far())
+    const applied = await applyPlan(
+      makeRevokePlan(want(perms({ secrets: ['get'], keys: ['sign'] })), st, false).changes,
+      st,
+      fake.azure,
+      revoke,
+      far()
+    )
     expect(fake.remove.mock.calls).toEqual([
       [kv.id, assignmentName(kv.id, ROLES.secretsUser.guid, PRINCIPAL)],
       [kv.id, assignmentName(kv.id, ROLES.cryptoUser.guid, PRINCIPAL)]
     ])
     expect(fake.create).not.toHaveBeenCalled()
-    expect(applied.writes).toEqual(["Revoked api on vault kv: role 'Key Vault Secrets User'.", "Revoked api on vault kv: role 'Key Vault Crypto User'."])
+    expect(applied.writes).toEqual([
+      "Revoked api on vault kv: role 'Key Vault Secrets User'.",
+      "Revoked api on vault kv: role 'Key Vault Crypto User'."
+    ])
   })
 
   it('does not count an assignment already gone (204) as a write', async () => {
@@ -286,17 +354,23 @@ describe('applyPlan: revoke changes', () => {
     const st = state([app('api')], [kv], { [kv.id]: [ours(kv.id, ROLES.secretsUser.guid)] })
     const cause = Object.assign(new Error('denied'), { code: 'AuthorizationFailed', statusCode: 403 })
     const fake = fakeAzure({ remove: async () => Promise.reject(cause) })
-    const error = await applyPlan(makeRevokePlan(want(), st, false).changes, st, fake.azure, revoke, far()).catch((e: unknown) => e)
+    const error = await applyPlan(makeRevokePlan(want(), st, false).changes, st, fake.azure, revoke, far()).catch(
+      (e: unknown) => e
+    )
     expect(error).toBeInstanceOf(AzureOperationError)
     expect((error as InstanceType<typeof AzureOperationError>).cause).toBe(cause)
-    expect((error as Error).message).toContain("Could not delete the 'Key Vault Secrets User' assignment on Key Vault 'kv'")
+    expect((error as Error).message).toContain(
+      "Could not delete the 'Key Vault Secrets User' assignment on Key Vault 'kv'"
+    )
   })
 
   it('wraps a failed access-policy removal with the vault as context', async () => {
     const st = state([app('api')], [vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get'] })] })])
     const fake = fakeAzure()
     fake.changeAccessPolicies.mockRejectedValueOnce(new Error('boom'))
-    const error = await applyPlan(makeRevokePlan(want(), st, false).changes, st, fake.azure, revoke, far()).catch((e: unknown) => e)
+    const error = await applyPlan(makeRevokePlan(want(), st, false).changes, st, fake.azure, revoke, far()).catch(
+      (e: unknown) => e
+    )
     expect((error as Error).message).toContain("Could not remove access policies from Key Vault 'kv'")
   })
 
@@ -309,7 +383,10 @@ describe('applyPlan: revoke changes', () => {
     expect(fake.log).toEqual([`policy remove kv ${PRINCIPAL}`, 'identity api false'])
     expect(fake.setSystemIdentity).toHaveBeenCalledWith(st.apps[0], false)
     expect(applied.principals.has('api')).toBe(false)
-    expect(applied.writes).toEqual(['Revoked api on vault kv: secrets: get, list (access policy).', 'Turned off the system-assigned identity of api.'])
+    expect(applied.writes).toEqual([
+      'Revoked api on vault kv: secrets: get, list (access policy).',
+      'Turned off the system-assigned identity of api.'
+    ])
     const outputs = computeOutputs(revoke, p, applied)
     expect(outputs['principal-id']).toBe('')
     expect(outputs['principal-ids']).toBe('{}')
@@ -317,7 +394,10 @@ describe('applyPlan: revoke changes', () => {
 
   it('says user-assigned identities were kept when turning off the system one', async () => {
     const uai = ['/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u1']
-    const st = state([app('api', { identityType: 'SystemAssigned, UserAssigned', userAssignedIds: uai })], [vault('kv')])
+    const st = state(
+      [app('api', { identityType: 'SystemAssigned, UserAssigned', userAssignedIds: uai })],
+      [vault('kv')]
+    )
     const fake = fakeAzure()
     const applied = await applyPlan(makeRevokePlan(want(), st, true).changes, st, fake.azure, revoke, far())
     expect(fake.setSystemIdentity).toHaveBeenCalledWith(expect.objectContaining({ userAssignedIds: uai }), false)
@@ -328,14 +408,18 @@ describe('applyPlan: revoke changes', () => {
     const st = state([app('api')], [vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get'] })] })])
     const fake = fakeAzure()
     fake.changeAccessPolicies.mockRejectedValueOnce(new Error('boom'))
-    await expect(applyPlan(makeRevokePlan(want(), st, true).changes, st, fake.azure, revoke, far())).rejects.toBeInstanceOf(AzureOperationError)
+    await expect(
+      applyPlan(makeRevokePlan(want(), st, true).changes, st, fake.azure, revoke, far())
+    ).rejects.toBeInstanceOf(AzureOperationError)
     expect(fake.setSystemIdentity).not.toHaveBeenCalled()
   })
 
   it('wraps a failed turn-off naming the app', async () => {
     const st = state([app('api')], [vault('kv')])
     const fake = fakeAzure({ setSystemIdentity: async () => Promise.reject(new Error('x')) })
-    const error = await applyPlan(makeRevokePlan(want(), st, true).changes, st, fake.azure, revoke, far()).catch((e: unknown) => e)
+    const error = await applyPlan(makeRevokePlan(want(), st, true).changes, st, fake.azure, revoke, far()).catch(
+      (e: unknown) => e
+    )
     expect(error).toBeInstanceOf(AzureOperationError)
     expect((error as Error).message).toContain("Could not turn off the system-assigned identity of app 'api'")
   })
@@ -347,7 +431,15 @@ describe('applyPlan: revoke changes', () => {
     const name = assignmentName(kvRb.id, ROLES.secretsUser.guid, PRINCIPAL)
     const changes: Change[] = [
       { kind: 'disable-identity', app: 'old', from: 'SystemAssigned', to: 'None', keepsUserAssigned: 0 },
-      { kind: 'delete-role-assignment', vault: 'kv-rb', vaultId: kvRb.id, app: 'old', principalId: PRINCIPAL, role: ROLES.secretsUser, assignmentName: name },
+      {
+        kind: 'delete-role-assignment',
+        vault: 'kv-rb',
+        vaultId: kvRb.id,
+        app: 'old',
+        principalId: PRINCIPAL,
+        role: ROLES.secretsUser,
+        assignmentName: name
+      },
       {
         kind: 'remove-access-policy',
         vault: 'kv-ap',
@@ -366,7 +458,9 @@ describe('applyPlan: revoke changes', () => {
     const applied = await applyPlan(changes, st, fake.azure, revoke, far())
     expect(fake.log[0]).toBe('identity new true')
     expect(fake.log[fake.log.length - 1]).toBe('identity old false')
-    expect(fake.log.slice(1, -1).sort()).toEqual([`delete ${name}`, `policy kv-ap ${NEW_PRINCIPAL}`, `policy remove kv-ap ${PRINCIPAL}`].sort())
+    expect(fake.log.slice(1, -1).sort()).toEqual(
+      [`delete ${name}`, `policy kv-ap ${NEW_PRINCIPAL}`, `policy remove kv-ap ${PRINCIPAL}`].sort()
+    )
     expect(applied.principals.get('new')?.principalId).toBe(NEW_PRINCIPAL)
     expect(applied.principals.has('old')).toBe(false)
     expect(applied.writes).toHaveLength(5)

@@ -24,9 +24,16 @@ class FakeClientAssertionCredential {
 }
 jest.unstable_mockModule('@azure/identity', () => ({ ClientAssertionCredential: FakeClientAssertionCredential }))
 
-const { SharedTokenCredential, GitHubAssertion, MissingOidcPermissionError, OidcRequestError, SignInError, decodeClaims, createCredential, signIn } = await import(
-  '../src/credential.js'
-)
+const {
+  SharedTokenCredential,
+  GitHubAssertion,
+  MissingOidcPermissionError,
+  OidcRequestError,
+  SignInError,
+  decodeClaims,
+  createCredential,
+  signIn
+} = await import('../src/credential.js')
 const { RetryBudget } = await import('../src/azure/pipeline.js')
 const { settings } = await import('./fixtures.js')
 
@@ -40,7 +47,10 @@ function fakeInner(make: (n: number) => Promise<AccessToken | null>) {
   return { inner: { getToken } satisfies TokenCredential, getToken }
 }
 
-const token = (value: string, lifetimeMs = 3600_000): AccessToken => ({ token: value, expiresOnTimestamp: Date.now() + lifetimeMs })
+const token = (value: string, lifetimeMs = 3600_000): AccessToken => ({
+  token: value,
+  expiresOnTimestamp: Date.now() + lifetimeMs
+})
 
 /** A promise resolved by hand, to hold a request in flight. */
 function deferred<T>() {
@@ -84,7 +94,10 @@ describe('SharedTokenCredential', () => {
   it('keeps one token per scope', async () => {
     const { inner, getToken } = fakeInner(async (n) => token(`t${n}`))
     const shared = new SharedTokenCredential(inner)
-    const [a, b] = await Promise.all([shared.getToken(SCOPE), shared.getToken('https://management.usgovcloudapi.net/.default')])
+    const [a, b] = await Promise.all([
+      shared.getToken(SCOPE),
+      shared.getToken('https://management.usgovcloudapi.net/.default')
+    ])
     expect(getToken).toHaveBeenCalledTimes(2)
     expect(a?.token).not.toBe(b?.token)
   })
@@ -144,7 +157,10 @@ describe('SharedTokenCredential', () => {
 })
 
 describe('GitHubAssertion', () => {
-  const env = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.example/?x=1', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token' }
+  const env = {
+    ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.example/?x=1',
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token'
+  }
   const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
   const oidc = `${part({ alg: 'RS256' })}.${part({ iss: 'https://token.actions.githubusercontent.com', sub: 'repo:o/r:ref:refs/heads/main', aud: 'api://AzureADTokenExchange', exp: 2, nbf: 1, jti: 'j' })}.sig`
 
@@ -168,7 +184,13 @@ describe('GitHubAssertion', () => {
     expect(url).toBe('https://token.example/?x=1&audience=api%3A%2F%2Fcustom')
     expect((init?.headers as Record<string, string>).Authorization).toBe('Bearer request-token')
     expect(setSecret).toHaveBeenCalledWith(oidc)
-    expect(assertion.claims).toEqual({ iss: 'https://token.actions.githubusercontent.com', sub: 'repo:o/r:ref:refs/heads/main', aud: 'api://AzureADTokenExchange', exp: 2, nbf: 1 })
+    expect(assertion.claims).toEqual({
+      iss: 'https://token.actions.githubusercontent.com',
+      sub: 'repo:o/r:ref:refs/heads/main',
+      aud: 'api://AzureADTokenExchange',
+      exp: 2,
+      nbf: 1
+    })
     expect(assertion.claims).not.toHaveProperty('jti')
   })
 
@@ -187,7 +209,9 @@ describe('GitHubAssertion', () => {
     const now = Math.floor(Date.now() / 1000)
     const expiring = `${part({})}.${part({ sub: 'old', exp: now + 30 })}.sig`
     const fresh = `${part({})}.${part({ sub: 'new', exp: now + 600 })}.sig`
-    fetchMock.mockResolvedValueOnce(answer(200, { value: expiring })).mockResolvedValueOnce(answer(200, { value: fresh }))
+    fetchMock
+      .mockResolvedValueOnce(answer(200, { value: expiring }))
+      .mockResolvedValueOnce(answer(200, { value: fresh }))
     const assertion = new GitHubAssertion('api://AzureADTokenExchange', env)
     expect(await assertion.get()).toBe(expiring)
     expect(await assertion.get()).toBe(fresh)
@@ -228,12 +252,13 @@ describe('createCredential', () => {
     const [tenant, client, getAssertion, options] = credentialArgs[0] as [string, string, () => Promise<string>, object]
     expect(tenant).toBe(s.tenantId)
     expect(client).toBe(s.clientId)
-    expect(options).toEqual(expect.objectContaining({ authorityHost: 'https://login.local', disableInstanceDiscovery: true }))
+    expect(options).toEqual(
+      expect.objectContaining({ authorityHost: 'https://login.local', disableInstanceDiscovery: true })
+    )
     // The token requests share the run's retry budget and request log.
-    expect((options as { additionalPolicies?: { policy: { name: string } }[] }).additionalPolicies?.map((p) => p.policy.name)).toEqual([
-      'actionRetryBudget',
-      'actionAttemptLog'
-    ])
+    expect(
+      (options as { additionalPolicies?: { policy: { name: string } }[] }).additionalPolicies?.map((p) => p.policy.name)
+    ).toEqual(['actionRetryBudget', 'actionAttemptLog'])
     // The callback goes through the assertion (here: no OIDC env → the clear error).
     await expect(getAssertion()).rejects.toBeInstanceOf(MissingOidcPermissionError)
   })
@@ -279,7 +304,10 @@ describe('signIn', () => {
 })
 
 describe('GitHubAssertion: retries of the OIDC request', () => {
-  const env = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.example/?x=1', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token' }
+  const env = {
+    ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.example/?x=1',
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token'
+  }
   const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
   const oidc = `${part({ alg: 'RS256' })}.${part({ sub: 'repo:o/r:ref:refs/heads/main', exp: Math.floor(Date.now() / 1000) + 600 })}.sig`
 
@@ -292,7 +320,9 @@ describe('GitHubAssertion: retries of the OIDC request', () => {
     })
 
     it('retries a 5xx once after a second, with a warning, then returns the token', async () => {
-      fetchMock.mockResolvedValueOnce(answer(503, { message: 'busy' })).mockResolvedValueOnce(answer(200, { value: oidc }))
+      fetchMock
+        .mockResolvedValueOnce(answer(503, { message: 'busy' }))
+        .mockResolvedValueOnce(answer(200, { value: oidc }))
       const result = new GitHubAssertion('api://AzureADTokenExchange', env).get()
       await jest.advanceTimersByTimeAsync(1000)
       await expect(result).resolves.toBe(oidc)
@@ -348,7 +378,9 @@ describe('GitHubAssertion: retries of the OIDC request', () => {
       fetchMock.mockRejectedValue(new TypeError('getaddrinfo ENOTFOUND token.example'))
       const result = new GitHubAssertion('api://AzureADTokenExchange', env).get().catch((e: unknown) => e)
       await jest.advanceTimersByTimeAsync(60_000)
-      expect(((await result) as Error).message).toBe('The GitHub OIDC token request kept failing (getaddrinfo ENOTFOUND token.example) after 6 tries.')
+      expect(((await result) as Error).message).toBe(
+        'The GitHub OIDC token request kept failing (getaddrinfo ENOTFOUND token.example) after 6 tries.'
+      )
       expect(fetchMock).toHaveBeenCalledTimes(6)
     })
   })
@@ -383,7 +415,9 @@ describe('GitHubAssertion: retries of the OIDC request', () => {
       controller.abort()
       throw abort
     })
-    const error = await new GitHubAssertion('api://AzureADTokenExchange', env, controller.signal).get().catch((e: unknown) => e)
+    const error = await new GitHubAssertion('api://AzureADTokenExchange', env, controller.signal)
+      .get()
+      .catch((e: unknown) => e)
     expect(error).toBe(abort)
     expect(fetchMock).toHaveBeenCalledTimes(1)
     expect(fetchMock.mock.calls[0][1]?.signal).toBe(controller.signal)

@@ -2,7 +2,13 @@ import { describe, expect, it } from '@jest/globals'
 import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline'
 import { AuthenticationError } from '@azure/identity'
 import { AzureOperationError, describeTarget, during, explain, type OperationContext } from '../src/errors.js'
-import { decodeClaims, MissingOidcPermissionError, OidcRequestError, type OidcClaims, SignInError } from '../src/credential.js'
+import {
+  decodeClaims,
+  MissingOidcPermissionError,
+  OidcRequestError,
+  type OidcClaims,
+  SignInError
+} from '../src/credential.js'
 import { VaultNotFoundError } from '../src/azure/vaults.js'
 import { CLIENT, settings, SUB, target, TENANT } from './fixtures.js'
 
@@ -77,7 +83,9 @@ describe('during / AzureOperationError', () => {
     const cause = new Error('boom')
     const error = await during(appCtx(), () => Promise.reject(cause)).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AzureOperationError)
-    expect((error as AzureOperationError).message).toBe(`Could not read app 'shop-api' (resource group 'rg', subscription ${SUB})`)
+    expect((error as AzureOperationError).message).toBe(
+      `Could not read app 'shop-api' (resource group 'rg', subscription ${SUB})`
+    )
     expect((error as AzureOperationError).cause).toBe(cause)
   })
 
@@ -109,7 +117,10 @@ describe('explain: AuthorizationFailed', () => {
     ['Microsoft.Web/sites/read', site, 'Reader'],
     ['Microsoft.Authorization/roleAssignments/delete', kv, 'Role Based Access Control Administrator']
   ])('%s names the action, the scope and the role to grant', (action, scope, role) => {
-    const message = explain(new AzureOperationError(appCtx('turn on the system-assigned identity of'), authFailed(action, scope)), explainCtx)
+    const message = explain(
+      new AzureOperationError(appCtx('turn on the system-assigned identity of'), authFailed(action, scope)),
+      explainCtx
+    )
     expect(message).toContain("Could not turn on the system-assigned identity of app 'shop-api'")
     expect(message).toContain(`may not perform '${action}' over scope '${scope}'`)
     expect(message).toContain(`Fix: grant it ${role}`)
@@ -119,14 +130,26 @@ describe('explain: AuthorizationFailed', () => {
   })
 
   it('mentions User Access Administrator as the alternative for role assignments', () => {
-    const message = explain(new AzureOperationError(vaultCtx('kv-rg'), authFailed('Microsoft.Authorization/roleAssignments/write', kv)), explainCtx)
+    const message = explain(
+      new AzureOperationError(vaultCtx('kv-rg'), authFailed('Microsoft.Authorization/roleAssignments/write', kv)),
+      explainCtx
+    )
     expect(message).toContain('User Access Administrator')
   })
 })
 
 describe('explain: not found', () => {
   it('app: says the app does not exist in the resource group', () => {
-    const message = explain(new AzureOperationError(appCtx(), armError(404, 'ResourceNotFound', "The Resource 'Microsoft.Web/sites/shop-api' under resource group 'rg' was not found.")))
+    const message = explain(
+      new AzureOperationError(
+        appCtx(),
+        armError(
+          404,
+          'ResourceNotFound',
+          "The Resource 'Microsoft.Web/sites/shop-api' under resource group 'rg' was not found."
+        )
+      )
+    )
     expect(message).toContain(`Could not read app 'shop-api' (resource group 'rg', subscription ${SUB})`)
     expect(message).toContain('the app does not exist in that resource group')
     expect(message).toContain("check 'app-name' and 'resource-group'")
@@ -155,28 +178,41 @@ describe('explain: not found', () => {
   })
 
   it('resource group and subscription', () => {
-    expect(explain(new AzureOperationError(appCtx(), armError(404, 'ResourceGroupNotFound', "Resource group 'rg' could not be found.")))).toContain(
-      "check 'resource-group' / 'vault-resource-group'"
-    )
-    expect(explain(new AzureOperationError(appCtx(), armError(404, 'SubscriptionNotFound', 'The subscription could not be found.')))).toContain(
-      "check 'subscription-id' / 'vault-subscription-id'"
-    )
+    expect(
+      explain(
+        new AzureOperationError(
+          appCtx(),
+          armError(404, 'ResourceGroupNotFound', "Resource group 'rg' could not be found.")
+        )
+      )
+    ).toContain("check 'resource-group' / 'vault-resource-group'")
+    expect(
+      explain(
+        new AzureOperationError(appCtx(), armError(404, 'SubscriptionNotFound', 'The subscription could not be found.'))
+      )
+    ).toContain("check 'subscription-id' / 'vault-subscription-id'")
   })
 })
 
 describe('explain: other ARM failures', () => {
   it('409 Conflict after every retry', () => {
-    expect(explain(new AzureOperationError(appCtx(), armError(409, 'Conflict', 'busy')))).toContain('another operation on the resource kept it busy')
+    expect(explain(new AzureOperationError(appCtx(), armError(409, 'Conflict', 'busy')))).toContain(
+      'another operation on the resource kept it busy'
+    )
   })
 
   it('PrincipalNotFound after retrying', () => {
-    const message = explain(new AzureOperationError(vaultCtx(), armError(400, 'PrincipalNotFound', 'Principal x does not exist')))
+    const message = explain(
+      new AzureOperationError(vaultCtx(), armError(400, 'PrincipalNotFound', 'Principal x does not exist'))
+    )
     expect(message).toContain('replication delay')
     expect(message).toContain('re-run')
   })
 
   it('401 points at environment / arm-endpoint', () => {
-    expect(explain(new AzureOperationError(appCtx(), armError(401, 'InvalidAuthenticationToken', 'bad token')))).toContain("'environment' / 'arm-endpoint'")
+    expect(
+      explain(new AzureOperationError(appCtx(), armError(401, 'InvalidAuthenticationToken', 'bad token')))
+    ).toContain("'environment' / 'arm-endpoint'")
   })
 
   it('anything else: what failed plus what Azure said', () => {
@@ -192,17 +228,23 @@ describe('explain: other ARM failures', () => {
 })
 
 describe('explain: Entra ID sign-in failures', () => {
-  const mismatch = entraError('700213', "No matching federated identity record found for presented assertion subject 'repo:Contoso/Shop:environment:prod'.")
+  const mismatch = entraError(
+    '700213',
+    "No matching federated identity record found for presented assertion subject 'repo:Contoso/Shop:environment:prod'."
+  )
 
-  it.each(['700213', '70021', '7002138'])('AADSTS%s shows the presented issuer, subject and audience and the fix', (code) => {
-    const message = explain(entraError(code, 'No matching federated identity record found.'), explainCtx)
-    expect(message).toContain(`app ${CLIENT} has no federated credential matching`)
-    expect(message).toContain('  issuer:   https://token.actions.githubusercontent.com')
-    expect(message).toContain('  subject:  repo:Contoso/Shop:environment:prod')
-    expect(message).toContain('  audience: api://AzureADTokenExchange')
-    expect(message).toContain('case-sensitive')
-    expect(message).toContain(`az ad app federated-credential create --id ${CLIENT} --parameters '`)
-  })
+  it.each(['700213', '70021', '7002138'])(
+    'AADSTS%s shows the presented issuer, subject and audience and the fix',
+    (code) => {
+      const message = explain(entraError(code, 'No matching federated identity record found.'), explainCtx)
+      expect(message).toContain(`app ${CLIENT} has no federated credential matching`)
+      expect(message).toContain('  issuer:   https://token.actions.githubusercontent.com')
+      expect(message).toContain('  subject:  repo:Contoso/Shop:environment:prod')
+      expect(message).toContain('  audience: api://AzureADTokenExchange')
+      expect(message).toContain('case-sensitive')
+      expect(message).toContain(`az ad app federated-credential create --id ${CLIENT} --parameters '`)
+    }
+  )
 
   it('the suggested command carries exactly the presented issuer, subject and audience', () => {
     const message = explain(mismatch, explainCtx)
@@ -234,7 +276,10 @@ describe('explain: Entra ID sign-in failures', () => {
   })
 
   it('AADSTS700016: client id not in the tenant', () => {
-    const message = explain(entraError('700016', `Application with identifier '${CLIENT}' was not found in the directory.`), explainCtx)
+    const message = explain(
+      entraError('700016', `Application with identifier '${CLIENT}' was not found in the directory.`),
+      explainCtx
+    )
     expect(message).toContain(`no application with client id ${CLIENT} exists in tenant ${TENANT}`)
     expect(message).toContain("check 'client-id'")
   })
@@ -252,7 +297,9 @@ describe('explain: Entra ID sign-in failures', () => {
   })
 
   it('other AADSTS codes are named', () => {
-    expect(explain(entraError('7000215', 'Invalid client secret provided.'), explainCtx)).toContain('Sign-in to Entra ID failed (AADSTS7000215)')
+    expect(explain(entraError('7000215', 'Invalid client secret provided.'), explainCtx)).toContain(
+      'Sign-in to Entra ID failed (AADSTS7000215)'
+    )
   })
 })
 
@@ -267,9 +314,12 @@ describe('explain: missing OIDC permission', () => {
   // The assertion callback runs inside the SDK: @azure/identity wraps what it throws
   // (AuthenticationRequiredError with `cause`), and the first ARM call wraps that in `during`.
   it('is reported as itself when it arrives wrapped by the SDK and by during()', () => {
-    const fromSdk = Object.assign(new Error(new MissingOidcPermissionError().message, { cause: new MissingOidcPermissionError() }), {
-      name: 'AuthenticationRequiredError'
-    })
+    const fromSdk = Object.assign(
+      new Error(new MissingOidcPermissionError().message, { cause: new MissingOidcPermissionError() }),
+      {
+        name: 'AuthenticationRequiredError'
+      }
+    )
     const message = explain(new AzureOperationError(appCtx(), fromSdk), explainCtx)
     expect(message).toContain('id-token: write')
     expect(message.startsWith('GitHub did not give this job an OIDC token')).toBe(true)
@@ -279,7 +329,10 @@ describe('explain: missing OIDC permission', () => {
 
 describe('explain never leaks a token', () => {
   const errors: [string, unknown][] = [
-    ['AuthorizationFailed', new AzureOperationError(appCtx(), authFailed('Microsoft.Web/sites/write', '/subscriptions/x'))],
+    [
+      'AuthorizationFailed',
+      new AzureOperationError(appCtx(), authFailed('Microsoft.Web/sites/write', '/subscriptions/x'))
+    ],
     ['ResourceNotFound', new AzureOperationError(vaultCtx(), armError(404, 'ResourceNotFound', 'gone'))],
     ['generic 500', new AzureOperationError(appCtx(), armError(500, 'InternalServerError', 'oops'))],
     ['401', new AzureOperationError(appCtx(), armError(401, 'InvalidAuthenticationToken', 'no'))],
@@ -295,7 +348,15 @@ describe('explain never leaks a token', () => {
   it.each(errors)('%s', (_, error) => {
     const message = explain(error, explainCtx)
     expect(message.length).toBeGreaterThan(0)
-    for (const secret of [ARM_TOKEN, OIDC_TOKEN, REQUEST_TOKEN, OIDC_TOKEN.split('.')[1], OIDC_TOKEN.split('.')[2], 'ARM-ACCESS-TOKEN-SECRET', 'secret-jti']) {
+    for (const secret of [
+      ARM_TOKEN,
+      OIDC_TOKEN,
+      REQUEST_TOKEN,
+      OIDC_TOKEN.split('.')[1],
+      OIDC_TOKEN.split('.')[2],
+      'ARM-ACCESS-TOKEN-SECRET',
+      'secret-jti'
+    ]) {
       expect(message).not.toContain(secret)
     }
   })
@@ -303,21 +364,31 @@ describe('explain never leaks a token', () => {
 
 describe('explain: retry budget spent', () => {
   const abort = () => Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' })
-  const budget = { seconds: 45, expired: true, lastFailure: 'GET /subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/shop-api answered 429' }
+  const budget = {
+    seconds: 45,
+    expired: true,
+    lastFailure: 'GET /subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/shop-api answered 429'
+  }
 
   it('says what was being done, the budget, what kept failing and the fix', () => {
     const message = explain(new AzureOperationError(appCtx(), abort()), { ...explainCtx, budget })
-    expect(message).toContain(`Could not read app 'shop-api' (resource group 'rg', subscription ${SUB}): gave up after 45 s of retries (input 'retry-timeout')`)
+    expect(message).toContain(
+      `Could not read app 'shop-api' (resource group 'rg', subscription ${SUB}): gave up after 45 s of retries (input 'retry-timeout')`
+    )
     expect(message).toContain('answered 429')
     expect(message).toContain("raise 'retry-timeout'")
   })
 
   it('works for an abort outside an Azure operation (the token request)', () => {
-    expect(explain(abort(), { budget: { seconds: 10, expired: true } })).toMatch(/^Gave up after 10 s of retries .*Azure did not answer in time/)
+    expect(explain(abort(), { budget: { seconds: 10, expired: true } })).toMatch(
+      /^Gave up after 10 s of retries .*Azure did not answer in time/
+    )
   })
 
   it('an abort while the budget is not spent is reported as it is', () => {
-    expect(explain(new AzureOperationError(appCtx(), abort()), { budget: { seconds: 10, expired: false } })).toContain('aborted')
+    expect(explain(new AzureOperationError(appCtx(), abort()), { budget: { seconds: 10, expired: false } })).toContain(
+      'aborted'
+    )
   })
 })
 
@@ -325,7 +396,10 @@ describe('explain: unknown tenant at discovery (endpoints_resolution_error)', ()
   const host = 'https://login.microsoftonline.com'
   // MSAL's ClientAuthError: the code on `errorCode`, Entra's own text dropped.
   const msal = () =>
-    Object.assign(new Error('endpoints_resolution_error: Endpoints cannot be resolved'), { name: 'ClientAuthError', errorCode: 'endpoints_resolution_error' })
+    Object.assign(new Error('endpoints_resolution_error: Endpoints cannot be resolved'), {
+      name: 'ClientAuthError',
+      errorCode: 'endpoints_resolution_error'
+    })
   const expected =
     `Sign-in failed: Entra ID could not resolve tenant ${TENANT} at ${host}: the tenant was not found (AADSTS90002) or the authority host is wrong.\n` +
     `Fix: check 'tenant-id' (Directory (tenant) ID), and that 'environment' / 'authority-host' name the cloud the tenant lives in.`
@@ -335,7 +409,9 @@ describe('explain: unknown tenant at discovery (endpoints_resolution_error)', ()
   })
 
   it('is found through SignInError and the SDK wrapper', () => {
-    const fromSdk = Object.assign(new Error('ClientAssertionCredential authentication failed.', { cause: msal() }), { name: 'AuthenticationRequiredError' })
+    const fromSdk = Object.assign(new Error('ClientAssertionCredential authentication failed.', { cause: msal() }), {
+      name: 'AuthenticationRequiredError'
+    })
     expect(explain(new SignInError(s, fromSdk), { ...explainCtx, authorityHost: host })).toBe(expected)
   })
 
@@ -360,7 +436,10 @@ describe('explain: unknown tenant at discovery (endpoints_resolution_error)', ()
 })
 
 describe('explain: our own errors are reported as themselves, however wrapped', () => {
-  const sdkWrap = (cause: Error) => Object.assign(new Error(`ClientAssertionCredential: ${cause.message}`, { cause }), { name: 'AuthenticationRequiredError' })
+  const sdkWrap = (cause: Error) =>
+    Object.assign(new Error(`ClientAssertionCredential: ${cause.message}`, { cause }), {
+      name: 'AuthenticationRequiredError'
+    })
 
   it('VaultNotFoundError inside another error inside during()', () => {
     const own = new VaultNotFoundError('shop-kv', SUB)
@@ -374,13 +453,17 @@ describe('explain: our own errors are reported as themselves, however wrapped', 
   })
 
   it('OidcRequestError inside the SDK wrapper inside SignInError', () => {
-    const own = new OidcRequestError("GitHub refused the OIDC token request (HTTP 403). Check that the job has 'permissions: id-token: write'.")
+    const own = new OidcRequestError(
+      "GitHub refused the OIDC token request (HTTP 403). Check that the job has 'permissions: id-token: write'."
+    )
     expect(explain(new SignInError(s, sdkWrap(own)), explainCtx)).toBe(own.message)
   })
 
   it('OidcRequestError wins over a spent retry budget', () => {
     const own = new OidcRequestError('The GitHub OIDC token request kept failing (HTTP 503) after 6 tries.')
-    expect(explain(new SignInError(s, sdkWrap(own)), { ...explainCtx, budget: { seconds: 10, expired: true } })).toBe(own.message)
+    expect(explain(new SignInError(s, sdkWrap(own)), { ...explainCtx, budget: { seconds: 10, expired: true } })).toBe(
+      own.message
+    )
   })
 
   it('MissingOidcPermissionError inside the SDK wrapper inside SignInError', () => {
@@ -408,7 +491,10 @@ describe('explain: SignInError wrapping an Entra ID failure', () => {
 
   it('still gives the AADSTS diagnosis through the SDK wrapper too', () => {
     const inner = entraError('700016', `Application with identifier '${CLIENT}' was not found in the directory.`)
-    const error = new SignInError(s, Object.assign(new Error('wrapped', { cause: inner }), { name: 'AuthenticationRequiredError' }))
+    const error = new SignInError(
+      s,
+      Object.assign(new Error('wrapped', { cause: inner }), { name: 'AuthenticationRequiredError' })
+    )
     expect(explain(error, explainCtx)).toContain(`no application with client id ${CLIENT} exists in tenant ${TENANT}`)
   })
 
@@ -418,7 +504,9 @@ describe('explain: SignInError wrapping an Entra ID failure', () => {
   // of Entra's description. Flip to `it` once src/errors.ts prefers the innermost match.
   it("quotes Entra's description, not the wrapper's first line", () => {
     const error = new SignInError(s, entraError('700213', 'No matching federated identity record found.'))
-    expect(explain(error, explainCtx)).toContain('Entra ID says: AADSTS700213: No matching federated identity record found.')
+    expect(explain(error, explainCtx)).toContain(
+      'Entra ID says: AADSTS700213: No matching federated identity record found.'
+    )
   })
 })
 

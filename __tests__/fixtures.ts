@@ -65,7 +65,11 @@ export function vault(name: string, over: Partial<VaultState> = {}): VaultState 
   }
 }
 
-export function policy(objectId: string, permissions: Partial<Permissions>, over: Partial<AccessPolicy> = {}): AccessPolicy {
+export function policy(
+  objectId: string,
+  permissions: Partial<Permissions>,
+  over: Partial<AccessPolicy> = {}
+): AccessPolicy {
   return { tenantId: TENANT, objectId, permissions, ...over }
 }
 
@@ -80,7 +84,11 @@ export function assignment(scope: string, roleGuid: string, principalId = PRINCI
   }
 }
 
-export function state(apps: AppState[], vaults: VaultState[], assignments: Record<string, RoleAssignment[]> = {}): CurrentState {
+export function state(
+  apps: AppState[],
+  vaults: VaultState[],
+  assignments: Record<string, RoleAssignment[]> = {}
+): CurrentState {
   return {
     apps,
     vaults,

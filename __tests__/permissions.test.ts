@@ -25,9 +25,21 @@ describe('canonicalPermission', () => {
   })
 
   it('knows the documented name lists', () => {
-    expect(VALID_PERMISSIONS.secrets).toEqual(['all', 'get', 'list', 'set', 'delete', 'backup', 'restore', 'recover', 'purge'])
+    expect(VALID_PERMISSIONS.secrets).toEqual([
+      'all',
+      'get',
+      'list',
+      'set',
+      'delete',
+      'backup',
+      'restore',
+      'recover',
+      'purge'
+    ])
     expect(VALID_PERMISSIONS.keys).toHaveLength(21)
-    expect(VALID_PERMISSIONS.keys).toEqual(expect.arrayContaining(['release', 'rotate', 'getrotationpolicy', 'setrotationpolicy']))
+    expect(VALID_PERMISSIONS.keys).toEqual(
+      expect.arrayContaining(['release', 'rotate', 'getrotationpolicy', 'setrotationpolicy'])
+    )
     expect(VALID_PERMISSIONS.certificates).toHaveLength(17)
     expect(VALID_PERMISSIONS.storage).toHaveLength(15)
   })
@@ -83,7 +95,9 @@ describe('isEmpty / describePermissions', () => {
   })
 
   it('describes non-empty kinds in order', () => {
-    expect(describePermissions(perms({ keys: ['sign'], secrets: ['get', 'list'] }))).toBe('secrets: get, list; keys: sign')
+    expect(describePermissions(perms({ keys: ['sign'], secrets: ['get', 'list'] }))).toBe(
+      'secrets: get, list; keys: sign'
+    )
     expect(describePermissions(perms({}))).toBe('nothing')
   })
 })

@@ -1,5 +1,14 @@
 import { describe, expect, it } from '@jest/globals'
-import { describeChange, heldPermissions, isAtOrAbove, makePlan, MAX_ACCESS_POLICIES, PlanError, resolveModel, type Change } from '../src/plan.js'
+import {
+  describeChange,
+  heldPermissions,
+  isAtOrAbove,
+  makePlan,
+  MAX_ACCESS_POLICIES,
+  PlanError,
+  resolveModel,
+  type Change
+} from '../src/plan.js'
 import { ROLES, StorageOnRbacVaultError } from '../src/rbac.js'
 import type { Wanted } from '../src/plan.js'
 import {
@@ -18,14 +27,21 @@ import {
   vaultId
 } from './fixtures.js'
 
-const wanted = (p = perms({ secrets: ['get', 'list'] }), accessModel: Wanted['accessModel'] = 'auto'): Wanted => ({ permissions: p, accessModel })
-const ofKind = <K extends Change['kind']>(changes: Change[], kind: K) => changes.filter((c): c is Extract<Change, { kind: K }> => c.kind === kind)
+const wanted = (p = perms({ secrets: ['get', 'list'] }), accessModel: Wanted['accessModel'] = 'auto'): Wanted => ({
+  permissions: p,
+  accessModel
+})
+const ofKind = <K extends Change['kind']>(changes: Change[], kind: K) =>
+  changes.filter((c): c is Extract<Change, { kind: K }> => c.kind === kind)
 
 describe('makePlan: already satisfied → zero changes', () => {
   it('access-policy vault: identity on, all permissions held', () => {
     const plan = makePlan(
       wanted(perms({ secrets: ['get', 'list'], keys: ['sign'] })),
-      state([app('api')], [vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get', 'list', 'set'], keys: ['sign'] })] })])
+      state(
+        [app('api')],
+        [vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get', 'list', 'set'], keys: ['sign'] })] })]
+      )
     )
     expect(plan.changes).toEqual([])
     expect(plan.grants).toEqual([
@@ -37,16 +53,23 @@ describe('makePlan: already satisfied → zero changes', () => {
     const kv = vault('kv', { rbac: true })
     const plan = makePlan(wanted(), state([app('api')], [kv], { [kv.id]: [assignment(kv.id, ROLES.secretsUser.guid)] }))
     expect(plan.changes).toEqual([])
-    expect(plan.grants).toEqual([{ app: 'api', vault: 'kv', model: 'rbac', requested: 'Key Vault Secrets User', delta: '' }])
+    expect(plan.grants).toEqual([
+      { app: 'api', vault: 'kv', model: 'rbac', requested: 'Key Vault Secrets User', delta: '' }
+    ])
   })
 
   it('several apps and vaults of both models, all satisfied', () => {
-    const ap = vault('kv-ap', { accessPolicies: [policy(PRINCIPAL, { secrets: ['all'] }), policy(PRINCIPAL_2, { secrets: ['get', 'list'] })] })
+    const ap = vault('kv-ap', {
+      accessPolicies: [policy(PRINCIPAL, { secrets: ['all'] }), policy(PRINCIPAL_2, { secrets: ['get', 'list'] })]
+    })
     const rb = vault('kv-rb', { rbac: true })
     const plan = makePlan(
       wanted(),
       state([app('api'), app('web', { principalId: PRINCIPAL_2 })], [ap, rb], {
-        [rb.id]: [assignment(rb.id, ROLES.secretsUser.guid, PRINCIPAL), assignment(rb.id, ROLES.administrator.guid, PRINCIPAL_2)]
+        [rb.id]: [
+          assignment(rb.id, ROLES.secretsUser.guid, PRINCIPAL),
+          assignment(rb.id, ROLES.administrator.guid, PRINCIPAL_2)
+        ]
       })
     )
     expect(plan.changes).toEqual([])
@@ -67,16 +90,28 @@ describe('makePlan: identity', () => {
     const uai = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/'
     const plan = makePlan(
       wanted(),
-      state([appWithoutIdentity('api', { identityType: 'UserAssigned', userAssignedIds: [`${uai}a`, `${uai}b`] })], [vault('kv')])
+      state(
+        [appWithoutIdentity('api', { identityType: 'UserAssigned', userAssignedIds: [`${uai}a`, `${uai}b`] })],
+        [vault('kv')]
+      )
     )
     expect(ofKind(plan.changes, 'enable-identity')).toEqual([
-      { kind: 'enable-identity', app: 'api', from: 'UserAssigned', to: 'SystemAssigned, UserAssigned', keepsUserAssigned: 2 }
+      {
+        kind: 'enable-identity',
+        app: 'api',
+        from: 'UserAssigned',
+        to: 'SystemAssigned, UserAssigned',
+        keepsUserAssigned: 2
+      }
     ])
     expect(describeChange(plan.changes[0])).toContain('keeping 2 user-assigned')
   })
 
   it('does not plan enable-identity when the system identity is on', () => {
-    const plan = makePlan(wanted(), state([app('api', { identityType: 'SystemAssigned, UserAssigned', userAssignedIds: ['x'] })], [vault('kv')]))
+    const plan = makePlan(
+      wanted(),
+      state([app('api', { identityType: 'SystemAssigned, UserAssigned', userAssignedIds: ['x'] })], [vault('kv')])
+    )
     expect(ofKind(plan.changes, 'enable-identity')).toEqual([])
   })
 
@@ -88,7 +123,9 @@ describe('makePlan: identity', () => {
       kind: 'add-access-policy',
       vault: 'kv',
       vaultId: kv.id,
-      entries: [{ app: 'api', principalId: undefined, tenantId: TENANT, permissions: perms({ secrets: ['get', 'list'] }) }]
+      entries: [
+        { app: 'api', principalId: undefined, tenantId: TENANT, permissions: perms({ secrets: ['get', 'list'] }) }
+      ]
     })
     expect(describeChange(plan.changes[1])).toContain('api (new identity) secrets: get, list')
   })
@@ -102,7 +139,9 @@ describe('makePlan: identity', () => {
       [undefined, 'Key Vault Secrets User', 'api', kv.id],
       [undefined, 'Key Vault Crypto User', 'api', kv.id]
     ])
-    expect(roles[0].roleDefinitionId).toBe(`/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.secretsUser.guid}`)
+    expect(roles[0].roleDefinitionId).toBe(
+      `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.secretsUser.guid}`
+    )
     expect(describeChange(roles[0])).toBe("assign 'Key Vault Secrets User' on vault kv to api (new identity)")
   })
 })
@@ -110,13 +149,23 @@ describe('makePlan: identity', () => {
 describe('makePlan: access-policy diff', () => {
   it('plans only the missing permissions, in one add per vault', () => {
     const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get'], keys: ['sign'] })] })
-    const plan = makePlan(wanted(perms({ secrets: ['get', 'list'], keys: ['sign', 'verify'], certificates: ['get'] })), state([app('api')], [kv]))
+    const plan = makePlan(
+      wanted(perms({ secrets: ['get', 'list'], keys: ['sign', 'verify'], certificates: ['get'] })),
+      state([app('api')], [kv])
+    )
     expect(plan.changes).toEqual([
       {
         kind: 'add-access-policy',
         vault: 'kv',
         vaultId: kv.id,
-        entries: [{ app: 'api', principalId: PRINCIPAL, tenantId: TENANT, permissions: perms({ secrets: ['list'], keys: ['verify'], certificates: ['get'] }) }]
+        entries: [
+          {
+            app: 'api',
+            principalId: PRINCIPAL,
+            tenantId: TENANT,
+            permissions: perms({ secrets: ['list'], keys: ['verify'], certificates: ['get'] })
+          }
+        ]
       }
     ])
     expect(plan.grants[0].delta).toBe('secrets: list; keys: verify; certificates: get')
@@ -129,9 +178,15 @@ describe('makePlan: access-policy diff', () => {
   })
 
   it('ignores compound entries (objectId + applicationId)', () => {
-    const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['all'] }, { applicationId: '77777777-7777-7777-7777-777777777777' })] })
+    const kv = vault('kv', {
+      accessPolicies: [
+        policy(PRINCIPAL, { secrets: ['all'] }, { applicationId: '77777777-7777-7777-7777-777777777777' })
+      ]
+    })
     const plan = makePlan(wanted(), state([app('api')], [kv]))
-    expect(ofKind(plan.changes, 'add-access-policy')[0].entries[0].permissions).toEqual(perms({ secrets: ['get', 'list'] }))
+    expect(ofKind(plan.changes, 'add-access-policy')[0].entries[0].permissions).toEqual(
+      perms({ secrets: ['get', 'list'] })
+    )
   })
 
   it('matches the objectId case-insensitively', () => {
@@ -140,7 +195,9 @@ describe('makePlan: access-policy diff', () => {
   })
 
   it("merges a principal's several own entries", () => {
-    const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get'] }), policy(PRINCIPAL, { secrets: ['list'] })] })
+    const kv = vault('kv', {
+      accessPolicies: [policy(PRINCIPAL, { secrets: ['get'] }), policy(PRINCIPAL, { secrets: ['list'] })]
+    })
     expect(makePlan(wanted(), state([app('api')], [kv])).changes).toEqual([])
   })
 
@@ -152,7 +209,10 @@ describe('makePlan: access-policy diff', () => {
 
   it('carries every app that misses something in one request', () => {
     const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get', 'list'] })] })
-    const plan = makePlan(wanted(), state([app('api'), app('web', { principalId: PRINCIPAL_2 }), appWithoutIdentity('job')], [kv]))
+    const plan = makePlan(
+      wanted(),
+      state([app('api'), app('web', { principalId: PRINCIPAL_2 }), appWithoutIdentity('job')], [kv])
+    )
     const adds = ofKind(plan.changes, 'add-access-policy')
     expect(adds).toHaveLength(1)
     expect(adds[0].entries.map((e) => [e.app, e.principalId])).toEqual([
@@ -162,13 +222,20 @@ describe('makePlan: access-policy diff', () => {
   })
 
   it('heldPermissions returns undefined for a principal with only compound entries', () => {
-    expect(heldPermissions([policy(PRINCIPAL, { secrets: ['get'] }, { applicationId: 'x' })], PRINCIPAL)).toBeUndefined()
-    expect(heldPermissions([policy(PRINCIPAL, { secrets: ['get'] })], PRINCIPAL.toUpperCase())).toEqual(perms({ secrets: ['get'] }))
+    expect(
+      heldPermissions([policy(PRINCIPAL, { secrets: ['get'] }, { applicationId: 'x' })], PRINCIPAL)
+    ).toBeUndefined()
+    expect(heldPermissions([policy(PRINCIPAL, { secrets: ['get'] })], PRINCIPAL.toUpperCase())).toEqual(
+      perms({ secrets: ['get'] })
+    )
   })
 })
 
 describe('makePlan: the 1024 access-policy limit', () => {
-  const full = (n: number) => Array.from({ length: n }, (_, i) => policy(`bbbbbbbb-0000-0000-0000-${String(i).padStart(12, '0')}`, { secrets: ['get'] }))
+  const full = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      policy(`bbbbbbbb-0000-0000-0000-${String(i).padStart(12, '0')}`, { secrets: ['get'] })
+    )
 
   it('fails before writing when a new principal would pass the limit', () => {
     const kv = vault('kv', { accessPolicies: full(MAX_ACCESS_POLICIES) })
@@ -186,11 +253,15 @@ describe('makePlan: the 1024 access-policy limit', () => {
 
   it('counts every new principal in the run', () => {
     const kv = vault('kv', { accessPolicies: full(MAX_ACCESS_POLICIES - 1) })
-    expect(() => makePlan(wanted(), state([app('api'), app('web', { principalId: PRINCIPAL_2 })], [kv]))).toThrow(/adding 2 more/)
+    expect(() => makePlan(wanted(), state([app('api'), app('web', { principalId: PRINCIPAL_2 })], [kv]))).toThrow(
+      /adding 2 more/
+    )
   })
 
   it('does not count a principal that already has an entry (the service merges it)', () => {
-    const kv = vault('kv', { accessPolicies: [...full(MAX_ACCESS_POLICIES - 1), policy(PRINCIPAL, { secrets: ['get'] })] })
+    const kv = vault('kv', {
+      accessPolicies: [...full(MAX_ACCESS_POLICIES - 1), policy(PRINCIPAL, { secrets: ['get'] })]
+    })
     const plan = makePlan(wanted(), state([app('api')], [kv]))
     expect(ofKind(plan.changes, 'add-access-policy')[0].entries[0].permissions.secrets).toEqual(['list'])
   })
@@ -201,7 +272,10 @@ describe('makePlan: RBAC', () => {
   const rg = `/subscriptions/${SUB}/resourceGroups/vault-rg`
 
   it('plans one assignment per missing role with the principal id', () => {
-    const plan = makePlan(wanted(perms({ secrets: ['get'], certificates: ['get'] })), state([app('api')], [kv], { [kv.id]: [assignment(kv.id, ROLES.secretsUser.guid)] }))
+    const plan = makePlan(
+      wanted(perms({ secrets: ['get'], certificates: ['get'] })),
+      state([app('api')], [kv], { [kv.id]: [assignment(kv.id, ROLES.secretsUser.guid)] })
+    )
     const roles = ofKind(plan.changes, 'assign-role')
     expect(roles.map((r) => [r.role.guid, r.principalId])).toEqual([[ROLES.certificateUser.guid, PRINCIPAL]])
     expect(plan.grants[0]).toEqual({
@@ -246,19 +320,34 @@ describe('makePlan: RBAC', () => {
   })
 
   it("another principal's role does not satisfy; principal ids compare case-insensitively", () => {
-    expect(makePlan(wanted(), state([app('api')], [kv], { [kv.id]: [assignment(kv.id, ROLES.secretsUser.guid, PRINCIPAL_2)] })).changes).toHaveLength(1)
     expect(
-      makePlan(wanted(), state([app('api')], [kv], { [kv.id]: [assignment(kv.id.toUpperCase(), ROLES.secretsUser.guid, PRINCIPAL.toUpperCase())] })).changes
+      makePlan(
+        wanted(),
+        state([app('api')], [kv], { [kv.id]: [assignment(kv.id, ROLES.secretsUser.guid, PRINCIPAL_2)] })
+      ).changes
+    ).toHaveLength(1)
+    expect(
+      makePlan(
+        wanted(),
+        state([app('api')], [kv], {
+          [kv.id]: [assignment(kv.id.toUpperCase(), ROLES.secretsUser.guid, PRINCIPAL.toUpperCase())]
+        })
+      ).changes
     ).toEqual([])
   })
 
   it('a weaker role does not satisfy a stronger one', () => {
-    const plan = makePlan(wanted(perms({ secrets: ['get', 'set'] })), state([app('api')], [kv], { [kv.id]: [assignment(kv.id, ROLES.secretsUser.guid)] }))
+    const plan = makePlan(
+      wanted(perms({ secrets: ['get', 'set'] })),
+      state([app('api')], [kv], { [kv.id]: [assignment(kv.id, ROLES.secretsUser.guid)] })
+    )
     expect(ofKind(plan.changes, 'assign-role').map((r) => r.role.name)).toEqual(['Key Vault Secrets Officer'])
   })
 
   it('storage permissions on an RBAC vault are an error', () => {
-    expect(() => makePlan(wanted(perms({ storage: ['get'] })), state([app('api')], [kv]))).toThrow(StorageOnRbacVaultError)
+    expect(() => makePlan(wanted(perms({ storage: ['get'] })), state([app('api')], [kv]))).toThrow(
+      StorageOnRbacVaultError
+    )
   })
 
   it('storage permissions on an access-policy vault are planned', () => {
@@ -302,11 +391,16 @@ describe('access-model assertion and tenants', () => {
     const kv = vault('kv', { rbac, tenantId: OTHER_TENANT })
     const run = () => makePlan(wanted(), state([app('api')], [kv]))
     expect(run).toThrow(PlanError)
-    expect(run).toThrow(`The identity of 'api' belongs to tenant ${TENANT}, but Key Vault 'kv' belongs to tenant ${OTHER_TENANT}`)
+    expect(run).toThrow(
+      `The identity of 'api' belongs to tenant ${TENANT}, but Key Vault 'kv' belongs to tenant ${OTHER_TENANT}`
+    )
   })
 
   it('compares tenants case-insensitively', () => {
-    const kv = vault('kv', { tenantId: TENANT.toUpperCase(), accessPolicies: [policy(PRINCIPAL, { secrets: ['get', 'list'] })] })
+    const kv = vault('kv', {
+      tenantId: TENANT.toUpperCase(),
+      accessPolicies: [policy(PRINCIPAL, { secrets: ['get', 'list'] })]
+    })
     expect(makePlan(wanted(), state([app('api')], [kv])).changes).toEqual([])
   })
 })

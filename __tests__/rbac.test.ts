@@ -30,31 +30,47 @@ describe('rolesFor: permission → least-privileged built-in role', () => {
     expect(names(perms({ secrets: ['get', 'list'] }))).toEqual(['Key Vault Secrets User'])
   })
 
-  it.each(VALID_PERMISSIONS.secrets.filter((p) => p !== 'get' && p !== 'list'))('any secret write (%s) → Secrets Officer', (p) => {
-    expect(names(perms({ secrets: ['get', p] }))).toEqual(['Key Vault Secrets Officer'])
-  })
+  it.each(VALID_PERMISSIONS.secrets.filter((p) => p !== 'get' && p !== 'list'))(
+    'any secret write (%s) → Secrets Officer',
+    (p) => {
+      expect(names(perms({ secrets: ['get', p] }))).toEqual(['Key Vault Secrets Officer'])
+    }
+  )
 
   it('keys get/list and crypto operations → Crypto User', () => {
-    expect(names(perms({ keys: ['get', 'list', 'encrypt', 'decrypt', 'wrapKey', 'unwrapKey', 'sign', 'verify'] }))).toEqual([
-      'Key Vault Crypto User'
-    ])
+    expect(
+      names(perms({ keys: ['get', 'list', 'encrypt', 'decrypt', 'wrapKey', 'unwrapKey', 'sign', 'verify'] }))
+    ).toEqual(['Key Vault Crypto User'])
     expect(names(perms({ keys: ['unwrapKey'] }))).toEqual(['Key Vault Crypto User'])
   })
 
-  it.each(['create', 'update', 'import', 'delete', 'backup', 'restore', 'recover', 'purge', 'rotate', 'release', 'setrotationpolicy', 'all'])(
-    'key management (%s) → Crypto Officer',
-    (p) => {
-      expect(names(perms({ keys: ['sign', p] }))).toEqual(['Key Vault Crypto Officer'])
-    }
-  )
+  it.each([
+    'create',
+    'update',
+    'import',
+    'delete',
+    'backup',
+    'restore',
+    'recover',
+    'purge',
+    'rotate',
+    'release',
+    'setrotationpolicy',
+    'all'
+  ])('key management (%s) → Crypto Officer', (p) => {
+    expect(names(perms({ keys: ['sign', p] }))).toEqual(['Key Vault Crypto Officer'])
+  })
 
   it('certificates get/list → Certificate User', () => {
     expect(names(perms({ certificates: ['get', 'list'] }))).toEqual(['Key Vault Certificate User'])
   })
 
-  it.each(VALID_PERMISSIONS.certificates.filter((p) => p !== 'get' && p !== 'list'))('certificate management (%s) → Certificates Officer', (p) => {
-    expect(names(perms({ certificates: [p] }))).toEqual(['Key Vault Certificates Officer'])
-  })
+  it.each(VALID_PERMISSIONS.certificates.filter((p) => p !== 'get' && p !== 'list'))(
+    'certificate management (%s) → Certificates Officer',
+    (p) => {
+      expect(names(perms({ certificates: [p] }))).toEqual(['Key Vault Certificates Officer'])
+    }
+  )
 
   it('one role per requested kind', () => {
     expect(names(perms({ secrets: ['get'], keys: ['sign'], certificates: ['create'] }))).toEqual([
@@ -95,13 +111,22 @@ describe('isSatisfied: stronger roles satisfy weaker ones', () => {
   })
 
   it('Key Vault Administrator satisfies every data role', () => {
-    for (const role of [ROLES.secretsUser, ROLES.secretsOfficer, ROLES.cryptoUser, ROLES.cryptoOfficer, ROLES.certificateUser, ROLES.certificatesOfficer]) {
+    for (const role of [
+      ROLES.secretsUser,
+      ROLES.secretsOfficer,
+      ROLES.cryptoUser,
+      ROLES.cryptoOfficer,
+      ROLES.certificateUser,
+      ROLES.certificatesOfficer
+    ]) {
       expect(isSatisfied(role, [ROLES.administrator.guid])).toBe(true)
     }
   })
 
   it('roles of other kinds and Reader do not satisfy', () => {
-    expect(isSatisfied(ROLES.secretsUser, [ROLES.cryptoOfficer.guid, ROLES.certificatesOfficer.guid, ROLES.reader.guid])).toBe(false)
+    expect(
+      isSatisfied(ROLES.secretsUser, [ROLES.cryptoOfficer.guid, ROLES.certificatesOfficer.guid, ROLES.reader.guid])
+    ).toBe(false)
     expect(isSatisfied(ROLES.secretsUser, [])).toBe(false)
   })
 })
@@ -114,9 +139,11 @@ describe('roleDefinitionId / roleGuidOf', () => {
   })
 
   it('reads the GUID back in lower case', () => {
-    expect(roleGuidOf(`/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458B-17DE-408A-B874-0445C86B69E6`)).toBe(
-      ROLES.secretsUser.guid
-    )
+    expect(
+      roleGuidOf(
+        `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458B-17DE-408A-B874-0445C86B69E6`
+      )
+    ).toBe(ROLES.secretsUser.guid)
     expect(roleGuidOf('/providers/Microsoft.Authorization/roleDefinitions/abc')).toBe('abc')
   })
 })
@@ -138,7 +165,11 @@ describe('assignmentName: deterministic role assignment names', () => {
   it('is the RFC 4122 version-5 UUID of scope|role|principal in the action namespace, pinned', () => {
     // Independent implementation: SHA-1(namespace bytes + name), version and variant bits set.
     const ns = Buffer.from('5f0d6a0e4c1b4b8e9a516f1f2d0b7c3a', 'hex')
-    const bytes = createHash('sha1').update(ns).update(`${scope.toLowerCase()}|${role}|${principal}`).digest().subarray(0, 16)
+    const bytes = createHash('sha1')
+      .update(ns)
+      .update(`${scope.toLowerCase()}|${role}|${principal}`)
+      .digest()
+      .subarray(0, 16)
     bytes[6] = (bytes[6] & 0x0f) | 0x50
     bytes[8] = (bytes[8] & 0x3f) | 0x80
     const hex = bytes.toString('hex')
@@ -160,6 +191,8 @@ describe('assignmentName: deterministic role assignment names', () => {
   })
 
   it('gives the same name for inputs differing only in case', () => {
-    expect(assignmentName(scope.toUpperCase(), role.toUpperCase(), principal.toUpperCase())).toBe(assignmentName(scope, role, principal))
+    expect(assignmentName(scope.toUpperCase(), role.toUpperCase(), principal.toUpperCase())).toBe(
+      assignmentName(scope, role, principal)
+    )
   })
 })

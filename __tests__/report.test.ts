@@ -19,7 +19,13 @@ const { PRINCIPAL, PRINCIPAL_2, settings, target, TENANT } = await import('./fix
 import type { Applied } from '../src/apply.js'
 import type { Grant, Plan } from '../src/plan.js'
 
-const grant = (app: string, model: Grant['model'], delta = ''): Grant => ({ app, vault: 'kv', model, requested: 'secrets: get, list', delta })
+const grant = (app: string, model: Grant['model'], delta = ''): Grant => ({
+  app,
+  vault: 'kv',
+  model,
+  requested: 'secrets: get, list',
+  delta
+})
 const applied = (principals: [string, string][], writes: string[] = []): Applied => ({
   principals: new Map(principals.map(([k, id]) => [k, { principalId: id, tenantId: TENANT }])),
   writes
@@ -52,7 +58,14 @@ describe('computeOutputs', () => {
   it('several apps: principal-id and tenant-id empty, principal-ids a JSON map by app key', () => {
     const s = settings({ apps: [target('api'), target('web', 'staging')] })
     const plan: Plan = { changes: [], grants: [grant('api', 'access-policy'), grant('web/staging', 'access-policy')] }
-    const out = computeOutputs(s, plan, applied([['api', PRINCIPAL], ['web/staging', PRINCIPAL_2]]))
+    const out = computeOutputs(
+      s,
+      plan,
+      applied([
+        ['api', PRINCIPAL],
+        ['web/staging', PRINCIPAL_2]
+      ])
+    )
     expect(out['principal-id']).toBe('')
     expect(out['tenant-id']).toBe('')
     expect(JSON.parse(out['principal-ids'])).toEqual({ api: PRINCIPAL, 'web/staging': PRINCIPAL_2 })
@@ -60,7 +73,9 @@ describe('computeOutputs', () => {
 
   it('lists both models when vaults differ', () => {
     const plan: Plan = { changes: [], grants: [grant('shop-api', 'access-policy'), grant('shop-api', 'rbac')] }
-    expect(computeOutputs(settings(), plan, applied([['shop-api', PRINCIPAL]]))['access-model']).toBe('access-policy,rbac')
+    expect(computeOutputs(settings(), plan, applied([['shop-api', PRINCIPAL]]))['access-model']).toBe(
+      'access-policy,rbac'
+    )
   })
 
   it('empty principal-id when the app has no identity', () => {
@@ -70,7 +85,13 @@ describe('computeOutputs', () => {
   })
 
   it('setOutputs sets every output', () => {
-    setOutputs({ 'principal-id': 'p', 'principal-ids': '{}', 'tenant-id': 't', 'access-model': 'rbac', changed: 'true' })
+    setOutputs({
+      'principal-id': 'p',
+      'principal-ids': '{}',
+      'tenant-id': 't',
+      'access-model': 'rbac',
+      changed: 'true'
+    })
     expect(setOutput.mock.calls).toEqual([
       ['principal-id', 'p'],
       ['principal-ids', '{}'],
@@ -83,14 +104,18 @@ describe('computeOutputs', () => {
 
 describe('workflowRunUrl', () => {
   it('links the run from the runner variables', () => {
-    expect(workflowRunUrl({ GITHUB_SERVER_URL: 'https://github.example', GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42' })).toBe(
-      'https://github.example/o/r/actions/runs/42'
-    )
+    expect(
+      workflowRunUrl({ GITHUB_SERVER_URL: 'https://github.example', GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42' })
+    ).toBe('https://github.example/o/r/actions/runs/42')
   })
 
   it('defaults the server and adds a re-run attempt', () => {
-    expect(workflowRunUrl({ GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '3' })).toBe('https://github.com/o/r/actions/runs/42/attempts/3')
-    expect(workflowRunUrl({ GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '1' })).toBe('https://github.com/o/r/actions/runs/42')
+    expect(workflowRunUrl({ GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '3' })).toBe(
+      'https://github.com/o/r/actions/runs/42/attempts/3'
+    )
+    expect(workflowRunUrl({ GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '1' })).toBe(
+      'https://github.com/o/r/actions/runs/42'
+    )
   })
 
   it('is undefined outside a run', () => {
@@ -125,7 +150,12 @@ describe('writeSummary', () => {
     delete process.env.GITHUB_STEP_SUMMARY
     try {
       const a = applied([['<api>', PRINCIPAL]])
-      await writeSummary(settings(), { changes: [], grants: [grant('<api>', 'rbac')] }, a, computeOutputs(settings(), plan, a))
+      await writeSummary(
+        settings(),
+        { changes: [], grants: [grant('<api>', 'rbac')] },
+        a,
+        computeOutputs(settings(), plan, a)
+      )
     } finally {
       process.env = before
     }
@@ -137,13 +167,21 @@ describe('writeSummary', () => {
 })
 
 describe('computeOutputs per mode', () => {
-  const change: Plan['changes'][number] = { kind: 'enable-identity', app: 'shop-api', from: 'None', to: 'SystemAssigned', keepsUserAssigned: 0 }
+  const change: Plan['changes'][number] = {
+    kind: 'enable-identity',
+    app: 'shop-api',
+    from: 'None',
+    to: 'SystemAssigned',
+    keepsUserAssigned: 0
+  }
   const pending: Plan = { changes: [change], grants: [grant('shop-api', 'access-policy', 'secrets: get, list')] }
   const settled: Plan = { changes: [], grants: [grant('shop-api', 'access-policy')] }
 
   it('plan: changed is whether apply would change anything, though nothing was written', () => {
     expect(computeOutputs(settings({ mode: 'plan' }), pending, applied([])).changed).toBe('true')
-    expect(computeOutputs(settings({ mode: 'plan' }), settled, applied([['shop-api', PRINCIPAL]])).changed).toBe('false')
+    expect(computeOutputs(settings({ mode: 'plan' }), settled, applied([['shop-api', PRINCIPAL]])).changed).toBe(
+      'false'
+    )
   })
 
   it('verify: changed is false even when things are missing', () => {
@@ -154,17 +192,30 @@ describe('computeOutputs per mode', () => {
 
   it('revoke: changed is whether anything was written', () => {
     const revokePlan: Plan = { changes: [change], grants: [grant('shop-api', 'rbac', 'Key Vault Secrets User')] }
-    expect(computeOutputs(settings({ mode: 'revoke' }), revokePlan, applied([['shop-api', PRINCIPAL]], ['Revoked …'])).changed).toBe('true')
-    expect(computeOutputs(settings({ mode: 'revoke' }), revokePlan, applied([['shop-api', PRINCIPAL]])).changed).toBe('false')
+    expect(
+      computeOutputs(settings({ mode: 'revoke' }), revokePlan, applied([['shop-api', PRINCIPAL]], ['Revoked …']))
+        .changed
+    ).toBe('true')
+    expect(computeOutputs(settings({ mode: 'revoke' }), revokePlan, applied([['shop-api', PRINCIPAL]])).changed).toBe(
+      'false'
+    )
   })
 
   it('apply: a plan with changes but no writes (e.g. all "exists") is not changed', () => {
-    expect(computeOutputs(settings({ mode: 'apply' }), pending, applied([['shop-api', PRINCIPAL]])).changed).toBe('false')
+    expect(computeOutputs(settings({ mode: 'apply' }), pending, applied([['shop-api', PRINCIPAL]])).changed).toBe(
+      'false'
+    )
   })
 })
 
 describe('writeSummary per mode', () => {
-  const change: Plan['changes'][number] = { kind: 'enable-identity', app: '<web>', from: 'None', to: 'SystemAssigned', keepsUserAssigned: 0 }
+  const change: Plan['changes'][number] = {
+    kind: 'enable-identity',
+    app: '<web>',
+    from: 'None',
+    to: 'SystemAssigned',
+    keepsUserAssigned: 0
+  }
   const table = () => added.find(([k]) => k === 'table')?.[1] as unknown[][]
   const headerRow = () => (table()[0] as { data: string }[]).map((c) => c.data)
   async function summarise(mode: 'apply' | 'plan' | 'verify' | 'revoke', plan: Plan, a: Applied): Promise<void> {
@@ -184,7 +235,11 @@ describe('writeSummary per mode', () => {
     ['verify', 'Key Vault access: verify (nothing written)', 'Missing'],
     ['revoke', 'Key Vault access: revoke', 'Revoked by this run']
   ] as const)('%s: heading %s, last column %s', async (mode, title, column) => {
-    await summarise(mode, { changes: [], grants: [grant('shop-api', 'access-policy')] }, applied([['shop-api', PRINCIPAL]]))
+    await summarise(
+      mode,
+      { changes: [], grants: [grant('shop-api', 'access-policy')] },
+      applied([['shop-api', PRINCIPAL]])
+    )
     expect(summary.addHeading).toHaveBeenCalledWith(title, 2)
     expect(headerRow()).toEqual(['App', 'Identity (principal id)', 'Vault', 'Model', 'Requested', column])
   })
@@ -195,29 +250,68 @@ describe('writeSummary per mode', () => {
     ['verify', 'nothing'],
     ['revoke', 'nothing held']
   ] as const)('%s: a pair with nothing to do reads %s', async (mode, none) => {
-    await summarise(mode, { changes: [], grants: [grant('shop-api', 'access-policy')] }, applied([['shop-api', PRINCIPAL]]))
+    await summarise(
+      mode,
+      { changes: [], grants: [grant('shop-api', 'access-policy')] },
+      applied([['shop-api', PRINCIPAL]])
+    )
     expect(table()[1][5]).toBe(none)
   })
 
-  it.each(['plan', 'verify'] as const)('%s: lists the changes apply would make, escaped, and not "changes made"', async (mode) => {
-    await summarise(mode, { changes: [change], grants: [grant('<web>', 'access-policy', 'secrets: get, list')] }, applied([]))
-    expect(added).toContainEqual(['raw', '<p>Apply would make 1 change(s):</p>'])
-    expect(added).toContainEqual(['list', ['turn on the system-assigned identity of &lt;web&gt; (identity type None → SystemAssigned)']])
-    expect(added.some(([k, v]) => k === 'raw' && typeof v === 'string' && v.includes('change(s) made'))).toBe(false)
-    expect(table()[1]).toEqual(['&lt;web&gt;', 'not turned on', 'kv', 'access-policy', 'secrets: get, list', 'secrets: get, list'])
-  })
+  it.each(['plan', 'verify'] as const)(
+    '%s: lists the changes apply would make, escaped, and not "changes made"',
+    async (mode) => {
+      await summarise(
+        mode,
+        { changes: [change], grants: [grant('<web>', 'access-policy', 'secrets: get, list')] },
+        applied([])
+      )
+      expect(added).toContainEqual(['raw', '<p>Apply would make 1 change(s):</p>'])
+      expect(added).toContainEqual([
+        'list',
+        ['turn on the system-assigned identity of &lt;web&gt; (identity type None → SystemAssigned)']
+      ])
+      expect(added.some(([k, v]) => k === 'raw' && typeof v === 'string' && v.includes('change(s) made'))).toBe(false)
+      expect(table()[1]).toEqual([
+        '&lt;web&gt;',
+        'not turned on',
+        'kv',
+        'access-policy',
+        'secrets: get, list',
+        'secrets: get, list'
+      ])
+    }
+  )
 
-  it.each(['plan', 'verify'] as const)('%s: says apply would change nothing for an empty plan, with no change list', async (mode) => {
-    await summarise(mode, { changes: [], grants: [grant('shop-api', 'rbac')] }, applied([['shop-api', PRINCIPAL]]))
-    expect(added).toContainEqual(['raw', '<p>Apply would change nothing.</p>'])
-    expect(added.filter(([k]) => k === 'list')).toEqual([])
-    expect(added.some(([k, v]) => k === 'raw' && v === '<p>Everything was already in place: nothing was written.</p>')).toBe(false)
-  })
+  it.each(['plan', 'verify'] as const)(
+    '%s: says apply would change nothing for an empty plan, with no change list',
+    async (mode) => {
+      await summarise(mode, { changes: [], grants: [grant('shop-api', 'rbac')] }, applied([['shop-api', PRINCIPAL]]))
+      expect(added).toContainEqual(['raw', '<p>Apply would change nothing.</p>'])
+      expect(added.filter(([k]) => k === 'list')).toEqual([])
+      expect(
+        added.some(([k, v]) => k === 'raw' && v === '<p>Everything was already in place: nothing was written.</p>')
+      ).toBe(false)
+    }
+  )
 
   it('revoke: an identity turned off shows as off, and the writes are listed', async () => {
-    const disable: Plan['changes'][number] = { kind: 'disable-identity', app: 'shop-api', from: 'SystemAssigned', to: 'None', keepsUserAssigned: 0 }
-    const writes = ['Revoked shop-api on vault kv: secrets: get, list (access policy).', 'Turned off the system-assigned identity of shop-api.']
-    await summarise('revoke', { changes: [disable], grants: [grant('shop-api', 'access-policy', 'secrets: get, list')] }, applied([], writes))
+    const disable: Plan['changes'][number] = {
+      kind: 'disable-identity',
+      app: 'shop-api',
+      from: 'SystemAssigned',
+      to: 'None',
+      keepsUserAssigned: 0
+    }
+    const writes = [
+      'Revoked shop-api on vault kv: secrets: get, list (access policy).',
+      'Turned off the system-assigned identity of shop-api.'
+    ]
+    await summarise(
+      'revoke',
+      { changes: [disable], grants: [grant('shop-api', 'access-policy', 'secrets: get, list')] },
+      applied([], writes)
+    )
     expect(added).toContainEqual(['raw', '<p>2 change(s) made.</p>'])
     expect(table()[1][1]).toBe('off')
     expect(table()[1][5]).toBe('secrets: get, list')

@@ -19,7 +19,9 @@ describe('withRetry', () => {
   it('returns the first success without waiting', async () => {
     const wait = noSleep()
     const op = flaky(0)
-    await expect(withRetry(op, { retryable: () => true, deadline: far(), baseDelayMs: 100, maxDelayMs: 1000, sleep: wait })).resolves.toBe('ok')
+    await expect(
+      withRetry(op, { retryable: () => true, deadline: far(), baseDelayMs: 100, maxDelayMs: 1000, sleep: wait })
+    ).resolves.toBe('ok')
     expect(op).toHaveBeenCalledTimes(1)
     expect(wait).not.toHaveBeenCalled()
   })
@@ -28,7 +30,9 @@ describe('withRetry', () => {
     const wait = noSleep()
     const onRetry = jest.fn()
     const op = flaky(5)
-    await expect(withRetry(op, { retryable: () => true, deadline: far(), baseDelayMs: 100, maxDelayMs: 500, sleep: wait, onRetry })).resolves.toBe('ok')
+    await expect(
+      withRetry(op, { retryable: () => true, deadline: far(), baseDelayMs: 100, maxDelayMs: 500, sleep: wait, onRetry })
+    ).resolves.toBe('ok')
     expect(op).toHaveBeenCalledTimes(6)
     expect(wait.mock.calls.map(([ms]) => ms)).toEqual([100, 200, 400, 500, 500])
     expect(onRetry.mock.calls.map(([, attempt, delay]) => [attempt, delay])).toEqual([
@@ -44,7 +48,15 @@ describe('withRetry', () => {
     const wait = noSleep()
     const error = new Error('forbidden')
     const op = flaky(3, error)
-    await expect(withRetry(op, { retryable: (e) => (e as { statusCode?: number }).statusCode === 409, deadline: far(), baseDelayMs: 1, maxDelayMs: 1, sleep: wait })).rejects.toBe(error)
+    await expect(
+      withRetry(op, {
+        retryable: (e) => (e as { statusCode?: number }).statusCode === 409,
+        deadline: far(),
+        baseDelayMs: 1,
+        maxDelayMs: 1,
+        sleep: wait
+      })
+    ).rejects.toBe(error)
     expect(op).toHaveBeenCalledTimes(1)
     expect(wait).not.toHaveBeenCalled()
   })
@@ -57,7 +69,15 @@ describe('withRetry', () => {
     const start = Date.now()
     jest.spyOn(Date, 'now').mockImplementation(() => start)
     try {
-      await expect(withRetry(op, { retryable: () => true, deadline: start + 1000, baseDelayMs: 400, maxDelayMs: 10_000, sleep: wait })).rejects.toBe(error)
+      await expect(
+        withRetry(op, {
+          retryable: () => true,
+          deadline: start + 1000,
+          baseDelayMs: 400,
+          maxDelayMs: 10_000,
+          sleep: wait
+        })
+      ).rejects.toBe(error)
     } finally {
       jest.restoreAllMocks()
     }
@@ -67,7 +87,15 @@ describe('withRetry', () => {
 
   it('does not retry at all when the deadline has passed', async () => {
     const op = flaky(1)
-    await expect(withRetry(op, { retryable: () => true, deadline: Date.now() - 1, baseDelayMs: 1, maxDelayMs: 1, sleep: noSleep() })).rejects.toThrow('busy')
+    await expect(
+      withRetry(op, {
+        retryable: () => true,
+        deadline: Date.now() - 1,
+        baseDelayMs: 1,
+        maxDelayMs: 1,
+        sleep: noSleep()
+      })
+    ).rejects.toThrow('busy')
     expect(op).toHaveBeenCalledTimes(1)
   })
 
@@ -91,12 +119,16 @@ describe('mapLimit', () => {
   it('never runs more than `limit` at once, and runs them concurrently up to it', async () => {
     let running = 0
     let peak = 0
-    await mapLimit(Array.from({ length: 20 }, (_, i) => i), 3, async () => {
-      running++
-      peak = Math.max(peak, running)
-      await sleep(2)
-      running--
-    })
+    await mapLimit(
+      Array.from({ length: 20 }, (_, i) => i),
+      3,
+      async () => {
+        running++
+        peak = Math.max(peak, running)
+        await sleep(2)
+        running--
+      }
+    )
     expect(peak).toBe(3)
   })
 

@@ -14,7 +14,11 @@ const getClient = jest.fn((_endpoint: string, _credential: unknown, _options: un
 /** As @azure-rest/core-client builds it from an ARM error body. */
 const createRestError = (response: Response) => {
   const error = (response.body as { error?: { code?: string; message?: string } }).error
-  return Object.assign(new Error(error?.message ?? 'error'), { name: 'RestError', code: error?.code, statusCode: Number(response.status) })
+  return Object.assign(new Error(error?.message ?? 'error'), {
+    name: 'RestError',
+    code: error?.code,
+    statusCode: Number(response.status)
+  })
 }
 jest.unstable_mockModule('@azure-rest/core-client', () => ({ getClient, createRestError }))
 
@@ -34,7 +38,11 @@ describe('RoleAssignments.create', () => {
   it('PUTs the assignment at the vault scope with principalType ServicePrincipal', async () => {
     put.mockResolvedValue({ status: '201', body: {} })
     await expect(client().create(scope, 'name-1', roleDef, PRINCIPAL)).resolves.toBe('created')
-    expect(getClient).toHaveBeenCalledWith('https://management.azure.com', expect.anything(), expect.objectContaining({ credentials: { scopes: ['https://management.azure.com/.default'] } }))
+    expect(getClient).toHaveBeenCalledWith(
+      'https://management.azure.com',
+      expect.anything(),
+      expect.objectContaining({ credentials: { scopes: ['https://management.azure.com/.default'] } })
+    )
     expect(pathUnchecked).toHaveBeenCalledWith(`${scope}/providers/Microsoft.Authorization/roleAssignments/name-1`)
     expect(pathUnchecked.mock.calls[0][0].startsWith('//')).toBe(false)
     expect(put).toHaveBeenCalledWith({
@@ -50,28 +58,47 @@ describe('RoleAssignments.create', () => {
   })
 
   it("treats 409 RoleAssignmentExists as 'exists'", async () => {
-    put.mockResolvedValue({ status: '409', body: { error: { code: 'RoleAssignmentExists', message: 'The role assignment already exists.' } } })
+    put.mockResolvedValue({
+      status: '409',
+      body: { error: { code: 'RoleAssignmentExists', message: 'The role assignment already exists.' } }
+    })
     await expect(client().create(scope, 'n', roleDef, PRINCIPAL)).resolves.toBe('exists')
   })
 
   it('throws other errors with their code (PrincipalNotFound is retried by the caller)', async () => {
-    put.mockResolvedValue({ status: '400', body: { error: { code: 'PrincipalNotFound', message: 'Principal does not exist' } } })
-    await expect(client().create(scope, 'n', roleDef, PRINCIPAL)).rejects.toMatchObject({ code: 'PrincipalNotFound', statusCode: 400 })
+    put.mockResolvedValue({
+      status: '400',
+      body: { error: { code: 'PrincipalNotFound', message: 'Principal does not exist' } }
+    })
+    await expect(client().create(scope, 'n', roleDef, PRINCIPAL)).rejects.toMatchObject({
+      code: 'PrincipalNotFound',
+      statusCode: 400
+    })
   })
 })
 
 describe('RoleAssignments.listAtOrAbove', () => {
   it('lists with atScope() and follows nextLink', async () => {
-    const wire = (name: string, s: string) => ({ id: `${s}/x/${name}`, name, properties: { scope: s, roleDefinitionId: roleDef, principalId: PRINCIPAL, principalType: 'ServicePrincipal' } })
+    const wire = (name: string, s: string) => ({
+      id: `${s}/x/${name}`,
+      name,
+      properties: { scope: s, roleDefinitionId: roleDef, principalId: PRINCIPAL, principalType: 'ServicePrincipal' }
+    })
     get
-      .mockResolvedValueOnce({ status: '200', body: { value: [wire('a', scope)], nextLink: 'https://management.azure.com/next?page=2' } })
+      .mockResolvedValueOnce({
+        status: '200',
+        body: { value: [wire('a', scope)], nextLink: 'https://management.azure.com/next?page=2' }
+      })
       .mockResolvedValueOnce({ status: '200', body: { value: [wire('b', `/subscriptions/${SUB}`)] } })
     const list = await client().listAtOrAbove(scope)
     expect(list.map((a) => [a.name, a.scope, a.principalId])).toEqual([
       ['a', scope, PRINCIPAL],
       ['b', `/subscriptions/${SUB}`, PRINCIPAL]
     ])
-    expect(pathUnchecked.mock.calls.map((c) => c[0])).toEqual([`${scope}/providers/Microsoft.Authorization/roleAssignments`, 'https://management.azure.com/next?page=2'])
+    expect(pathUnchecked.mock.calls.map((c) => c[0])).toEqual([
+      `${scope}/providers/Microsoft.Authorization/roleAssignments`,
+      'https://management.azure.com/next?page=2'
+    ])
     expect(get.mock.calls[0][0]).toEqual({ queryParameters: { $filter: 'atScope()', 'api-version': '2022-04-01' } })
     expect(get.mock.calls[1][0]).toEqual({ queryParameters: undefined })
   })

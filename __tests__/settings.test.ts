@@ -89,12 +89,18 @@ describe('parseSettings: defaults', () => {
 })
 
 describe('parseSettings: retry-timeout', () => {
-  it.each([['1', 1], ['45', 45], ['3600', 3600]])('accepts %s', (value, seconds) => {
+  it.each([
+    ['1', 1],
+    ['45', 45],
+    ['3600', 3600]
+  ])('accepts %s', (value, seconds) => {
     expect(parse({ 'retry-timeout': value }).retryTimeoutSeconds).toBe(seconds)
   })
 
   it.each(['0', '3601', '1.5', '-5', '10s', 'abc', '1e3'])('rejects %s', (value) => {
-    expect(oneProblem({ 'retry-timeout': value })).toBe(`'retry-timeout' must be a whole number of seconds from 1 to 3600, got '${value}'.`)
+    expect(oneProblem({ 'retry-timeout': value })).toBe(
+      `'retry-timeout' must be a whole number of seconds from 1 to 3600, got '${value}'.`
+    )
   })
 })
 
@@ -274,7 +280,9 @@ describe('parseSettings: resource group and vault names', () => {
   })
 
   it.each([['x'.repeat(91)], ['rg.'], ['rg name'], ['rg*']])('rejects resource group %s', (rg) => {
-    expect(oneProblem({ 'resource-group': rg })).toContain(`'resource-group' has '${rg}': a resource group name is 1–90`)
+    expect(oneProblem({ 'resource-group': rg })).toContain(
+      `'resource-group' has '${rg}': a resource group name is 1–90`
+    )
   })
 
   it('validates vault-resource-group with the same rule', () => {
@@ -386,11 +394,17 @@ describe('parseSettings: permissions', () => {
   })
 
   it('rejects a permission of another kind (storage name in secrets)', () => {
-    expect(oneProblem({ 'secret-permissions': 'regeneratekey' })).toContain("'secret-permissions' has unknown permission 'regeneratekey'")
+    expect(oneProblem({ 'secret-permissions': 'regeneratekey' })).toContain(
+      "'secret-permissions' has unknown permission 'regeneratekey'"
+    )
   })
 
   it('reports every unknown permission across kinds', () => {
-    const problems = problemsOf({ 'secret-permissions': 'gett', 'key-permissions': 'sing', 'storage-permissions': 'sass' })
+    const problems = problemsOf({
+      'secret-permissions': 'gett',
+      'key-permissions': 'sing',
+      'storage-permissions': 'sass'
+    })
     expect(problems).toHaveLength(3)
     expect(problems[0]).toContain("Did you mean 'get'?")
     expect(problems[1]).toContain("Did you mean 'sign'?")
@@ -412,7 +426,12 @@ describe('parseSettings: permissions', () => {
 
 describe('parseSettings: environment (cloud) and endpoints', () => {
   it.each([
-    ['azureusgovernment', 'AzureUSGovernment', 'https://management.usgovcloudapi.net', 'https://login.microsoftonline.us'],
+    [
+      'azureusgovernment',
+      'AzureUSGovernment',
+      'https://management.usgovcloudapi.net',
+      'https://login.microsoftonline.us'
+    ],
     ['AZURECHINACLOUD', 'AzureChinaCloud', 'https://management.chinacloudapi.cn', 'https://login.chinacloudapi.cn'],
     ['AzureCloud', 'AzureCloud', 'https://management.azure.com', 'https://login.microsoftonline.com']
   ])('environment %s selects %s', (input, name, arm, authority) => {
@@ -527,11 +546,15 @@ describe('parseSettings: disable-identity', () => {
   })
 
   it.each(['yes', '1', 'on', 'tRuE'])('rejects %s as not a YAML boolean', (value) => {
-    expect(oneProblem({ mode: 'revoke', 'disable-identity': value })).toBe(`'disable-identity' must be true or false, got '${value}'.`)
+    expect(oneProblem({ mode: 'revoke', 'disable-identity': value })).toBe(
+      `'disable-identity' must be true or false, got '${value}'.`
+    )
   })
 
   it.each(['apply', 'plan', 'verify'])('is refused with mode %s (it would be silently ignored)', (mode) => {
-    expect(oneProblem({ mode, 'disable-identity': 'true' })).toBe(`'disable-identity' is only used with 'mode: revoke', got mode '${mode}'.`)
+    expect(oneProblem({ mode, 'disable-identity': 'true' })).toBe(
+      `'disable-identity' is only used with 'mode: revoke', got mode '${mode}'.`
+    )
   })
 
   it('is refused with the default mode, naming it', () => {

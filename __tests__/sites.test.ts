@@ -17,7 +17,11 @@ const { settings, target, PRINCIPAL, TENANT } = await import('./fixtures.js')
 const UAI = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/'
 const credential = { getToken: jest.fn(async () => null) }
 const sites = () => new Sites(credential, settings().cloud, new RetryBudget(60), 'sub', 'rg')
-const site = (identity?: object) => ({ id: '/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Web/sites/api', kind: 'functionapp,linux', identity })
+const site = (identity?: object) => ({
+  id: '/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Web/sites/api',
+  kind: 'functionapp,linux',
+  identity
+})
 
 beforeEach(() => {
   jest.clearAllMocks()
@@ -25,7 +29,15 @@ beforeEach(() => {
 
 describe('toAppState', () => {
   it('reads a site with both identities', () => {
-    const state = toAppState(target('api'), site({ type: 'SystemAssigned, UserAssigned', principalId: PRINCIPAL, tenantId: TENANT, userAssignedIdentities: { [`${UAI}a`]: {}, [`${UAI}b`]: {} } }) as never)
+    const state = toAppState(
+      target('api'),
+      site({
+        type: 'SystemAssigned, UserAssigned',
+        principalId: PRINCIPAL,
+        tenantId: TENANT,
+        userAssignedIdentities: { [`${UAI}a`]: {}, [`${UAI}b`]: {} }
+      }) as never
+    )
     expect(state).toEqual({
       target: target('api'),
       id: '/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Web/sites/api',
@@ -39,11 +51,21 @@ describe('toAppState', () => {
   })
 
   it('a site without identity has none', () => {
-    expect(toAppState(target('api'), site() as never)).toEqual(expect.objectContaining({ identityType: 'None', systemAssigned: false, userAssignedIds: [], principalId: undefined }))
+    expect(toAppState(target('api'), site() as never)).toEqual(
+      expect.objectContaining({
+        identityType: 'None',
+        systemAssigned: false,
+        userAssignedIds: [],
+        principalId: undefined
+      })
+    )
   })
 
   it('ignores a principal id when the system identity is off', () => {
-    const state = toAppState(target('api'), site({ type: 'UserAssigned', principalId: 'stale', userAssignedIdentities: { [`${UAI}a`]: {} } }) as never)
+    const state = toAppState(
+      target('api'),
+      site({ type: 'UserAssigned', principalId: 'stale', userAssignedIdentities: { [`${UAI}a`]: {} } }) as never
+    )
     expect(state.principalId).toBeUndefined()
     expect(state.userAssignedIds).toEqual([`${UAI}a`])
   })
@@ -60,14 +82,26 @@ describe('Sites', () => {
   })
 
   it('PATCHes only identity, keeping every user-assigned identity', async () => {
-    update.mockResolvedValue(site({ type: 'SystemAssigned, UserAssigned', principalId: PRINCIPAL, tenantId: TENANT, userAssignedIdentities: { [`${UAI}a`]: {} } }))
-    const app = toAppState(target('api'), site({ type: 'UserAssigned', userAssignedIdentities: { [`${UAI}a`]: {}, [`${UAI}b`]: {} } }) as never)
+    update.mockResolvedValue(
+      site({
+        type: 'SystemAssigned, UserAssigned',
+        principalId: PRINCIPAL,
+        tenantId: TENANT,
+        userAssignedIdentities: { [`${UAI}a`]: {} }
+      })
+    )
+    const app = toAppState(
+      target('api'),
+      site({ type: 'UserAssigned', userAssignedIdentities: { [`${UAI}a`]: {}, [`${UAI}b`]: {} } }) as never
+    )
     const after = await sites().setSystemIdentity(app, true)
     expect(update).toHaveBeenCalledTimes(1)
     expect(update.mock.calls[0].slice(1)).toEqual([
       'rg',
       'api',
-      { identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [`${UAI}a`]: {}, [`${UAI}b`]: {} } } }
+      {
+        identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [`${UAI}a`]: {}, [`${UAI}b`]: {} } }
+      }
     ])
     expect(after.principalId).toBe(PRINCIPAL)
   })
@@ -77,7 +111,12 @@ describe('Sites', () => {
     const app = toAppState(target('api', 'staging'), site() as never)
     await sites().setSystemIdentity(app, true)
     expect(update).not.toHaveBeenCalled()
-    expect(updateSlot.mock.calls[0].slice(1)).toEqual(['rg', 'api', 'staging', { identity: { type: 'SystemAssigned' } }])
+    expect(updateSlot.mock.calls[0].slice(1)).toEqual([
+      'rg',
+      'api',
+      'staging',
+      { identity: { type: 'SystemAssigned' } }
+    ])
   })
 
   it('retries 409 Conflict with a warning', async () => {
@@ -98,7 +137,9 @@ describe('Sites', () => {
 
   it('does not retry other errors', async () => {
     update.mockRejectedValueOnce(Object.assign(new Error('Forbidden'), { statusCode: 403 }))
-    await expect(sites().setSystemIdentity(toAppState(target('api'), site() as never), true)).rejects.toThrow('Forbidden')
+    await expect(sites().setSystemIdentity(toAppState(target('api'), site() as never), true)).rejects.toThrow(
+      'Forbidden'
+    )
     expect(update).toHaveBeenCalledTimes(1)
   })
 })

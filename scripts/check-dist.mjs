@@ -7,7 +7,20 @@ import { join } from 'node:path'
 
 const out = mkdtempSync(join(tmpdir(), 'check-dist-'))
 try {
-  execFileSync(process.execPath, ['node_modules/@vercel/ncc/dist/ncc/cli.js', 'build', 'src/index.ts', '-o', out, '--license', 'licenses.txt', '--quiet'], { stdio: 'inherit' })
+  execFileSync(
+    process.execPath,
+    [
+      'node_modules/@vercel/ncc/dist/ncc/cli.js',
+      'build',
+      'src/index.ts',
+      '-o',
+      out,
+      '--license',
+      'licenses.txt',
+      '--quiet'
+    ],
+    { stdio: 'inherit' }
+  )
   const built = readdirSync(out).sort()
   const committed = readdirSync('dist').sort()
   const names = [...new Set([...built, ...committed])]
@@ -16,7 +29,9 @@ try {
     return !readFileSync(join(out, name)).equals(readFileSync(join('dist', name)))
   })
   if (stale.length > 0) {
-    console.error(`dist/ is stale: ${stale.join(', ')} differ from a fresh build.\nFix: run \`npm run package\` and commit dist/ with the source change.`)
+    console.error(
+      `dist/ is stale: ${stale.join(', ')} differ from a fresh build.\nFix: run \`npm run package\` and commit dist/ with the source change.`
+    )
     process.exit(1)
   }
   console.log(`dist/ is up to date (${built.length} files match a fresh build).`)

@@ -9,9 +9,19 @@ const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m`
 const fake = await startFakeAzure()
 try {
   fake.addResourceGroup('shop-rg')
-  fake.addSite({ resourceGroup: 'shop-rg', name: 'shop-api', tags: { team: 'shop' }, appSettings: { LOG_LEVEL: 'info' } })
+  fake.addSite({
+    resourceGroup: 'shop-rg',
+    name: 'shop-api',
+    tags: { team: 'shop' },
+    appSettings: { LOG_LEVEL: 'info' }
+  })
   fake.addVault({ resourceGroup: 'shop-rg', name: 'shop-kv' })
-  const inputs = { 'app-name': 'shop-api', 'resource-group': 'shop-rg', 'vault-name': 'shop-kv', 'secret-permissions': 'get,list' }
+  const inputs = {
+    'app-name': 'shop-api',
+    'resource-group': 'shop-rg',
+    'vault-name': 'shop-kv',
+    'secret-permissions': 'get,list'
+  }
 
   console.log(bold('Seeded a fake Azure: web app shop-api (no identity yet) and vault shop-kv (access policies).'))
   console.log(`Inputs: ${JSON.stringify(inputs)}\n`)
@@ -37,7 +47,9 @@ async function show(title: string, run: () => Promise<ActionRun>): Promise<Actio
   console.log(indent(stripTags(result.summary)))
   console.log(bold('Requests (method, path, status, time):'))
   for (const r of fake.requests) {
-    console.log(`  ${r.server.padEnd(6)}${r.method.padEnd(7)}${r.path}  → ${r.status}  ${Math.round(r.end - r.start)} ms`)
+    console.log(
+      `  ${r.server.padEnd(6)}${r.method.padEnd(7)}${r.path}  → ${r.status}  ${Math.round(r.end - r.start)} ms`
+    )
   }
   const writes = fake.requests.filter((r) => r.server === 'arm' && r.method !== 'GET').length
   console.log(`  ${fake.requests.length} requests, ${writes} ARM write(s)\n`)
@@ -49,10 +61,19 @@ function stripTags(html: string): string {
     .replace(/<\/(h\d|p|tr|li)>/g, '\n')
     .replace(/<\/t[dh]>/g, ' | ')
     .replace(/<[^>]+>/g, '')
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&')
-    .split('\n').map((l) => l.trim()).filter(Boolean).join('\n')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('\n')
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((l) => `  ${l}`).join('\n')
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n')
 }

@@ -32,7 +32,13 @@ type Of<K extends Change['kind']> = Extract<Change, { kind: K }>
 const ofKind = <K extends Change['kind']>(changes: Change[], ...kinds: K[]): Of<K>[] =>
   changes.filter((c): c is Of<K> => (kinds as string[]).includes(c.kind))
 
-export async function applyPlan(changes: Change[], state: CurrentState, azure: Azure, settings: Settings, deadline: number): Promise<Applied> {
+export async function applyPlan(
+  changes: Change[],
+  state: CurrentState,
+  azure: Azure,
+  settings: Settings,
+  deadline: number
+): Promise<Applied> {
   const principals = new Map<string, Principal>()
   const writes: string[] = []
   const record = (line: string): void => {
@@ -48,14 +54,22 @@ export async function applyPlan(changes: Change[], state: CurrentState, azure: A
   const setIdentity = async (change: Of<'enable-identity' | 'disable-identity'>): Promise<void> => {
     const app = appsByKey.get(change.app) as AppState
     const on = change.kind === 'enable-identity'
-    const context = { action: `turn ${on ? 'on' : 'off'} the system-assigned identity of`, kind: app.target.slot ? ('slot' as const) : ('app' as const), target: app.target, settings }
+    const context = {
+      action: `turn ${on ? 'on' : 'off'} the system-assigned identity of`,
+      kind: app.target.slot ? ('slot' as const) : ('app' as const),
+      target: app.target,
+      settings
+    }
     const after = await during(context, () => azure.sites.setSystemIdentity(app, on))
     if (!on) {
       principals.delete(change.app)
-      record(`Turned off the system-assigned identity of ${change.app}${app.userAssignedIds.length > 0 ? ' (user-assigned identities kept)' : ''}.`)
+      record(
+        `Turned off the system-assigned identity of ${change.app}${app.userAssignedIds.length > 0 ? ' (user-assigned identities kept)' : ''}.`
+      )
       return
     }
-    if (!after.principalId) throw new Error(`Azure turned on the identity of '${change.app}' but returned no principal id.`)
+    if (!after.principalId)
+      throw new Error(`Azure turned on the identity of '${change.app}' but returned no principal id.`)
     principals.set(change.app, { principalId: after.principalId, tenantId: after.tenantId ?? '' })
     record(`Turned on the system-assigned identity of ${change.app} (principal ${after.principalId}).`)
   }
@@ -66,7 +80,9 @@ export async function applyPlan(changes: Change[], state: CurrentState, azure: A
     return id
   }
 
-  const changeAccess = async (change: Of<'add-access-policy' | 'remove-access-policy' | 'assign-role' | 'delete-role-assignment'>): Promise<void> => {
+  const changeAccess = async (
+    change: Of<'add-access-policy' | 'remove-access-policy' | 'assign-role' | 'delete-role-assignment'>
+  ): Promise<void> => {
     const vault = vaultById(change.vaultId)
     const vaults = azure.vaults(vault.subscriptionId)
     switch (change.kind) {
@@ -74,11 +90,19 @@ export async function applyPlan(changes: Change[], state: CurrentState, azure: A
       case 'remove-access-policy': {
         const adding = change.kind === 'add-access-policy'
         const entries = change.entries.map((e) => ({ ...e, objectId: principalOf(e.app, e.principalId) }))
-        await during({ action: adding ? 'add access policies to' : 'remove access policies from', kind: 'vault', vault: vault.target, settings }, () =>
-          vaults.changeAccessPolicies(vault, adding ? 'add' : 'remove', entries)
+        await during(
+          {
+            action: adding ? 'add access policies to' : 'remove access policies from',
+            kind: 'vault',
+            vault: vault.target,
+            settings
+          },
+          () => vaults.changeAccessPolicies(vault, adding ? 'add' : 'remove', entries)
         )
         for (const e of entries) {
-          record(`${adding ? 'Granted' : 'Revoked'} ${e.app} on vault ${change.vault}: ${describePermissions(e.permissions)} (access policy).`)
+          record(
+            `${adding ? 'Granted' : 'Revoked'} ${e.app} on vault ${change.vault}: ${describePermissions(e.permissions)} (access policy).`
+          )
         }
         return
       }
@@ -86,23 +110,28 @@ export async function applyPlan(changes: Change[], state: CurrentState, azure: A
         const principalId = principalOf(change.app, change.principalId)
         const roles = await azure.roles()
         const name = assignmentName(change.vaultId, change.role.guid, principalId)
-        const outcome = await during({ action: `assign '${change.role.name}' on`, kind: 'vault', vault: vault.target, settings }, () =>
-          withRetry(() => roles.create(change.vaultId, name, change.roleDefinitionId, principalId), {
-            retryable: (error) => (error as { code?: string }).code === 'PrincipalNotFound',
-            deadline: Math.min(deadline, Date.now() + 150_000),
-            baseDelayMs: 2000,
-            maxDelayMs: 30000,
-            onRetry: (_e, attempt, delay) =>
-              core.warning(`${change.app}: the new identity has not reached the directory yet (PrincipalNotFound); retry ${attempt} in ${delay / 1000} s.`)
-          })
+        const outcome = await during(
+          { action: `assign '${change.role.name}' on`, kind: 'vault', vault: vault.target, settings },
+          () =>
+            withRetry(() => roles.create(change.vaultId, name, change.roleDefinitionId, principalId), {
+              retryable: (error) => (error as { code?: string }).code === 'PrincipalNotFound',
+              deadline: Math.min(deadline, Date.now() + 150_000),
+              baseDelayMs: 2000,
+              maxDelayMs: 30000,
+              onRetry: (_e, attempt, delay) =>
+                core.warning(
+                  `${change.app}: the new identity has not reached the directory yet (PrincipalNotFound); retry ${attempt} in ${delay / 1000} s.`
+                )
+            })
         )
         if (outcome === 'created') record(`Granted ${change.app} on vault ${change.vault}: role '${change.role.name}'.`)
         return
       }
       case 'delete-role-assignment': {
         const roles = await azure.roles()
-        const deleted = await during({ action: `delete the '${change.role.name}' assignment on`, kind: 'vault', vault: vault.target, settings }, () =>
-          roles.delete(change.vaultId, change.assignmentName)
+        const deleted = await during(
+          { action: `delete the '${change.role.name}' assignment on`, kind: 'vault', vault: vault.target, settings },
+          () => roles.delete(change.vaultId, change.assignmentName)
         )
         if (deleted) record(`Revoked ${change.app} on vault ${change.vault}: role '${change.role.name}'.`)
       }
@@ -110,7 +139,11 @@ export async function applyPlan(changes: Change[], state: CurrentState, azure: A
   }
 
   await mapLimit(ofKind(changes, 'enable-identity'), WRITE_CONCURRENCY, setIdentity)
-  await mapLimit(ofKind(changes, 'add-access-policy', 'remove-access-policy', 'assign-role', 'delete-role-assignment'), WRITE_CONCURRENCY, changeAccess)
+  await mapLimit(
+    ofKind(changes, 'add-access-policy', 'remove-access-policy', 'assign-role', 'delete-role-assignment'),
+    WRITE_CONCURRENCY,
+    changeAccess
+  )
   await mapLimit(ofKind(changes, 'disable-identity'), WRITE_CONCURRENCY, setIdentity)
   return { principals, writes }
 }

@@ -92,7 +92,10 @@ async function requestIdToken(url: string, bearer: string, signal: AbortSignal |
   for (let attempt = 1; ; attempt++) {
     let failure: string
     try {
-      const response = await fetch(url, { headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json' }, signal })
+      const response = await fetch(url, {
+        headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json' },
+        signal
+      })
       if (response.ok) {
         const body = (await response.json()) as { value?: unknown }
         if (typeof body.value === 'string' && body.value) return body.value
@@ -100,13 +103,16 @@ async function requestIdToken(url: string, bearer: string, signal: AbortSignal |
       }
       failure = `HTTP ${response.status}`
       if (response.status < 500 && response.status !== 429) {
-        throw new OidcRequestError(`GitHub refused the OIDC token request (${failure}). Check that the job has 'permissions: id-token: write'.`)
+        throw new OidcRequestError(
+          `GitHub refused the OIDC token request (${failure}). Check that the job has 'permissions: id-token: write'.`
+        )
       }
     } catch (error) {
       if (error instanceof OidcRequestError || signal?.aborted) throw error
       failure = (error as Error).message
     }
-    if (attempt >= OIDC_ATTEMPTS) throw new OidcRequestError(`The GitHub OIDC token request kept failing (${failure}) after ${attempt} tries.`)
+    if (attempt >= OIDC_ATTEMPTS)
+      throw new OidcRequestError(`The GitHub OIDC token request kept failing (${failure}) after ${attempt} tries.`)
     core.warning(`The GitHub OIDC token request failed (${failure}); retry ${attempt}.`)
     await pause(Math.min(10_000, 500 * 2 ** attempt), signal)
   }
@@ -116,7 +122,14 @@ async function requestIdToken(url: string, bearer: string, signal: AbortSignal |
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        resolve()
+      },
+      { once: true }
+    )
   })
 }
 
@@ -169,7 +182,10 @@ export class SharedTokenCredential implements TokenCredential {
 
 export class SignInError extends Error {
   constructor(settings: Settings, cause: unknown) {
-    super(`Could not sign in to Entra ID as client ${settings.clientId} in tenant ${settings.tenantId} (${settings.cloud.authorityHost}): ${(cause as Error)?.message ?? String(cause)}`, { cause })
+    super(
+      `Could not sign in to Entra ID as client ${settings.clientId} in tenant ${settings.tenantId} (${settings.cloud.authorityHost}): ${(cause as Error)?.message ?? String(cause)}`,
+      { cause }
+    )
     this.name = 'SignInError'
   }
 }
@@ -192,7 +208,11 @@ export interface SignIn {
   assertion: GitHubAssertion
 }
 
-export function createCredential(settings: Settings, budget: RetryBudget, env: NodeJS.ProcessEnv = process.env): SignIn {
+export function createCredential(
+  settings: Settings,
+  budget: RetryBudget,
+  env: NodeJS.ProcessEnv = process.env
+): SignIn {
   const assertion = new GitHubAssertion(settings.audience, env, budget.signal)
   const inner = new ClientAssertionCredential(settings.tenantId, settings.clientId, () => assertion.get(), {
     authorityHost: settings.cloud.authorityHost,

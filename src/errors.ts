@@ -43,9 +43,15 @@ const ROLE_FOR_ACTION: [RegExp, string][] = [
   [/^microsoft\.web\/sites\/read/i, 'Reader (or Website Contributor) on the app'],
   [/^microsoft\.keyvault\/vaults\/accesspolicies\/write/i, 'Key Vault Contributor (or Contributor) on the vault'],
   [/^microsoft\.keyvault\/vaults\/read/i, 'Reader (or Key Vault Contributor) on the vault'],
-  [/^microsoft\.authorization\/roleassignments\/write/i, 'Role Based Access Control Administrator (or User Access Administrator) on the vault'],
+  [
+    /^microsoft\.authorization\/roleassignments\/write/i,
+    'Role Based Access Control Administrator (or User Access Administrator) on the vault'
+  ],
   [/^microsoft\.authorization\/roleassignments\/read/i, 'Reader on the vault'],
-  [/^microsoft\.authorization\/roleassignments\/delete/i, 'Role Based Access Control Administrator (or User Access Administrator) on the vault']
+  [
+    /^microsoft\.authorization\/roleassignments\/delete/i,
+    'Role Based Access Control Administrator (or User Access Administrator) on the vault'
+  ]
 ]
 
 interface RestLikeError {
@@ -66,27 +72,41 @@ export interface ExplainContext {
 
 export function explain(error: unknown, context: ExplainContext = {}): string {
   // Our own sign-in errors reach us wrapped by @azure/identity and by during(): report them as themselves.
-  const own = findCause(error, 'MissingOidcPermissionError') ?? findCause(error, 'VaultNotFoundError') ?? findCause(error, 'OidcRequestError')
+  const own =
+    findCause(error, 'MissingOidcPermissionError') ??
+    findCause(error, 'VaultNotFoundError') ??
+    findCause(error, 'OidcRequestError')
   if (own) return own.message
   const budget = context.budget
   if (budget?.expired && isAbort(error)) {
-    const what = error instanceof AzureOperationError ? `${error.message}: gave up` : (error as Error).name === 'SignInError' ? 'Could not sign in to Entra ID: gave up' : 'Gave up'
-    return `${what} after ${budget.seconds} s of retries (input 'retry-timeout'): ${budget.lastFailure ?? 'Azure did not answer in time'}.\n` +
+    const what =
+      error instanceof AzureOperationError
+        ? `${error.message}: gave up`
+        : (error as Error).name === 'SignInError'
+          ? 'Could not sign in to Entra ID: gave up'
+          : 'Gave up'
+    return (
+      `${what} after ${budget.seconds} s of retries (input 'retry-timeout'): ${budget.lastFailure ?? 'Azure did not answer in time'}.\n` +
       `Fix: Azure is throttling or failing; re-run later (the run is safe to repeat), or raise 'retry-timeout'.`
+    )
   }
   if (!(error instanceof AzureOperationError)) return entraMessage(error, context) ?? messageOf(error)
   const cause = error.cause as RestLikeError
   const entra = entraMessage(cause, context)
   if (entra) return entra
   const what = error.message
-  const azureSays = cause?.message ? `Azure says: ${cause.code ? `${cause.code}: ` : ''}${cause.message}` : messageOf(cause)
+  const azureSays = cause?.message
+    ? `Azure says: ${cause.code ? `${cause.code}: ` : ''}${cause.message}`
+    : messageOf(cause)
   switch (cause?.code) {
     case 'AuthorizationFailed': {
       const match = /action '([^']+)' over scope '([^']+)'/.exec(cause.message ?? '')
       const action = match?.[1] ?? 'the required action'
       const role = ROLE_FOR_ACTION.find(([pattern]) => pattern.test(action))?.[1] ?? 'a role that grants it'
-      return `${what}: the sign-in identity (client ${context.clientId ?? 'id unknown'}) may not perform '${action}' over scope '${match?.[2] ?? 'unknown'}'.\n` +
+      return (
+        `${what}: the sign-in identity (client ${context.clientId ?? 'id unknown'}) may not perform '${action}' over scope '${match?.[2] ?? 'unknown'}'.\n` +
         `Fix: grant it ${role}, e.g. az role assignment create --assignee ${context.clientId ?? '<client-id>'} --role "${role.split(' (')[0]}" --scope ${match?.[2] ?? '<scope>'}\n${azureSays}`
+      )
     }
     case 'SubscriptionNotFound':
       return `${what}: the subscription was not found, or the sign-in identity has no access to it.\nFix: check 'subscription-id' / 'vault-subscription-id' and that the identity has a role in that subscription.\n${azureSays}`
@@ -118,7 +138,8 @@ function notFoundHint(context: OperationContext): string {
 
 /** Entra ID sign-in failures (AADSTS codes), with the presented OIDC claims for federation mismatches. */
 function entraMessage(error: unknown, context: ExplainContext): string | undefined {
-  const textOf = (e: RestLikeError | undefined): string => `${e?.errorResponse?.errorDescription ?? ''} ${e?.message ?? ''}`
+  const textOf = (e: RestLikeError | undefined): string =>
+    `${e?.errorResponse?.errorDescription ?? ''} ${e?.message ?? ''}`
   // The AADSTS error may be wrapped by @azure/identity and by our own SignInError.
   let e = error as (RestLikeError & { cause?: unknown }) | undefined
   for (let depth = 0; e && depth < 8 && !/AADSTS\d+/.test(textOf(e)); depth++) e = e.cause as typeof e
@@ -151,8 +172,10 @@ function endpointResolution(error: unknown, context: ExplainContext): string | u
   let e = error as (Error & { errorCode?: string }) | undefined
   for (let depth = 0; e && depth < 8; depth++, e = e.cause as typeof e) {
     if (e.errorCode === 'endpoints_resolution_error' || /endpoints_resolution_error/.test(e.message ?? '')) {
-      return `Sign-in failed: Entra ID could not resolve tenant ${context.tenantId ?? ''} at ${context.authorityHost ?? 'the authority host'}: the tenant was not found (AADSTS90002) or the authority host is wrong.\n` +
+      return (
+        `Sign-in failed: Entra ID could not resolve tenant ${context.tenantId ?? ''} at ${context.authorityHost ?? 'the authority host'}: the tenant was not found (AADSTS90002) or the authority host is wrong.\n` +
         `Fix: check 'tenant-id' (Directory (tenant) ID), and that 'environment' / 'authority-host' name the cloud the tenant lives in.`
+      )
     }
   }
   return undefined
@@ -171,7 +194,9 @@ function federationMismatch(context: ExplainContext, said: string): string {
     `Entra matches issuer, subject and audience exactly, and subjects are case-sensitive (they carry the owner/repository spelling GitHub uses, here '${sub.split(':')[1] ?? ''}').`
   ]
   if (sub.includes(':environment:')) {
-    lines.push(`This job uses a GitHub environment, so the subject is the environment one, not the branch: the credential must name '${sub}'.`)
+    lines.push(
+      `This job uses a GitHub environment, so the subject is the environment one, not the branch: the credential must name '${sub}'.`
+    )
   }
   const name = `github-${sub.replace(/[^A-Za-z0-9-]+/g, '-').slice(0, 100)}`.replace(/-+$/, '')
   lines.push(

@@ -10,7 +10,10 @@ export interface IdentitySwitches {
 
 /** Parses ARM's spelling leniently: case and spaces vary between API versions and tools. */
 export function parseIdentityType(type: string | undefined): IdentitySwitches {
-  const parts = (type ?? 'None').toLowerCase().split(',').map((p) => p.trim())
+  const parts = (type ?? 'None')
+    .toLowerCase()
+    .split(',')
+    .map((p) => p.trim())
   return { system: parts.includes('systemassigned'), user: parts.includes('userassigned') }
 }
 

@@ -24,7 +24,9 @@ export async function run(): Promise<void> {
     assertion = signIn.assertion
     const signingIn = signInToAzure(signIn.credential, settings)
     // Load the ARM clients while sign-in waits on GitHub and Entra ID (see connect).
-    const connecting = new Promise<void>((resolve) => setImmediate(resolve)).then(() => connect(settings!, signIn.credential, budget!))
+    const connecting = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      connect(settings!, signIn.credential, budget!)
+    )
     connecting.catch(() => undefined) // a sign-in failure must not leave this unhandled
     await core.group('Sign in', () => signingIn)
     const azure = await connecting
@@ -52,14 +54,24 @@ export async function run(): Promise<void> {
     }
     core.info(doneMessage(settings, plan, applied))
   } catch (error) {
-    core.setFailed(explain(error, { claims: assertion?.claims, clientId: settings?.clientId, tenantId: settings?.tenantId, authorityHost: settings?.cloud.authorityHost, budget }))
+    core.setFailed(
+      explain(error, {
+        claims: assertion?.claims,
+        clientId: settings?.clientId,
+        tenantId: settings?.tenantId,
+        authorityHost: settings?.cloud.authorityHost,
+        budget
+      })
+    )
   }
 }
 
 /** plan and verify write nothing: the principals are the ones already there. */
 function nothingApplied(state: CurrentState): Applied {
   const principals = new Map(
-    state.apps.filter((a) => a.principalId).map((a) => [a.target.key, { principalId: a.principalId!, tenantId: a.tenantId ?? '' }])
+    state.apps
+      .filter((a) => a.principalId)
+      .map((a) => [a.target.key, { principalId: a.principalId!, tenantId: a.tenantId ?? '' }])
   )
   return { principals, writes: [] }
 }
@@ -67,7 +79,9 @@ function nothingApplied(state: CurrentState): Applied {
 function doneMessage(settings: Settings, plan: Plan, applied: Applied): string {
   switch (settings.mode) {
     case 'plan':
-      return plan.changes.length === 0 ? 'Plan: apply would change nothing.' : `Plan: apply would make ${plan.changes.length} change(s); nothing was written.`
+      return plan.changes.length === 0
+        ? 'Plan: apply would change nothing.'
+        : `Plan: apply would make ${plan.changes.length} change(s); nothing was written.`
     case 'verify':
       return 'Verified: every app has its identity and every requested permission.'
     default:

@@ -5,7 +5,15 @@
 // keeping user-assigned identities. Like the apply plan, an already-revoked state plans nothing.
 import { withSystemAssigned } from './identity-type.js'
 import { describePermissions, emptyPermissions, isEmpty, PERMISSION_KINDS, type Permissions } from './permissions.js'
-import { type Change, type Grant, heldPermissions, type PolicyEntry, resolveModel, type Plan, type Wanted } from './plan.js'
+import {
+  type Change,
+  type Grant,
+  heldPermissions,
+  type PolicyEntry,
+  resolveModel,
+  type Plan,
+  type Wanted
+} from './plan.js'
 import { assignmentName, rolesFor } from './rbac.js'
 import type { CurrentState } from './read.js'
 
@@ -20,9 +28,18 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
     for (const app of state.apps) {
       const principalId = app.principalId
       if (model === 'access-policy') {
-        const remove = principalId ? heldOfWanted(heldPermissions(vault.accessPolicies, principalId), wanted.permissions) : emptyPermissions()
-        grants.push({ app: app.target.key, vault: vault.name, model, requested: describePermissions(wanted.permissions), delta: isEmpty(remove) ? '' : describePermissions(remove) })
-        if (principalId && !isEmpty(remove)) entries.push({ app: app.target.key, principalId, tenantId: vault.tenantId, permissions: remove })
+        const remove = principalId
+          ? heldOfWanted(heldPermissions(vault.accessPolicies, principalId), wanted.permissions)
+          : emptyPermissions()
+        grants.push({
+          app: app.target.key,
+          vault: vault.name,
+          model,
+          requested: describePermissions(wanted.permissions),
+          delta: isEmpty(remove) ? '' : describePermissions(remove)
+        })
+        if (principalId && !isEmpty(remove))
+          entries.push({ app: app.target.key, principalId, tenantId: vault.tenantId, permissions: remove })
         continue
       }
       const ours = principalId
@@ -31,12 +48,27 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
             return assignments.some((a) => a.name.toLowerCase() === name) ? [{ role, name }] : []
           })
         : []
-      grants.push({ app: app.target.key, vault: vault.name, model, requested: roles.map((r) => r.name).join(', '), delta: ours.map((o) => o.role.name).join(', ') })
+      grants.push({
+        app: app.target.key,
+        vault: vault.name,
+        model,
+        requested: roles.map((r) => r.name).join(', '),
+        delta: ours.map((o) => o.role.name).join(', ')
+      })
       for (const { role, name } of ours) {
-        changes.push({ kind: 'delete-role-assignment', vault: vault.name, vaultId: vault.id, app: app.target.key, principalId: principalId!, role, assignmentName: name })
+        changes.push({
+          kind: 'delete-role-assignment',
+          vault: vault.name,
+          vaultId: vault.id,
+          app: app.target.key,
+          principalId: principalId!,
+          role,
+          assignmentName: name
+        })
       }
     }
-    if (entries.length > 0) changes.push({ kind: 'remove-access-policy', vault: vault.name, vaultId: vault.id, entries })
+    if (entries.length > 0)
+      changes.push({ kind: 'remove-access-policy', vault: vault.name, vaultId: vault.id, entries })
   }
   if (disableIdentity) {
     for (const app of state.apps.filter((a) => a.systemAssigned)) {

@@ -132,7 +132,13 @@ function planAccessPolicies(wanted: Permissions, vault: VaultState, apps: AppSta
     checkTenant(app, vault)
     const held = app.principalId ? heldPermissions(vault.accessPolicies, app.principalId) : undefined
     const missing = missingPermissions(held, wanted)
-    grants.push({ app: app.target.key, vault: vault.name, model: 'access-policy', requested: describePermissions(wanted), delta: isEmpty(missing) ? '' : describePermissions(missing) })
+    grants.push({
+      app: app.target.key,
+      vault: vault.name,
+      model: 'access-policy',
+      requested: describePermissions(wanted),
+      delta: isEmpty(missing) ? '' : describePermissions(missing)
+    })
     if (isEmpty(missing)) continue
     if (!held) newPrincipals++
     entries.push({ app: app.target.key, principalId: app.principalId, tenantId: vault.tenantId, permissions: missing })
@@ -153,7 +159,8 @@ export function heldPermissions(policies: AccessPolicy[], objectId: string): Par
   if (own.length === 0) return undefined
   const merged: Permissions = { secrets: [], keys: [], certificates: [], storage: [] }
   for (const entry of own) {
-    for (const kind of Object.keys(merged) as (keyof Permissions)[]) merged[kind].push(...(entry.permissions[kind] ?? []))
+    for (const kind of Object.keys(merged) as (keyof Permissions)[])
+      merged[kind].push(...(entry.permissions[kind] ?? []))
   }
   return merged
 }
@@ -166,11 +173,19 @@ function planRoles(wanted: Permissions, vault: VaultState, state: CurrentState, 
     checkTenant(app, vault)
     const held = app.principalId
       ? assignments
-          .filter((a) => a.principalId.toLowerCase() === app.principalId!.toLowerCase() && isAtOrAbove(a.scope, vault.id))
+          .filter(
+            (a) => a.principalId.toLowerCase() === app.principalId!.toLowerCase() && isAtOrAbove(a.scope, vault.id)
+          )
           .map((a) => roleGuidOf(a.roleDefinitionId))
       : []
     const missing = roles.filter((role) => !isSatisfied(role, held))
-    grants.push({ app: app.target.key, vault: vault.name, model: 'rbac', requested: roles.map((r) => r.name).join(', '), delta: missing.map((r) => r.name).join(', ') })
+    grants.push({
+      app: app.target.key,
+      vault: vault.name,
+      model: 'rbac',
+      requested: roles.map((r) => r.name).join(', '),
+      delta: missing.map((r) => r.name).join(', ')
+    })
     for (const role of missing) {
       changes.push({
         kind: 'assign-role',
@@ -190,7 +205,9 @@ function planRoles(wanted: Permissions, vault: VaultState, state: CurrentState, 
 export function isAtOrAbove(scope: string, resourceId: string): boolean {
   const s = scope.toLowerCase().replace(/\/+$/, '')
   const r = resourceId.toLowerCase()
-  return s === '' || s === r || r.startsWith(`${s}/`) || s.startsWith('/providers/microsoft.management/managementgroups/')
+  return (
+    s === '' || s === r || r.startsWith(`${s}/`) || s.startsWith('/providers/microsoft.management/managementgroups/')
+  )
 }
 
 function checkTenant(app: AppState, vault: VaultState): void {

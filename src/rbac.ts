@@ -20,7 +20,10 @@ export const ROLES = {
 } as const satisfies Record<string, KeyVaultRole>
 
 /** What the reader role of each kind allows; anything else needs the kind's officer role. */
-const READ_ONLY: Record<Exclude<PermissionKind, 'storage'>, { names: string[]; user: KeyVaultRole; officer: KeyVaultRole }> = {
+const READ_ONLY: Record<
+  Exclude<PermissionKind, 'storage'>,
+  { names: string[]; user: KeyVaultRole; officer: KeyVaultRole }
+> = {
   secrets: { names: ['get', 'list'], user: ROLES.secretsUser, officer: ROLES.secretsOfficer },
   keys: {
     names: ['get', 'list', 'encrypt', 'decrypt', 'wrapkey', 'unwrapkey', 'sign', 'verify'],

@@ -33,7 +33,9 @@ export async function connect(settings: Settings, credential: TokenCredential, b
       return client
     },
     roles: () =>
-      (roles ??= import('./azure/roles.js').then(({ RoleAssignments }) => new RoleAssignments(credential, cloud, budget)))
+      (roles ??= import('./azure/roles.js').then(
+        ({ RoleAssignments }) => new RoleAssignments(credential, cloud, budget)
+      ))
   }
 }
 
@@ -67,8 +69,9 @@ export async function readState(settings: Settings, azure: Azure): Promise<Curre
     const roles = await azure.roles()
     await Promise.all(
       rbacVaults.map(async (vault) => {
-        const list = await during({ action: 'list role assignments', kind: 'vault', vault: vault.target, settings }, () =>
-          roles.listAtOrAbove(vault.id)
+        const list = await during(
+          { action: 'list role assignments', kind: 'vault', vault: vault.target, settings },
+          () => roles.listAtOrAbove(vault.id)
         )
         assignments.set(vault.id.toLowerCase(), list)
       })

@@ -47,11 +47,17 @@ export async function writeSummary(settings: Settings, plan: Plan, applied: Appl
   const summary = core.summary.addHeading(heading.title, 2)
   const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
   if (readOnly) {
-    summary.addRaw(plan.changes.length === 0 ? '<p>Apply would change nothing.</p>' : `<p>Apply would make ${plan.changes.length} change(s):</p>`)
+    summary.addRaw(
+      plan.changes.length === 0
+        ? '<p>Apply would change nothing.</p>'
+        : `<p>Apply would make ${plan.changes.length} change(s):</p>`
+    )
     if (plan.changes.length > 0) summary.addList(plan.changes.map((c) => escape(describeChange(c))))
   } else {
     summary.addRaw(
-      outputs.changed === 'true' ? `<p>${applied.writes.length} change(s) made.</p>` : '<p>Everything was already in place: nothing was written.</p>'
+      outputs.changed === 'true'
+        ? `<p>${applied.writes.length} change(s) made.</p>`
+        : '<p>Everything was already in place: nothing was written.</p>'
     )
   }
   summary.addTable([
@@ -75,7 +81,9 @@ export async function writeSummary(settings: Settings, plan: Plan, applied: Appl
   if (applied.writes.length > 0) summary.addList(applied.writes.map(escape))
   const runUrl = workflowRunUrl()
   if (runUrl) summary.addLink('Workflow run', runUrl)
-  summary.addRaw(`<p>Subscription ${escape(settings.subscriptionId)}, resource group ${escape(settings.resourceGroup)}.</p>`)
+  summary.addRaw(
+    `<p>Subscription ${escape(settings.subscriptionId)}, resource group ${escape(settings.resourceGroup)}.</p>`
+  )
   if (!process.env.GITHUB_STEP_SUMMARY) {
     core.debug('GITHUB_STEP_SUMMARY is not set: no job summary written.')
     summary.emptyBuffer()

@@ -103,7 +103,12 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = proce
   })
 
   const permissions = parsePermissions(input, problems)
-  const accessModel = parseChoice(input('access-model') || 'auto', 'access-model', ['auto', 'access-policy', 'rbac'], problems)
+  const accessModel = parseChoice(
+    input('access-model') || 'auto',
+    'access-model',
+    ['auto', 'access-policy', 'rbac'],
+    problems
+  )
   const clientId = guid('client-id', required('client-id', 'AZURE_CLIENT_ID'))
   const tenantId = guid('tenant-id', required('tenant-id', 'AZURE_TENANT_ID'))
   const audience = input('audience') || 'api://AzureADTokenExchange'
@@ -189,9 +194,7 @@ function parsePermissions(input: InputReader, problems: string[]): Permissions {
   const none = PERMISSION_KINDS.every((kind) => permissions[kind].length === 0)
   const allParsed = !problems.some((p) => p.includes('unknown permission'))
   if (none && allParsed) {
-    problems.push(
-      `No permission requested: set at least one of ${Object.values(PERMISSION_INPUTS).join(', ')}.`
-    )
+    problems.push(`No permission requested: set at least one of ${Object.values(PERMISSION_INPUTS).join(', ')}.`)
   }
   return permissions
 }

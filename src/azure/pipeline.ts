@@ -76,11 +76,15 @@ function attemptPolicy(budget: RetryBudget): PipelinePolicy {
         if (TRANSIENT.has(response.status)) {
           const retryAfter = response.headers.get('retry-after')
           budget.lastFailure = `${label} answered ${response.status}`
-          core.warning(`${label} answered ${response.status}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}; retrying within the ${budget.seconds} s retry budget.`)
+          core.warning(
+            `${label} answered ${response.status}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}; retrying within the ${budget.seconds} s retry budget.`
+          )
         }
         return response
       } catch (error) {
-        const reason = timedOut ? `no answer within ${budget.attemptTimeoutMs / 1000} s` : ((error as { code?: string }).code ?? (error as Error).name)
+        const reason = timedOut
+          ? `no answer within ${budget.attemptTimeoutMs / 1000} s`
+          : ((error as { code?: string }).code ?? (error as Error).name)
         core.info(`${label} → ${reason} (${elapsed(started)} ms)`)
         if (budget.expired || outer?.aborted) throw error
         budget.lastFailure = `${label} failed: ${reason}`
@@ -102,7 +106,9 @@ function elapsed(started: number): number {
 }
 
 /** Pipeline options for the SDK clients and the Entra ID token client alike. */
-export function pipelineOptions(budget: RetryBudget): Pick<ClientOptions, 'additionalPolicies' | 'retryOptions' | 'userAgentOptions'> {
+export function pipelineOptions(
+  budget: RetryBudget
+): Pick<ClientOptions, 'additionalPolicies' | 'retryOptions' | 'userAgentOptions'> {
   return {
     additionalPolicies: [
       { policy: budgetPolicy(budget), position: 'perCall' },

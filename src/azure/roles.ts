@@ -53,7 +53,12 @@ export class RoleAssignments {
    * lookup that fails while a just-created identity replicates. An identical assignment under
    * another name (409 RoleAssignmentExists) means the access is there: success.
    */
-  async create(scope: string, name: string, roleDefinitionId: string, principalId: string): Promise<'created' | 'exists'> {
+  async create(
+    scope: string,
+    name: string,
+    roleDefinitionId: string,
+    principalId: string
+  ): Promise<'created' | 'exists'> {
     const response = await this.client
       .pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`)
       .put({

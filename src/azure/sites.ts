@@ -33,7 +33,13 @@ export class Sites {
   private readonly resourceGroup: string
   private readonly budget: RetryBudget
 
-  constructor(credential: TokenCredential, cloud: Cloud, budget: RetryBudget, subscriptionId: string, resourceGroup: string) {
+  constructor(
+    credential: TokenCredential,
+    cloud: Cloud,
+    budget: RetryBudget,
+    subscriptionId: string,
+    resourceGroup: string
+  ) {
     this.context = createWebSiteManagement(credential, subscriptionId, armClientOptions(cloud, budget))
     this.resourceGroup = resourceGroup
     this.budget = budget
@@ -73,7 +79,9 @@ export class Sites {
         baseDelayMs: 1000,
         maxDelayMs: 15000,
         onRetry: (_error, attempt, delay) =>
-          core.warning(`${app.target.key}: another operation is in progress on the site (409 Conflict); retry ${attempt} in ${delay / 1000} s.`)
+          core.warning(
+            `${app.target.key}: another operation is in progress on the site (409 Conflict); retry ${attempt} in ${delay / 1000} s.`
+          )
       }
     )
     return toAppState(app.target, site)

@@ -38,7 +38,12 @@ describe('access-policy vault', () => {
     const site = fake.getSite(RG, 'web-1')!
     const principalId = site.identity?.principalId
     expect(principalId).toMatch(/^[0-9a-f-]{36}$/)
-    expect(first.outputs).toMatchObject({ 'principal-id': principalId, 'tenant-id': fake.tenantId, 'access-model': 'access-policy', changed: 'true' })
+    expect(first.outputs).toMatchObject({
+      'principal-id': principalId,
+      'tenant-id': fake.tenantId,
+      'access-model': 'access-policy',
+      changed: 'true'
+    })
     expect(JSON.parse(first.outputs['principal-ids'])).toEqual({ 'web-1': principalId })
 
     // Exactly two writes: the identity PATCH (identity only) and one accessPolicies/add.
@@ -52,7 +57,10 @@ describe('access-policy vault', () => {
     const vault = fake.getVault(RG, 'kv-one')!
     expect(vault.properties.accessPolicies).toEqual([
       { tenantId: fake.tenantId, objectId: OTHER, permissions: { secrets: ['get'], keys: ['sign'] } },
-      expect.objectContaining({ objectId: principalId, permissions: expect.objectContaining({ secrets: ['get', 'list'] }) })
+      expect.objectContaining({
+        objectId: principalId,
+        permissions: expect.objectContaining({ secrets: ['get', 'list'] })
+      })
     ])
     // Nothing else about the site or vault changed.
     expect(site.tags).toEqual(siteBefore.tags)
@@ -108,7 +116,9 @@ describe('access-policy vault', () => {
     const run = await runAction(fake, { 'app-name': 'web-find', 'resource-group': RG, 'vault-name': 'kv-elsewhere' })
     expect(run.error).toBe('')
     const principalId = run.outputs['principal-id']
-    expect(fake.getVault('vaults-rg', 'kv-elsewhere')!.properties.accessPolicies.map((p) => p.objectId)).toContain(principalId)
+    expect(fake.getVault('vaults-rg', 'kv-elsewhere')!.properties.accessPolicies.map((p) => p.objectId)).toContain(
+      principalId
+    )
   })
 
   it('loses nothing when eight runs for eight apps hit one vault at once', async () => {
@@ -117,7 +127,10 @@ describe('access-policy vault', () => {
     for (const name of apps) fake.addSite({ resourceGroup: RG, name })
     const runs = await Promise.all(apps.map((name) => runAction(fake, inputs(name, 'kv-busy'))))
     expect(runs.map((r) => r.exitCode)).toEqual(apps.map(() => 0))
-    const holders = fake.getVault(RG, 'kv-busy')!.properties.accessPolicies.map((p) => p.objectId).sort()
+    const holders = fake
+      .getVault(RG, 'kv-busy')!
+      .properties.accessPolicies.map((p) => p.objectId)
+      .sort()
     expect(holders).toEqual(runs.map((r) => r.outputs['principal-id']).sort())
   })
 })

@@ -22,7 +22,11 @@ function seed(options: { rbac?: boolean } = {}): { app: string; vault: string; i
   const vault = `kv-fault-${counter}`
   fake.addSite({ resourceGroup: RG, name: app })
   fake.addVault({ resourceGroup: RG, name: vault, enableRbacAuthorization: options.rbac })
-  return { app, vault, inputs: { 'app-name': app, 'resource-group': RG, 'vault-name': vault, 'vault-resource-group': RG } }
+  return {
+    app,
+    vault,
+    inputs: { 'app-name': app, 'resource-group': RG, 'vault-name': vault, 'vault-resource-group': RG }
+  }
 }
 
 const warnings = (run: ActionRun): string[] => run.stdout.split('\n').filter((l) => l.startsWith('::warning::'))
@@ -57,7 +61,8 @@ describe('survived: retried, warned, bounded', () => {
 
   it('500, 502, 503 and 504 in a row on the access-policy write', async () => {
     const { vault, inputs } = seed()
-    for (const status of [500, 502, 503, 504]) fake.addFault({ server: 'arm', method: 'PUT', path: '/accessPolicies/add', status, times: 1 })
+    for (const status of [500, 502, 503, 504])
+      fake.addFault({ server: 'arm', method: 'PUT', path: '/accessPolicies/add', status, times: 1 })
     const run = await runAction(fake, inputs)
     expectGranted(run, vault)
     expect(attempts('PUT', `/vaults/${vault}/accessPolicies/add`)).toBe(5)

@@ -53,9 +53,15 @@ describe('20 apps and slots × 2 vaults in one step', () => {
     expect(writes.filter((w) => w.path.includes('/roleAssignments/'))).toHaveLength(ALL.length)
     expect(writes.filter((w) => w.method === 'PUT' && /\/(sites|vaults)\/[^/]+$/i.test(w.path))).toEqual([])
 
-    const holders = fake.getVault(RG, 'fleet-kv')!.properties.accessPolicies.map((p) => p.objectId).sort()
+    const holders = fake
+      .getVault(RG, 'fleet-kv')!
+      .properties.accessPolicies.map((p) => p.objectId)
+      .sort()
     expect(holders).toEqual(Object.values(ids).sort())
-    const assigned = fake.roleAssignments().map((a) => a.properties.principalId).sort()
+    const assigned = fake
+      .roleAssignments()
+      .map((a) => a.properties.principalId)
+      .sort()
     expect(assigned).toEqual(Object.values(ids).sort())
     // Production sites with slots keep their own state: only the slot's identity was asked for.
     expect(fake.getSite(RG, 'svc-0')!.tags).toEqual({ fleet: 'svc-0' })

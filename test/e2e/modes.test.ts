@@ -19,7 +19,9 @@ afterAll(async () => fake?.close())
 beforeEach(() => fake.clearLog())
 
 const armWrites = (): string[] =>
-  fake.requests.filter((r) => r.server === 'arm' && r.method !== 'GET').map((r) => `${r.method} ${r.path.replace(/^.*\/providers\//, '')}`)
+  fake.requests
+    .filter((r) => r.server === 'arm' && r.method !== 'GET')
+    .map((r) => `${r.method} ${r.path.replace(/^.*\/providers\//, '')}`)
 const inputs = (app: string, vault: string, extra: Record<string, string> = {}) => targetInputs(RG, app, vault, extra)
 /** The "- …" change lines of the plan printed in the log. */
 const planLines = (stdout: string): string[] => stdout.split('\n').filter((l) => l.startsWith('  - '))
@@ -43,7 +45,10 @@ describe('mode: plan', () => {
     fake.clearLog()
     const apply = await runAction(fake, inputs('plan-app', 'kv-plan'))
     expect(planLines(apply.stdout)).toEqual(planned)
-    expect(armWrites()).toEqual(['PATCH Microsoft.Web/sites/plan-app', 'PUT Microsoft.KeyVault/vaults/kv-plan/accessPolicies/add'])
+    expect(armWrites()).toEqual([
+      'PATCH Microsoft.Web/sites/plan-app',
+      'PUT Microsoft.KeyVault/vaults/kv-plan/accessPolicies/add'
+    ])
 
     fake.clearLog()
     const again = await runAction(fake, inputs('plan-app', 'kv-plan', { mode: 'plan' }))
@@ -58,7 +63,11 @@ describe('mode: verify', () => {
     const vault = fake.addVault({ resourceGroup: RG, name: 'kv-verify', enableRbacAuthorization: true })
     const principalId = fake.getSite(RG, 'verify-app')!.identity!.principalId!
     fake.addRoleAssignment({ scope: vault.id, roleDefinitionGuid: SECRETS_USER, principalId })
-    const gate = inputs('verify-app', 'kv-verify', { mode: 'verify', 'key-permissions': 'sign', 'secret-permissions': 'get' })
+    const gate = inputs('verify-app', 'kv-verify', {
+      mode: 'verify',
+      'key-permissions': 'sign',
+      'secret-permissions': 'get'
+    })
 
     // The verifying identity may only read the app and the vault (and their role assignments).
     for (const scope of [site.id, vault.id]) {
@@ -75,7 +84,11 @@ describe('mode: verify', () => {
     expect(failed.outputs['principal-id']).toBe(principalId)
     expect(armWrites()).toEqual([])
 
-    fake.addRoleAssignment({ scope: `/subscriptions/${fake.subscriptionId}/resourceGroups/${RG}`, roleDefinitionGuid: CRYPTO_USER, principalId })
+    fake.addRoleAssignment({
+      scope: `/subscriptions/${fake.subscriptionId}/resourceGroups/${RG}`,
+      roleDefinitionGuid: CRYPTO_USER,
+      principalId
+    })
     fake.clearLog()
     const passed = await runAction(fake, gate)
     expect(passed.error).toBe('')
@@ -107,7 +120,10 @@ describe('mode: revoke', () => {
     const principalId = granted.outputs['principal-id']
 
     fake.clearLog()
-    const revoked = await runAction(fake, inputs('revoke-app', 'kv-revoke', { mode: 'revoke', 'secret-permissions': 'set' }))
+    const revoked = await runAction(
+      fake,
+      inputs('revoke-app', 'kv-revoke', { mode: 'revoke', 'secret-permissions': 'set' })
+    )
     expect(revoked.error).toBe('')
     expect(revoked.outputs.changed).toBe('true')
     expect(armWrites()).toEqual(['PUT Microsoft.KeyVault/vaults/kv-revoke/accessPolicies/remove'])
@@ -116,16 +132,29 @@ describe('mode: revoke', () => {
     expect(policies.find((p) => p.objectId === principalId)?.permissions.secrets).toEqual(['get', 'list'])
 
     fake.clearLog()
-    const disabled = await runAction(fake, inputs('revoke-app', 'kv-revoke', { mode: 'revoke', 'secret-permissions': 'get,list,set', 'disable-identity': 'true' }))
+    const disabled = await runAction(
+      fake,
+      inputs('revoke-app', 'kv-revoke', {
+        mode: 'revoke',
+        'secret-permissions': 'get,list,set',
+        'disable-identity': 'true'
+      })
+    )
     expect(disabled.error).toBe('')
-    expect(armWrites()).toEqual(['PUT Microsoft.KeyVault/vaults/kv-revoke/accessPolicies/remove', 'PATCH Microsoft.Web/sites/revoke-app'])
+    expect(armWrites()).toEqual([
+      'PUT Microsoft.KeyVault/vaults/kv-revoke/accessPolicies/remove',
+      'PATCH Microsoft.Web/sites/revoke-app'
+    ])
     expect(fake.getVault(RG, 'kv-revoke')!.properties.accessPolicies.map((p) => p.objectId)).toEqual([OTHER])
     const identity = fake.getSite(RG, 'revoke-app')!.identity!
     expect(identity.type).toBe('UserAssigned')
     expect(Object.keys(identity.userAssignedIdentities ?? {})).toEqual([UAI])
 
     fake.clearLog()
-    const again = await runAction(fake, inputs('revoke-app', 'kv-revoke', { mode: 'revoke', 'disable-identity': 'true' }))
+    const again = await runAction(
+      fake,
+      inputs('revoke-app', 'kv-revoke', { mode: 'revoke', 'disable-identity': 'true' })
+    )
     expect(again.error).toBe('')
     expect(again.outputs.changed).toBe('false')
     expect(armWrites()).toEqual([])
@@ -137,7 +166,11 @@ describe('mode: revoke', () => {
     const granted = await runAction(fake, inputs('revoke-rbac', 'kv-revoke-rbac'))
     const principalId = granted.outputs['principal-id']
     // Someone else gave the same principal the same role under another name, and another role.
-    fake.addRoleAssignment({ scope: `/subscriptions/${fake.subscriptionId}/resourceGroups/${RG}`, roleDefinitionGuid: SECRETS_USER, principalId })
+    fake.addRoleAssignment({
+      scope: `/subscriptions/${fake.subscriptionId}/resourceGroups/${RG}`,
+      roleDefinitionGuid: SECRETS_USER,
+      principalId
+    })
     fake.addRoleAssignment({ scope: vault.id, roleDefinitionGuid: CRYPTO_USER, principalId })
     const before = fake.roleAssignments().filter((a) => a.properties.principalId === principalId)
     expect(before).toHaveLength(3)
@@ -147,9 +180,16 @@ describe('mode: revoke', () => {
     expect(revoked.error).toBe('')
     expect(armWrites()).toHaveLength(1)
     const deleted = fake.requests.find((r) => r.method === 'DELETE')!
-    expect(deleted.path).toMatch(/\/vaults\/kv-revoke-rbac\/providers\/Microsoft\.Authorization\/roleAssignments\/[0-9a-f-]{36}$/)
+    expect(deleted.path).toMatch(
+      /\/vaults\/kv-revoke-rbac\/providers\/Microsoft\.Authorization\/roleAssignments\/[0-9a-f-]{36}$/
+    )
     const after = fake.roleAssignments().filter((a) => a.properties.principalId === principalId)
-    expect(after.map((a) => a.name).sort()).toEqual(before.filter((a) => !armWrites()[0].endsWith(a.name)).map((a) => a.name).sort())
+    expect(after.map((a) => a.name).sort()).toEqual(
+      before
+        .filter((a) => !armWrites()[0].endsWith(a.name))
+        .map((a) => a.name)
+        .sort()
+    )
     expect(after).toHaveLength(2)
 
     fake.clearLog()

@@ -27,11 +27,20 @@ export interface RunOptions {
 }
 
 /** Inputs naming one app and one vault, both in resource group `rg`. */
-export function targetInputs(rg: string, app: string, vault: string, extra: Record<string, string> = {}): Record<string, string> {
+export function targetInputs(
+  rg: string,
+  app: string,
+  vault: string,
+  extra: Record<string, string> = {}
+): Record<string, string> {
   return { 'app-name': app, 'resource-group': rg, 'vault-name': vault, 'vault-resource-group': rg, ...extra }
 }
 
-export function runnerEnv(fake: FakeAzure | undefined, inputs: Record<string, string>, options: RunOptions = {}): Record<string, string> {
+export function runnerEnv(
+  fake: FakeAzure | undefined,
+  inputs: Record<string, string>,
+  options: RunOptions = {}
+): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'action-run-'))
   for (const file of ['output', 'summary', 'state', 'env', 'path']) writeFileSync(join(dir, file), '')
   const env: Record<string, string | undefined> = {
@@ -61,7 +70,11 @@ export function runnerEnv(fake: FakeAzure | undefined, inputs: Record<string, st
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined))
 }
 
-export async function runAction(fake: FakeAzure | undefined, inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
+export async function runAction(
+  fake: FakeAzure | undefined,
+  inputs: Record<string, string>,
+  options: RunOptions = {}
+): Promise<ActionRun> {
   const env = runnerEnv(fake, inputs, options)
   const started = performance.now()
   const child = spawn(process.execPath, [ACTION], { env, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -8,14 +8,74 @@ export const MAX_ACCESS_POLICIES = 1024
 
 export const PERMISSIONS: Record<keyof AccessPolicyPermissions, string[]> = {
   secrets: ['all', 'get', 'list', 'set', 'delete', 'backup', 'restore', 'recover', 'purge'],
-  keys: ['all', 'encrypt', 'decrypt', 'wrapkey', 'unwrapkey', 'sign', 'verify', 'get', 'list', 'create', 'update', 'import', 'delete', 'backup', 'restore', 'recover', 'purge', 'release', 'rotate', 'getrotationpolicy', 'setrotationpolicy'],
-  certificates: ['all', 'get', 'list', 'delete', 'create', 'import', 'update', 'managecontacts', 'getissuers', 'listissuers', 'setissuers', 'deleteissuers', 'manageissuers', 'recover', 'purge', 'backup', 'restore'],
-  storage: ['all', 'get', 'list', 'delete', 'set', 'update', 'regeneratekey', 'recover', 'purge', 'backup', 'restore', 'setsas', 'listsas', 'getsas', 'deletesas']
+  keys: [
+    'all',
+    'encrypt',
+    'decrypt',
+    'wrapkey',
+    'unwrapkey',
+    'sign',
+    'verify',
+    'get',
+    'list',
+    'create',
+    'update',
+    'import',
+    'delete',
+    'backup',
+    'restore',
+    'recover',
+    'purge',
+    'release',
+    'rotate',
+    'getrotationpolicy',
+    'setrotationpolicy'
+  ],
+  certificates: [
+    'all',
+    'get',
+    'list',
+    'delete',
+    'create',
+    'import',
+    'update',
+    'managecontacts',
+    'getissuers',
+    'listissuers',
+    'setissuers',
+    'deleteissuers',
+    'manageissuers',
+    'recover',
+    'purge',
+    'backup',
+    'restore'
+  ],
+  storage: [
+    'all',
+    'get',
+    'list',
+    'delete',
+    'set',
+    'update',
+    'regeneratekey',
+    'recover',
+    'purge',
+    'backup',
+    'restore',
+    'setsas',
+    'listsas',
+    'getsas',
+    'deletesas'
+  ]
 }
 const CATEGORIES = Object.keys(PERMISSIONS) as (keyof AccessPolicyPermissions)[]
 
 const invalid = (where: string, value: unknown): FakeResponse =>
-  armError(400, 'BadRequest', `Invalid value found at ${where}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+  armError(
+    400,
+    'BadRequest',
+    `Invalid value found at ${where}: ${typeof value === 'string' ? value : JSON.stringify(value)}`
+  )
 
 // Returns the entries as the service stores them, or the 400 naming the first bad value.
 export function validatePolicies(list: unknown): AccessPolicyEntry[] | FakeResponse {
@@ -33,7 +93,8 @@ export function validatePolicies(list: unknown): AccessPolicyEntry[] | FakeRespo
       if (given === undefined || given === null) continue
       if (!Array.isArray(given)) return invalid(`${at}.permissions.${cat}`, given)
       for (const [j, p] of given.entries()) {
-        if (typeof p !== 'string' || !PERMISSIONS[cat].includes(p.toLowerCase())) return invalid(`${at}.permissions.${cat}[${j}]`, p)
+        if (typeof p !== 'string' || !PERMISSIONS[cat].includes(p.toLowerCase()))
+          return invalid(`${at}.permissions.${cat}[${j}]`, p)
       }
       permissions[cat] = [...given] as string[]
     }
@@ -55,19 +116,26 @@ function union(a: string[] = [], b: string[] = []): string[] {
   return out
 }
 
-const minus = (a: string[] = [], b: string[] = []): string[] => a.filter((p) => !b.some((x) => x.toLowerCase() === p.toLowerCase()))
+const minus = (a: string[] = [], b: string[] = []): string[] =>
+  a.filter((p) => !b.some((x) => x.toLowerCase() === p.toLowerCase()))
 const isEmpty = (p: AccessPolicyPermissions): boolean => CATEGORIES.every((c) => !p[c]?.length)
 
 export type PolicyOp = 'add' | 'replace' | 'remove'
 
 // Pure: returns the vault's new list and the resulting entries for the principals named.
-export function applyPolicies(current: AccessPolicyEntry[], op: PolicyOp, changes: AccessPolicyEntry[]): { all: AccessPolicyEntry[]; touched: AccessPolicyEntry[] } {
+export function applyPolicies(
+  current: AccessPolicyEntry[],
+  op: PolicyOp,
+  changes: AccessPolicyEntry[]
+): { all: AccessPolicyEntry[]; touched: AccessPolicyEntry[] } {
   const all = structuredClone(current)
   for (const c of changes) {
     const i = all.findIndex((e) => samePrincipal(e, c))
     if (op === 'add') {
       if (i < 0) all.push(structuredClone(c))
-      else for (const cat of CATEGORIES) if (c.permissions[cat]) all[i].permissions[cat] = union(all[i].permissions[cat], c.permissions[cat])
+      else
+        for (const cat of CATEGORIES)
+          if (c.permissions[cat]) all[i].permissions[cat] = union(all[i].permissions[cat], c.permissions[cat])
     } else if (op === 'replace') {
       if (i < 0) all.push(structuredClone(c))
       else all[i].permissions = structuredClone(c.permissions)

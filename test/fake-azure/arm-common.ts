@@ -27,27 +27,50 @@ export const API_VERSIONS = {
 export type ApiFamily = keyof typeof API_VERSIONS
 
 // Resource providers answer NoRegisteredProviderFound; ARM's own endpoints InvalidApiVersionParameter.
-export function apiVersionError(family: ApiFamily, version: string, resourceType: string, location: string): FakeResponse {
+export function apiVersionError(
+  family: ApiFamily,
+  version: string,
+  resourceType: string,
+  location: string
+): FakeResponse {
   const list = API_VERSIONS[family].join(', ')
   if (family === 'resources' || family === 'subscriptions') {
-    return armError(400, 'InvalidApiVersionParameter', `The api-version '${version}' is invalid. The supported versions are '${API_VERSIONS[family].join(',')}'.`)
+    return armError(
+      400,
+      'InvalidApiVersionParameter',
+      `The api-version '${version}' is invalid. The supported versions are '${API_VERSIONS[family].join(',')}'.`
+    )
   }
-  return armError(400, 'NoRegisteredProviderFound',
-    `No registered resource provider found for location '${location}' and API version '${version}' for type '${resourceType}'. The supported api-versions are '${list}'. The supported locations are 'westeurope, northeurope, eastus, eastus2, westus2, centralus, uksouth, swedencentral'.`)
+  return armError(
+    400,
+    'NoRegisteredProviderFound',
+    `No registered resource provider found for location '${location}' and API version '${version}' for type '${resourceType}'. The supported api-versions are '${list}'. The supported locations are 'westeurope, northeurope, eastus, eastus2, westus2, centralus, uksouth, swedencentral'.`
+  )
 }
 
 export const missingApiVersion = (): FakeResponse =>
-  armError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.')
+  armError(
+    400,
+    'MissingApiVersionParameter',
+    'The api-version query parameter (?api-version=) is required for all requests.'
+  )
 
 // Checked before existence, like ARM: a denied caller cannot learn whether a resource exists.
 export function authorize(ctx: ArmContext, action: string, scope: string): FakeResponse | undefined {
   if (!deniedBy(ctx.state, action, scope)) return undefined
-  return armError(403, 'AuthorizationFailed',
-    `The client '${ctx.grant.clientId}' with object id '${ctx.grant.spObjectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`)
+  return armError(
+    403,
+    'AuthorizationFailed',
+    `The client '${ctx.grant.clientId}' with object id '${ctx.grant.spObjectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`
+  )
 }
 
 export const resourceNotFound = (type: string, name: string, rg: string): FakeResponse =>
-  armError(404, 'ResourceNotFound', `The Resource '${type}/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`)
+  armError(
+    404,
+    'ResourceNotFound',
+    `The Resource '${type}/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`
+  )
 
 export const resourceGroupNotFound = (rg: string): FakeResponse =>
   armError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`)
@@ -66,7 +89,9 @@ export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 // Resource-group existence with the real 404, for handlers under /resourceGroups/{rg}.
 export function findResourceGroup(ctx: ArmContext, sub: string, rg: string): FakeResponse | undefined {
-  return ctx.state.resourceGroups.has(`/subscriptions/${sub}/resourcegroups/${rg}`.toLowerCase()) ? undefined : resourceGroupNotFound(rg)
+  return ctx.state.resourceGroups.has(`/subscriptions/${sub}/resourcegroups/${rg}`.toLowerCase())
+    ? undefined
+    : resourceGroupNotFound(rg)
 }
 
 // `$top` caps a page; a nextLink carries the offset, as ARM's $skiptoken does.

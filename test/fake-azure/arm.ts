@@ -1,12 +1,29 @@
 // ARM front door: token check, api-version check, subscription check, then route by path.
-import { API_VERSIONS, apiVersionError, armError, authorize, findResourceGroup, missingApiVersion, ok, subscriptionNotFound, type ApiFamily, type ArmContext } from './arm-common.ts'
+import {
+  API_VERSIONS,
+  apiVersionError,
+  armError,
+  authorize,
+  findResourceGroup,
+  missingApiVersion,
+  ok,
+  subscriptionNotFound,
+  type ApiFamily,
+  type ArmContext
+} from './arm-common.ts'
 import { handleRoleAssignments } from './role-assignments.ts'
 import type { FakeRequest, FakeResponse, Handler } from './server.ts'
 import { handleSite } from './sites.ts'
 import type { State } from './state.ts'
 import { handleVault, listResources, listVaults } from './vaults.ts'
 
-interface Route { family: ApiFamily; resourceType: string; sub?: string; rg?: string; run: (ctx: ArmContext) => FakeResponse }
+interface Route {
+  family: ApiFamily
+  resourceType: string
+  sub?: string
+  rg?: string
+  run: (ctx: ArmContext) => FakeResponse
+}
 
 const notFoundRoute = (req: FakeRequest): FakeResponse =>
   armError(404, 'InvalidResourceType', `The fake Azure Resource Manager has no route for ${req.method} ${req.path}.`)
@@ -14,32 +31,70 @@ const notFoundRoute = (req: FakeRequest): FakeResponse =>
 // Segments are matched case-insensitively; values keep the caller's casing.
 function route(req: FakeRequest, segs: string[]): Route | undefined {
   const l = segs.map((s) => s.toLowerCase())
-  const ra = l.findIndex((s, i) => s === 'providers' && l[i + 1] === 'microsoft.authorization' && l[i + 2] === 'roleassignments')
+  const ra = l.findIndex(
+    (s, i) => s === 'providers' && l[i + 1] === 'microsoft.authorization' && l[i + 2] === 'roleassignments'
+  )
   if (ra >= 0 && l[0] === 'subscriptions' && segs.length <= ra + 4) {
     const scope = '/' + segs.slice(0, ra).join('/')
-    return { family: 'authorization', resourceType: 'roleAssignments', sub: segs[1], rg: l[2] === 'resourcegroups' ? segs[3] : undefined, run: (ctx) => handleRoleAssignments(ctx, scope, segs[ra + 3]) }
+    return {
+      family: 'authorization',
+      resourceType: 'roleAssignments',
+      sub: segs[1],
+      rg: l[2] === 'resourcegroups' ? segs[3] : undefined,
+      run: (ctx) => handleRoleAssignments(ctx, scope, segs[ra + 3])
+    }
   }
   if (l[0] !== 'subscriptions') return undefined
-  if (segs.length === 1 && req.method === 'GET') return { family: 'subscriptions', resourceType: 'subscriptions', run: listSubscriptions }
+  if (segs.length === 1 && req.method === 'GET')
+    return { family: 'subscriptions', resourceType: 'subscriptions', run: listSubscriptions }
   const sub = segs[1]
-  if (segs.length === 2 && req.method === 'GET') return { family: 'subscriptions', resourceType: 'subscriptions', sub, run: (ctx) => getSubscription(ctx, sub) }
-  if (segs.length === 3 && l[2] === 'resources' && req.method === 'GET') return { family: 'resources', resourceType: 'resources', sub, run: (ctx) => listResources(ctx, sub) }
-  if (segs.length === 5 && l[2] === 'providers' && l[3] === 'microsoft.keyvault' && l[4] === 'vaults' && req.method === 'GET') {
+  if (segs.length === 2 && req.method === 'GET')
+    return { family: 'subscriptions', resourceType: 'subscriptions', sub, run: (ctx) => getSubscription(ctx, sub) }
+  if (segs.length === 3 && l[2] === 'resources' && req.method === 'GET')
+    return { family: 'resources', resourceType: 'resources', sub, run: (ctx) => listResources(ctx, sub) }
+  if (
+    segs.length === 5 &&
+    l[2] === 'providers' &&
+    l[3] === 'microsoft.keyvault' &&
+    l[4] === 'vaults' &&
+    req.method === 'GET'
+  ) {
     return { family: 'keyVault', resourceType: 'vaults', sub, run: (ctx) => listVaults(ctx, sub) }
   }
   if (l[2] !== 'resourcegroups' || segs.length < 4) return undefined
   const rg = segs[3]
-  if (segs.length === 4 && req.method === 'GET') return { family: 'resources', resourceType: 'resourceGroups', sub, rg, run: (ctx) => getResourceGroup(ctx, sub, rg) }
+  if (segs.length === 4 && req.method === 'GET')
+    return {
+      family: 'resources',
+      resourceType: 'resourceGroups',
+      sub,
+      rg,
+      run: (ctx) => getResourceGroup(ctx, sub, rg)
+    }
   if (l[4] !== 'providers') return undefined
   const p = l.slice(5, 7).join('/')
   if (p === 'microsoft.web/sites' && (segs.length === 8 || (segs.length === 10 && l[8] === 'slots'))) {
-    return { family: 'web', resourceType: segs.length === 10 ? 'sites/slots' : 'sites', sub, rg, run: (ctx) => handleSite(ctx, sub, rg, segs[7], segs[9]) }
+    return {
+      family: 'web',
+      resourceType: segs.length === 10 ? 'sites/slots' : 'sites',
+      sub,
+      rg,
+      run: (ctx) => handleSite(ctx, sub, rg, segs[7], segs[9])
+    }
   }
   if (p === 'microsoft.keyvault/vaults') {
-    if (segs.length === 7 && req.method === 'GET') return { family: 'keyVault', resourceType: 'vaults', sub, rg, run: (ctx) => listVaults(ctx, sub, rg) }
-    if (segs.length === 8) return { family: 'keyVault', resourceType: 'vaults', sub, rg, run: (ctx) => handleVault(ctx, sub, rg, segs[7]) }
+    if (segs.length === 7 && req.method === 'GET')
+      return { family: 'keyVault', resourceType: 'vaults', sub, rg, run: (ctx) => listVaults(ctx, sub, rg) }
+    if (segs.length === 8)
+      return { family: 'keyVault', resourceType: 'vaults', sub, rg, run: (ctx) => handleVault(ctx, sub, rg, segs[7]) }
     if (segs.length === 10 && l[8] === 'accesspolicies') {
-      return { family: 'keyVault', resourceType: 'vaults/accessPolicies', sub, rg, run: (ctx) => handleVault(ctx, sub, rg, segs[7], segs[9]) }
+      return {
+        family: 'keyVault',
+        resourceType: 'vaults/accessPolicies',
+        sub,
+        rg,
+        run: (ctx) => handleVault(ctx, sub, rg, segs[7], segs[9])
+      }
     }
   }
   return undefined
@@ -53,11 +108,24 @@ function listSubscriptions(ctx: ArmContext): FakeResponse {
   return ok({ value, count: { type: 'Total', value: value.length } })
 }
 
-function subscriptionBody(s: { subscriptionId: string; tenantId: string; displayName: string }): Record<string, unknown> {
+function subscriptionBody(s: {
+  subscriptionId: string
+  tenantId: string
+  displayName: string
+}): Record<string, unknown> {
   return {
-    id: `/subscriptions/${s.subscriptionId}`, authorizationSource: 'RoleBased', managedByTenants: [],
-    subscriptionId: s.subscriptionId, tenantId: s.tenantId, displayName: s.displayName, state: 'Enabled',
-    subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' }
+    id: `/subscriptions/${s.subscriptionId}`,
+    authorizationSource: 'RoleBased',
+    managedByTenants: [],
+    subscriptionId: s.subscriptionId,
+    tenantId: s.tenantId,
+    displayName: s.displayName,
+    state: 'Enabled',
+    subscriptionPolicies: {
+      locationPlacementId: 'Public_2014-09-01',
+      quotaId: 'PayAsYouGo_2014-09-01',
+      spendingLimit: 'Off'
+    }
   }
 }
 
@@ -73,30 +141,51 @@ function getResourceGroup(ctx: ArmContext, sub: string, rg: string): FakeRespons
   const missing = findResourceGroup(ctx, sub, rg)
   if (missing) return missing
   const g = ctx.state.resourceGroups.get(id.toLowerCase())!
-  return ok({ id: g.id, name: g.name, type: 'Microsoft.Resources/resourceGroups', location: g.location, properties: { provisioningState: 'Succeeded' } })
+  return ok({
+    id: g.id,
+    name: g.name,
+    type: 'Microsoft.Resources/resourceGroups',
+    location: g.location,
+    properties: { provisioningState: 'Succeeded' }
+  })
 }
 
 function wrongTenant(tokenTenant: string, subTenant: string): FakeResponse {
-  return armError(401, 'InvalidAuthenticationTokenTenant',
-    `The access token is from the wrong issuer 'https://sts.windows.net/${tokenTenant}/'. It must match the tenant 'https://sts.windows.net/${subTenant}/' associated with this subscription. Please use the authority (URL) 'https://login.windows.net/${subTenant}' to get the token. Note, if the subscription is transferred to another tenant there is no impact to the services, but information about new tenant could take time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.`)
+  return armError(
+    401,
+    'InvalidAuthenticationTokenTenant',
+    `The access token is from the wrong issuer 'https://sts.windows.net/${tokenTenant}/'. It must match the tenant 'https://sts.windows.net/${subTenant}/' associated with this subscription. Please use the authority (URL) 'https://login.windows.net/${subTenant}' to get the token. Note, if the subscription is transferred to another tenant there is no impact to the services, but information about new tenant could take time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.`
+  )
 }
 
 export function armHandler(state: State, armEndpoint: () => string): Handler {
   return (req: FakeRequest): FakeResponse => {
     const auth = req.headers.authorization
-    if (!auth) return armError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.")
+    if (!auth)
+      return armError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.")
     const m = /^Bearer\s+(\S+)$/i.exec(auth)
-    if (!m) return armError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is provided in an invalid format.")
+    if (!m)
+      return armError(
+        401,
+        'AuthenticationFailed',
+        "Authentication failed. The 'Authorization' header is provided in an invalid format."
+      )
     const grant = state.tokens.get(m[1])
     if (!grant) return armError(401, 'InvalidAuthenticationToken', 'The access token is invalid.')
     // The SDK may send '//subscriptions/...' when given a scope with a leading slash.
-    const segs = req.path.split('/').filter(Boolean).map((s) => decodeURIComponent(s))
+    const segs = req.path
+      .split('/')
+      .filter(Boolean)
+      .map((s) => decodeURIComponent(s))
     const r = route(req, segs)
     const apiVersion = req.query['api-version']
     if (apiVersion === undefined || apiVersion === '') return missingApiVersion()
     if (!r) return notFoundRoute(req)
     if (!API_VERSIONS[r.family].includes(apiVersion)) {
-      const rgRec = r.sub && r.rg ? state.resourceGroups.get(`/subscriptions/${r.sub}/resourcegroups/${r.rg}`.toLowerCase()) : undefined
+      const rgRec =
+        r.sub && r.rg
+          ? state.resourceGroups.get(`/subscriptions/${r.sub}/resourcegroups/${r.rg}`.toLowerCase())
+          : undefined
       return apiVersionError(r.family, apiVersion, r.resourceType, rgRec?.location ?? state.location)
     }
     if (r.sub !== undefined) {

@@ -22,19 +22,35 @@ fake.addVault({
   resourceGroup: 'demo-rg',
   name: 'demo-kv',
   enableRbacAuthorization: false,
-  accessPolicies: [{ tenantId: fake.tenantId, objectId: '6a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d', permissions: { secrets: ['get', 'list'] } }]
+  accessPolicies: [
+    {
+      tenantId: fake.tenantId,
+      objectId: '6a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d',
+      permissions: { secrets: ['get', 'list'] }
+    }
+  ]
 })
 fake.addVault({ resourceGroup: 'demo-rg', name: 'demo-kv-rbac', enableRbacAuthorization: true })
 
-const env = { ...fake.env(), 'INPUT_APP-NAME': 'demo-app', 'INPUT_RESOURCE-GROUP': 'demo-rg', 'INPUT_VAULT-NAME': 'demo-kv' }
+const env = {
+  ...fake.env(),
+  'INPUT_APP-NAME': 'demo-app',
+  'INPUT_RESOURCE-GROUP': 'demo-rg',
+  'INPUT_VAULT-NAME': 'demo-kv'
+}
 for (const [k, v] of Object.entries(env)) console.log(`${k}=${v}`)
-console.error(`fake Azure is up (ARM ${fake.armEndpoint}, Entra ID ${fake.authorityHost}); vaults demo-kv (access policies) and demo-kv-rbac (RBAC). Ctrl-C to stop.`)
+console.error(
+  `fake Azure is up (ARM ${fake.armEndpoint}, Entra ID ${fake.authorityHost}); vaults demo-kv (access policies) and demo-kv-rbac (RBAC). Ctrl-C to stop.`
+)
 
 let closing = false
 const stop = (): void => {
   if (closing) return
   closing = true
-  fake.close().then(() => process.exit(0), () => process.exit(1))
+  fake.close().then(
+    () => process.exit(0),
+    () => process.exit(1)
+  )
 }
 process.on('SIGINT', stop)
 process.on('SIGTERM', stop)

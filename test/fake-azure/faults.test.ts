@@ -4,14 +4,17 @@ import { armCaller, call, type Reply } from './test-helpers.ts'
 
 let fake: FakeAzure
 let arm: (method: string, path: string, body?: unknown, apiVersion?: string | null) => Promise<Reply>
-const site = (): string => `/subscriptions/${fake.subscriptionId}/resourceGroups/f-rg/providers/Microsoft.Web/sites/f-app`
+const site = (): string =>
+  `/subscriptions/${fake.subscriptionId}/resourceGroups/f-rg/providers/Microsoft.Web/sites/f-app`
 
 beforeAll(async () => {
   fake = await startFakeAzure()
   arm = await armCaller(fake)
   fake.addSite({ resourceGroup: 'f-rg', name: 'f-app' })
 })
-afterAll(async () => { await fake.close() })
+afterAll(async () => {
+  await fake.close()
+})
 beforeEach(() => fake.clearLog())
 
 it('answers a status fault N times with an ARM body and Retry-After, then recovers', async () => {
@@ -71,7 +74,14 @@ it('faults on Entra answer an AAD-shaped body', async () => {
 it('logs method, path, query, status, times and bodies, never the Authorization header', async () => {
   await arm('PATCH', site(), { tags: { logged: 'yes' } })
   const e = fake.requests.at(-1)!
-  expect(e).toMatchObject({ server: 'arm', method: 'PATCH', path: site(), query: { 'api-version': '2025-05-01' }, status: 200, requestBody: { tags: { logged: 'yes' } } })
+  expect(e).toMatchObject({
+    server: 'arm',
+    method: 'PATCH',
+    path: site(),
+    query: { 'api-version': '2025-05-01' },
+    status: 200,
+    requestBody: { tags: { logged: 'yes' } }
+  })
   expect((e.responseBody as { tags: Record<string, string> }).tags).toEqual({ logged: 'yes' })
   expect(e.end).toBeGreaterThanOrEqual(e.start)
   expect(JSON.stringify(fake.requests)).not.toMatch(/Bearer/i)

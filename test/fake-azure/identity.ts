@@ -4,31 +4,51 @@ import type { FakeResponse } from './server.ts'
 import { newSystemPrincipal, userAssignedValue, type State } from './state.ts'
 import type { ManagedIdentity } from './types.ts'
 
-export interface IdentityFlags { system: boolean; user: boolean }
+export interface IdentityFlags {
+  system: boolean
+  user: boolean
+}
 
 // 'SystemAssigned,UserAssigned', 'systemassigned, userassigned', 'None' ... like the service.
 export function parseIdentityType(type: unknown): IdentityFlags | undefined {
   if (typeof type !== 'string') return undefined
-  const parts = type.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean)
+  const parts = type
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter(Boolean)
   if (parts.length === 1 && parts[0] === 'none') return { system: false, user: false }
   if (parts.length === 0 || parts.some((p) => p !== 'systemassigned' && p !== 'userassigned')) return undefined
   return { system: parts.includes('systemassigned'), user: parts.includes('userassigned') }
 }
 
 export function canonicalType(f: IdentityFlags): string {
-  return f.system && f.user ? 'SystemAssigned, UserAssigned' : f.system ? 'SystemAssigned' : f.user ? 'UserAssigned' : 'None'
+  return f.system && f.user
+    ? 'SystemAssigned, UserAssigned'
+    : f.system
+      ? 'SystemAssigned'
+      : f.user
+        ? 'UserAssigned'
+        : 'None'
 }
 
 // keepUserAssigned: PATCH keeps existing user-assigned identities when the body omits them;
 // PUT starts from nothing. A type without UserAssigned drops them either way.
 export type IdentityResult = { identity: ManagedIdentity | undefined } | { error: FakeResponse }
 
-export function applyIdentity(state: State, prev: ManagedIdentity | undefined, wanted: unknown, keepUserAssigned: boolean): IdentityResult {
+export function applyIdentity(
+  state: State,
+  prev: ManagedIdentity | undefined,
+  wanted: unknown,
+  keepUserAssigned: boolean
+): IdentityResult {
   if (wanted === null || wanted === undefined) return { identity: undefined }
   const bad = (msg: string): IdentityResult => ({ error: armError(400, 'BadRequest', msg) })
   if (!isObject(wanted)) return bad("The parameter 'identity' has an invalid value.")
   const flags = parseIdentityType(wanted.type)
-  if (!flags) return bad(`The identity type '${String(wanted.type)}' is not supported. Supported types are 'None', 'SystemAssigned', 'UserAssigned' and 'SystemAssigned, UserAssigned'.`)
+  if (!flags)
+    return bad(
+      `The identity type '${String(wanted.type)}' is not supported. Supported types are 'None', 'SystemAssigned', 'UserAssigned' and 'SystemAssigned, UserAssigned'.`
+    )
   if (!flags.system && !flags.user) return { identity: undefined }
   const out: ManagedIdentity = { type: canonicalType(flags) }
   if (flags.system) {
@@ -37,7 +57,7 @@ export function applyIdentity(state: State, prev: ManagedIdentity | undefined, w
     out.tenantId = prev?.tenantId ?? state.tenantId
   }
   if (flags.user) {
-    const uais = { ...(keepUserAssigned ? prev?.userAssignedIdentities ?? {} : {}) }
+    const uais = { ...(keepUserAssigned ? (prev?.userAssignedIdentities ?? {}) : {}) }
     const given = wanted.userAssignedIdentities
     if (given !== undefined && given !== null && !isObject(given)) {
       return bad("The parameter 'userAssignedIdentities' has an invalid value.")
@@ -47,14 +67,20 @@ export function applyIdentity(state: State, prev: ManagedIdentity | undefined, w
       if (v === null) {
         if (existing) delete uais[existing]
       } else if (!existing) {
-        if (!/^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i.test(id)) {
+        if (
+          !/^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i.test(
+            id
+          )
+        ) {
           return bad(`Invalid user assigned identity resource id '${id}'.`)
         }
         uais[id] = userAssignedValue(state, id)
       }
     }
     if (Object.keys(uais).length === 0) {
-      return bad("The 'userAssignedIdentities' property must not be empty when the identity type includes 'UserAssigned'.")
+      return bad(
+        "The 'userAssignedIdentities' property must not be empty when the identity type includes 'UserAssigned'."
+      )
     }
     out.userAssignedIdentities = uais
   }

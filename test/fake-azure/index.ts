@@ -11,14 +11,33 @@ import { closeServer, listen } from './server.ts'
 import { seedSite } from './sites.ts'
 import * as st from './state.ts'
 import { makeTls } from './tls.ts'
-import type { AccessPolicyEntry, FaultRule, RequestLogEntry, RoleAssignmentRecord, SiteRecord, VaultRecord } from './types.ts'
+import type {
+  AccessPolicyEntry,
+  FaultRule,
+  RequestLogEntry,
+  RoleAssignmentRecord,
+  SiteRecord,
+  VaultRecord
+} from './types.ts'
 import { seedVault, vaultId } from './vaults.ts'
 
-export type { AccessPolicyEntry, FaultRule, ManagedIdentity, RequestLogEntry, RoleAssignmentRecord, SiteRecord, VaultRecord } from './types.ts'
+export type {
+  AccessPolicyEntry,
+  FaultRule,
+  ManagedIdentity,
+  RequestLogEntry,
+  RoleAssignmentRecord,
+  SiteRecord,
+  VaultRecord
+} from './types.ts'
 
 export interface SiteOptions {
-  kind?: string; tags?: Record<string, string>; appSettings?: Record<string, string>
-  systemAssigned?: boolean; userAssignedIdentities?: string[]; subscriptionId?: string
+  kind?: string
+  tags?: Record<string, string>
+  appSettings?: Record<string, string>
+  systemAssigned?: boolean
+  userAssignedIdentities?: string[]
+  subscriptionId?: string
 }
 
 export interface FakeAzure {
@@ -34,10 +53,29 @@ export interface FakeAzure {
   addResourceGroup(name: string, subscriptionId?: string): void
   addSite(s: { resourceGroup: string; name: string } & SiteOptions): SiteRecord
   addSlot(s: { resourceGroup: string; site: string; slot: string } & SiteOptions): SiteRecord
-  addVault(v: { resourceGroup: string; name: string; enableRbacAuthorization?: boolean; tenantId?: string; accessPolicies?: AccessPolicyEntry[]; tags?: Record<string, string>; subscriptionId?: string }): VaultRecord
+  addVault(v: {
+    resourceGroup: string
+    name: string
+    enableRbacAuthorization?: boolean
+    tenantId?: string
+    accessPolicies?: AccessPolicyEntry[]
+    tags?: Record<string, string>
+    subscriptionId?: string
+  }): VaultRecord
   addRoleAssignment(a: { scope: string; roleDefinitionGuid: string; principalId: string; name?: string }): void
   addPrincipal(objectId: string, createdAt?: number): void
-  setOidcClaims(claims: Partial<{ sub: string; aud: string; iss: string; repository: string; ref: string; exp: number; nbf: number; iat: number }>): void
+  setOidcClaims(
+    claims: Partial<{
+      sub: string
+      aud: string
+      iss: string
+      repository: string
+      ref: string
+      exp: number
+      nbf: number
+      iat: number
+    }>
+  ): void
   addFederatedCredential(c: { clientId: string; issuer: string; subject: string; audience: string }): void
   addApplication(clientId: string, tenantId?: string): void
   deny(action: string, scope: string): void
@@ -53,7 +91,9 @@ export interface FakeAzure {
   close(): Promise<void>
 }
 
-export async function startFakeAzure(options: { latencyMs?: number; principalReplicationDelayMs?: number } = {}): Promise<FakeAzure> {
+export async function startFakeAzure(
+  options: { latencyMs?: number; principalReplicationDelayMs?: number } = {}
+): Promise<FakeAzure> {
   const state = st.createState()
   state.latencyMs = options.latencyMs ?? 0
   state.principalReplicationDelayMs = options.principalReplicationDelayMs ?? 0
@@ -63,11 +103,27 @@ export async function startFakeAzure(options: { latencyMs?: number; principalRep
   const oidcRequestToken = randomBytes(24).toString('base64url')
   const urls = { arm: '', entra: '' }
   const servers = await Promise.all([
-    listen(state, 'arm', armHandler(state, () => urls.arm), tls),
+    listen(
+      state,
+      'arm',
+      armHandler(state, () => urls.arm),
+      tls
+    ),
     // The az CLI (MSAL for Python) reaches Entra through an `/adfs` authority: see adfs.ts.
-    listen(state, 'entra', withAdfs(entraHandler(state, keys, { authorityHost: () => urls.entra, armEndpoint: () => urls.arm }), { authorityHost: () => urls.entra, tenantId: () => state.tenantId }), tls),
+    listen(
+      state,
+      'entra',
+      withAdfs(entraHandler(state, keys, { authorityHost: () => urls.entra, armEndpoint: () => urls.arm }), {
+        authorityHost: () => urls.entra,
+        tenantId: () => state.tenantId
+      }),
+      tls
+    ),
     listen(state, 'oidc', oidcHandler(state, keys, oidcRequestToken))
-  ]).catch((e: unknown) => { tls.cleanup(); throw e })
+  ]).catch((e: unknown) => {
+    tls.cleanup()
+    throw e
+  })
   const [arm, entra, oidc] = servers
   urls.arm = `https://127.0.0.1:${arm.port}`
   urls.entra = `https://127.0.0.1:${entra.port}`
@@ -93,21 +149,41 @@ export async function startFakeAzure(options: { latencyMs?: number; principalRep
       'INPUT_TENANT-ID': state.tenantId,
       'INPUT_SUBSCRIPTION-ID': state.subscriptionId
     }),
-    addResourceGroup: (name, subscriptionId) => { st.addResourceGroup(state, name, sub(subscriptionId)) },
+    addResourceGroup: (name, subscriptionId) => {
+      st.addResourceGroup(state, name, sub(subscriptionId))
+    },
     addSite: (s) => seedSite(state, s),
     addSlot: (s) => seedSite(state, { ...s, name: s.site, slot: s.slot }),
     addVault: (v) => seedVault(state, v),
-    addRoleAssignment: (a) => { seedRoleAssignment(state, a) },
+    addRoleAssignment: (a) => {
+      seedRoleAssignment(state, a)
+    },
     addPrincipal: (objectId, createdAt) => st.addPrincipal(state, objectId, createdAt ?? Date.now()),
-    setOidcClaims: (claims) => { state.oidcClaims = { ...state.oidcClaims, ...claims } },
-    addFederatedCredential: (c) => { state.federatedCredentials.push({ ...c }) },
-    addApplication: (clientId, tenantId) => { st.addApplication(state, clientId, tenantId ?? state.tenantId) },
-    deny: (action, scope) => { state.denies.push({ action: st.globToRegExp(action), scope: scope.toLowerCase().replace(/\/+$/, '') }) },
-    addFault: (f) => { state.faults.push({ ...f }) },
-    setLatency: (ms) => { state.latencyMs = ms },
-    setPageSize: (n) => { state.vaultPageSize = n },
+    setOidcClaims: (claims) => {
+      state.oidcClaims = { ...state.oidcClaims, ...claims }
+    },
+    addFederatedCredential: (c) => {
+      state.federatedCredentials.push({ ...c })
+    },
+    addApplication: (clientId, tenantId) => {
+      st.addApplication(state, clientId, tenantId ?? state.tenantId)
+    },
+    deny: (action, scope) => {
+      state.denies.push({ action: st.globToRegExp(action), scope: scope.toLowerCase().replace(/\/+$/, '') })
+    },
+    addFault: (f) => {
+      state.faults.push({ ...f })
+    },
+    setLatency: (ms) => {
+      state.latencyMs = ms
+    },
+    setPageSize: (n) => {
+      state.vaultPageSize = n
+    },
     getSite: (g, name, slot) => {
-      const s = state.sites.get(`${rg(g)}/providers/microsoft.web/sites/${name}${slot ? `/slots/${slot}` : ''}`.toLowerCase())
+      const s = state.sites.get(
+        `${rg(g)}/providers/microsoft.web/sites/${name}${slot ? `/slots/${slot}` : ''}`.toLowerCase()
+      )
       return s && clone(s)
     },
     getVault: (g, name) => {
@@ -115,8 +191,12 @@ export async function startFakeAzure(options: { latencyMs?: number; principalRep
       return v && clone(v)
     },
     roleAssignments: () => [...state.roleAssignments.values()].map((r) => clone(r)),
-    get requests() { return state.log },
-    clearLog: () => { state.log.length = 0 },
+    get requests() {
+      return state.log
+    },
+    clearLog: () => {
+      state.log.length = 0
+    },
     close: async () => {
       await Promise.all(servers.map((s) => closeServer(s.server)))
       tls.cleanup()
@@ -124,4 +204,3 @@ export async function startFakeAzure(options: { latencyMs?: number; principalRep
   }
   return fake
 }
-

@@ -23,9 +23,9 @@ export function decodeJwt(token: string, publicKey: KeyObject): DecodedJwt | und
   try {
     const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'))
     const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'))
-    const signatureValid = header.alg === 'RS256' && createVerify('RSA-SHA256')
-      .update(`${parts[0]}.${parts[1]}`)
-      .verify(publicKey, Buffer.from(parts[2], 'base64url'))
+    const signatureValid =
+      header.alg === 'RS256' &&
+      createVerify('RSA-SHA256').update(`${parts[0]}.${parts[1]}`).verify(publicKey, Buffer.from(parts[2], 'base64url'))
     return { header, payload, signatureValid }
   } catch {
     return undefined

@@ -5,13 +5,20 @@ import { signJwt } from './jwt.ts'
 import type { FakeRequest, FakeResponse, Handler } from './server.ts'
 import type { State } from './state.ts'
 
-export interface OidcKeys { privateKey: KeyObject; publicKey: KeyObject; kid: string }
+export interface OidcKeys {
+  privateKey: KeyObject
+  publicKey: KeyObject
+  kid: string
+}
 
 export function oidcHandler(state: State, keys: OidcKeys, requestToken: string): Handler {
   return (req: FakeRequest): FakeResponse => {
     if (req.method !== 'GET' || req.path !== '/token') return { status: 404, body: { message: 'Not Found' } }
     if (req.headers.authorization !== `Bearer ${requestToken}`) {
-      return { status: 401, body: { message: 'Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable: bad or missing request token' } }
+      return {
+        status: 401,
+        body: { message: 'Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable: bad or missing request token' }
+      }
     }
     const c = state.oidcClaims
     const now = Math.floor(Date.now() / 1000)

@@ -26,15 +26,24 @@ const lc = (s: string): string => s.toLowerCase()
 const roleGuid = (roleDefinitionId: string): string => lc(roleDefinitionId.split('/').pop() ?? '')
 const subOf = (scope: string): string => scope.split('/')[2] ?? ''
 
-export function seedRoleAssignment(state: State, a: { scope: string; roleDefinitionGuid: string; principalId: string; name?: string; principalType?: string }): RoleAssignmentRecord {
+export function seedRoleAssignment(
+  state: State,
+  a: { scope: string; roleDefinitionGuid: string; principalId: string; name?: string; principalType?: string }
+): RoleAssignmentRecord {
   const scope = a.scope.replace(/^\/+/, '/').replace(/\/+$/, '')
   const name = a.name ?? randomUUID()
   const now = new Date().toISOString()
   const rec: RoleAssignmentRecord = {
-    id: `${scope}/providers/${TYPE}/${name}`, name, type: TYPE,
+    id: `${scope}/providers/${TYPE}/${name}`,
+    name,
+    type: TYPE,
     properties: {
       roleDefinitionId: `/subscriptions/${subOf(scope)}/providers/Microsoft.Authorization/roleDefinitions/${a.roleDefinitionGuid}`,
-      principalId: a.principalId, principalType: a.principalType ?? 'ServicePrincipal', scope, createdOn: now, updatedOn: now
+      principalId: a.principalId,
+      principalType: a.principalType ?? 'ServicePrincipal',
+      scope,
+      createdOn: now,
+      updatedOn: now
     }
   }
   state.roleAssignments.set(lc(rec.id), rec)
@@ -54,11 +63,13 @@ function relation(assignmentScope: string, scope: string): 'at' | 'above' | 'bel
 export function handleRoleAssignments(ctx: ArmContext, scope: string, name: string | undefined): FakeResponse {
   const { state, req } = ctx
   if (name === undefined) {
-    if (req.method !== 'GET') return armError(405, 'MethodNotAllowed', `The fake does not support ${req.method} on a role assignment list.`)
+    if (req.method !== 'GET')
+      return armError(405, 'MethodNotAllowed', `The fake does not support ${req.method} on a role assignment list.`)
     return list(ctx, scope)
   }
   const id = `${scope}/providers/${TYPE}/${name}`
-  const action = req.method === 'GET' ? 'read' : req.method === 'PUT' ? 'write' : req.method === 'DELETE' ? 'delete' : undefined
+  const action =
+    req.method === 'GET' ? 'read' : req.method === 'PUT' ? 'write' : req.method === 'DELETE' ? 'delete' : undefined
   if (!action) return armError(405, 'MethodNotAllowed', `The fake does not support ${req.method} on ${TYPE}.`)
   const denied = authorize(ctx, `${TYPE}/${action}`, id)
   if (denied) return denied
@@ -66,7 +77,9 @@ export function handleRoleAssignments(ctx: ArmContext, scope: string, name: stri
   if (scopeMissing) return scopeMissing
   const existing = state.roleAssignments.get(lc(id))
   if (req.method === 'GET') {
-    return existing ? ok(clone(existing)) : armError(404, 'RoleAssignmentNotFound', `The role assignment '${name}' is not found.`)
+    return existing
+      ? ok(clone(existing))
+      : armError(404, 'RoleAssignmentNotFound', `The role assignment '${name}' is not found.`)
   }
   if (req.method === 'DELETE') {
     if (!existing) return { status: 204 }
@@ -76,40 +89,84 @@ export function handleRoleAssignments(ctx: ArmContext, scope: string, name: stri
   return create(ctx, scope, name, existing)
 }
 
-function create(ctx: ArmContext, scope: string, name: string, existing: RoleAssignmentRecord | undefined): FakeResponse {
+function create(
+  ctx: ArmContext,
+  scope: string,
+  name: string,
+  existing: RoleAssignmentRecord | undefined
+): FakeResponse {
   const { state, req } = ctx
-  if (!GUID.test(name)) return armError(400, 'InvalidRoleAssignmentId', `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`)
+  if (!GUID.test(name))
+    return armError(
+      400,
+      'InvalidRoleAssignmentId',
+      `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`
+    )
   const p = isObject(req.body) && isObject(req.body.properties) ? req.body.properties : undefined
   if (!p || typeof p.roleDefinitionId !== 'string' || typeof p.principalId !== 'string') {
-    return armError(400, 'InvalidRequestContent', "The request content was invalid: 'properties.roleDefinitionId' and 'properties.principalId' are required.")
+    return armError(
+      400,
+      'InvalidRequestContent',
+      "The request content was invalid: 'properties.roleDefinitionId' and 'properties.principalId' are required."
+    )
   }
   const role = roleGuid(p.roleDefinitionId)
-  if (!ROLE_DEFINITIONS[role]) return armError(400, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${role}' does not exist.`)
-  if (p.principalType !== undefined && (typeof p.principalType !== 'string' || !PRINCIPAL_TYPES.includes(p.principalType))) {
-    return armError(400, 'InvalidPrincipalType', `The principal type '${String(p.principalType)}' is not valid. Valid values are ${PRINCIPAL_TYPES.join(', ')}.`)
+  if (!ROLE_DEFINITIONS[role])
+    return armError(
+      400,
+      'RoleDefinitionDoesNotExist',
+      `The specified role definition with ID '${role}' does not exist.`
+    )
+  if (
+    p.principalType !== undefined &&
+    (typeof p.principalType !== 'string' || !PRINCIPAL_TYPES.includes(p.principalType))
+  ) {
+    return armError(
+      400,
+      'InvalidPrincipalType',
+      `The principal type '${JSON.stringify(p.principalType)}' is not valid. Valid values are ${PRINCIPAL_TYPES.join(', ')}.`
+    )
   }
   const principalId = p.principalId
   const same = (r: RoleAssignmentRecord): boolean =>
-    lc(r.properties.scope) === lc(scope) && roleGuid(r.properties.roleDefinitionId) === role && lc(r.properties.principalId) === lc(principalId)
+    lc(r.properties.scope) === lc(scope) &&
+    roleGuid(r.properties.roleDefinitionId) === role &&
+    lc(r.properties.principalId) === lc(principalId)
   if (existing) {
     if (same(existing)) return ok(clone(existing), 201)
-    return armError(409, 'RoleAssignmentUpdateNotPermitted', 'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.')
+    return armError(
+      409,
+      'RoleAssignmentUpdateNotPermitted',
+      'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.'
+    )
   }
-  if ([...state.roleAssignments.values()].some(same)) return armError(409, 'RoleAssignmentExists', 'The role assignment already exists.')
+  if ([...state.roleAssignments.values()].some(same))
+    return armError(409, 'RoleAssignmentExists', 'The role assignment already exists.')
   // Without principalType ARM asks the directory, which may not have replicated a new identity.
   const principal = state.principals.get(lc(principalId))
-  if (p.principalType === undefined && (!principal || Date.now() - principal.createdAt < state.principalReplicationDelayMs)) {
+  if (
+    p.principalType === undefined &&
+    (!principal || Date.now() - principal.createdAt < state.principalReplicationDelayMs)
+  ) {
     const tenant = ctx.grant.tenantId
-    return armError(400, 'PrincipalNotFound',
-      `Principal ${principalId.replace(/-/g, '')} does not exist in the directory ${tenant}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`)
+    return armError(
+      400,
+      'PrincipalNotFound',
+      `Principal ${principalId.replace(/-/g, '')} does not exist in the directory ${tenant}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`
+    )
   }
   const now = new Date().toISOString()
   const rec: RoleAssignmentRecord = {
-    id: `${scope}/providers/${TYPE}/${name}`, name, type: TYPE,
+    id: `${scope}/providers/${TYPE}/${name}`,
+    name,
+    type: TYPE,
     properties: {
-      roleDefinitionId: p.roleDefinitionId, principalId,
-      principalType: typeof p.principalType === 'string' ? p.principalType : principal?.type ?? 'ServicePrincipal',
-      scope, createdOn: now, updatedOn: now
+      roleDefinitionId: p.roleDefinitionId,
+      principalId,
+      principalType: typeof p.principalType === 'string' ? p.principalType : (principal?.type ?? 'ServicePrincipal'),
+      scope,
+      createdOn: now,
+      updatedOn: now
     }
   }
   state.roleAssignments.set(lc(rec.id), rec)
@@ -121,11 +178,13 @@ function checkScope(state: State, scope: string): FakeResponse | undefined {
   const seg = scope.split('/')
   if (seg.length < 5 || lc(seg[3]) !== 'resourcegroups') return undefined
   const rgKey = lc(seg.slice(0, 5).join('/'))
-  if (!state.resourceGroups.has(rgKey)) return armError(404, 'ResourceGroupNotFound', `Resource group '${seg[4]}' could not be found.`)
+  if (!state.resourceGroups.has(rgKey))
+    return armError(404, 'ResourceGroupNotFound', `Resource group '${seg[4]}' could not be found.`)
   if (seg.length >= 9 && lc(seg[5]) === 'providers') {
     const type = `${seg[6]}/${seg[7]}`
     const base = lc(seg.slice(0, 9).join('/'))
-    if (lc(type) === 'microsoft.keyvault/vaults' && !state.vaults.has(base)) return resourceNotFound(type, seg[8], seg[4])
+    if (lc(type) === 'microsoft.keyvault/vaults' && !state.vaults.has(base))
+      return resourceNotFound(type, seg[8], seg[4])
     if (lc(type) === 'microsoft.web/sites' && !state.sites.has(base)) return resourceNotFound(type, seg[8], seg[4])
   }
   return undefined
@@ -143,7 +202,12 @@ function list(ctx: ArmContext, scope: string): FakeResponse {
     const m = /^\s*(?:principalId\s+eq\s+'([^']+)'|assignedTo\('([^']+)'\))\s*$/i.exec(term)
     if (/^\s*atScope\(\)\s*$/i.test(term)) atScope = true
     else if (m) principal = lc(m[1] ?? m[2])
-    else return armError(400, 'UnsupportedQuery', `The filter '${filter}' is not supported. Supported filters are 'atScope()', 'principalId eq '{value}'' and 'assignedTo('{value}')'.`)
+    else
+      return armError(
+        400,
+        'UnsupportedQuery',
+        `The filter '${filter}' is not supported. Supported filters are 'atScope()', 'principalId eq '{value}'' and 'assignedTo('{value}')'.`
+      )
   }
   const value = [...ctx.state.roleAssignments.values()].filter((r) => {
     const rel = relation(r.properties.scope, scope)

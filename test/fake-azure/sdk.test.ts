@@ -14,18 +14,30 @@ import { getAssertion, trustFakeCa } from './test-helpers.ts'
 let fake: FakeAzure
 let credential: ClientAssertionCredential
 const RG = 'sdk-rg'
-const UAI = '/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/sdk'
+const UAI =
+  '/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/sdk'
 const fast = { retryOptions: { retryDelayInMs: 10, maxRetryDelayInMs: 50 } }
 
 beforeAll(async () => {
   fake = await startFakeAzure()
   trustFakeCa(fake)
-  credential = new ClientAssertionCredential(fake.tenantId, fake.clientId, getAssertion(fake), { authorityHost: fake.authorityHost, disableInstanceDiscovery: true })
-  fake.addSite({ resourceGroup: RG, name: 'sdk-app', tags: { team: 'sdk' }, appSettings: { A: '1' }, userAssignedIdentities: [UAI] })
+  credential = new ClientAssertionCredential(fake.tenantId, fake.clientId, getAssertion(fake), {
+    authorityHost: fake.authorityHost,
+    disableInstanceDiscovery: true
+  })
+  fake.addSite({
+    resourceGroup: RG,
+    name: 'sdk-app',
+    tags: { team: 'sdk' },
+    appSettings: { A: '1' },
+    userAssignedIdentities: [UAI]
+  })
   fake.addSlot({ resourceGroup: RG, site: 'sdk-app', slot: 'staging' })
   for (let i = 0; i < 5; i++) fake.addVault({ resourceGroup: RG, name: `sdk-kv-${i}` })
 })
-afterAll(async () => { await fake.close() })
+afterAll(async () => {
+  await fake.close()
+})
 
 it('ClientAssertionCredential signs in through the fake Entra ID', async () => {
   const t = await credential.getToken('https://management.azure.com/.default')
@@ -42,9 +54,16 @@ it('a wrong subject surfaces AADSTS700213 from the SDK', async () => {
   try {
     trustFakeCa(other)
     other.setOidcClaims({ sub: 'repo:octo-org/octo-repo:pull_request' })
-    const c = new ClientAssertionCredential(other.tenantId, other.clientId, getAssertion(other), { authorityHost: other.authorityHost, disableInstanceDiscovery: true })
-    await expect(c.getToken('https://management.azure.com/.default')).rejects.toThrow(/AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:octo-org\/octo-repo:pull_request'/)
-  } finally { await other.close() }
+    const c = new ClientAssertionCredential(other.tenantId, other.clientId, getAssertion(other), {
+      authorityHost: other.authorityHost,
+      disableInstanceDiscovery: true
+    })
+    await expect(c.getToken('https://management.azure.com/.default')).rejects.toThrow(
+      /AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:octo-org\/octo-repo:pull_request'/
+    )
+  } finally {
+    await other.close()
+  }
 })
 
 it('arm-appservice get/update/getSlot/updateSlot', async () => {
@@ -68,7 +87,11 @@ it('arm-keyvault get/updateAccessPolicy/listBySubscription (following nextLink)'
   const v = await getVault(ctx, RG, 'sdk-kv-0')
   expect(v.properties.sku).toEqual({ family: 'A', name: 'standard' })
   const p = randomUUID()
-  const r = await updateAccessPolicy(ctx, RG, 'sdk-kv-0', 'add', { properties: { accessPolicies: [{ tenantId: fake.tenantId, objectId: p, permissions: { secrets: ['get', 'list'] } }] } })
+  const r = await updateAccessPolicy(ctx, RG, 'sdk-kv-0', 'add', {
+    properties: {
+      accessPolicies: [{ tenantId: fake.tenantId, objectId: p, permissions: { secrets: ['get', 'list'] } }]
+    }
+  })
   expect(r.properties.accessPolicies[0].permissions.secrets).toEqual(['get', 'list'])
   fake.setPageSize(2)
   fake.clearLog()
@@ -80,15 +103,29 @@ it('arm-keyvault get/updateAccessPolicy/listBySubscription (following nextLink)'
 })
 
 it('role assignments through @azure-rest/core-client (what the action uses)', async () => {
-  const client = getClient(fake.armEndpoint, credential, { credentials: { scopes: ['https://management.azure.com/.default'] } })
+  const client = getClient(fake.armEndpoint, credential, {
+    credentials: { scopes: ['https://management.azure.com/.default'] }
+  })
   const vaultId = fake.getVault(RG, 'sdk-kv-1')!.id
   const principalId = randomUUID()
   const path = `${vaultId}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`
-  const body = { properties: { roleDefinitionId: `/subscriptions/${fake.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`, principalId, principalType: 'ServicePrincipal' } }
-  const created = await client.pathUnchecked(path).put({ queryParameters: { 'api-version': '2022-04-01' }, contentType: 'application/json', body })
+  const body = {
+    properties: {
+      roleDefinitionId: `/subscriptions/${fake.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
+      principalId,
+      principalType: 'ServicePrincipal'
+    }
+  }
+  const created = await client
+    .pathUnchecked(path)
+    .put({ queryParameters: { 'api-version': '2022-04-01' }, contentType: 'application/json', body })
   expect(created.status).toBe('201')
-  const list = await client.pathUnchecked(`${vaultId}/providers/Microsoft.Authorization/roleAssignments`).get({ queryParameters: { 'api-version': '2022-04-01', $filter: 'atScope()' } })
-  expect((list.body as { value: { properties: { principalId: string } }[] }).value.map((a) => a.properties.principalId)).toContain(principalId)
+  const list = await client
+    .pathUnchecked(`${vaultId}/providers/Microsoft.Authorization/roleAssignments`)
+    .get({ queryParameters: { 'api-version': '2022-04-01', $filter: 'atScope()' } })
+  expect(
+    (list.body as { value: { properties: { principalId: string } }[] }).value.map((a) => a.properties.principalId)
+  ).toContain(principalId)
 })
 
 it('the SDK pipeline retries 429 with Retry-After and a dropped connection, but not 409', async () => {
@@ -103,6 +140,9 @@ it('the SDK pipeline retries 429 with Retry-After and a dropped connection, but 
   expect(site.identity?.principalId).toBeDefined()
   expect(fake.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([429, 0, 200])
   fake.addFault({ server: 'arm', method: 'PATCH', path: /\/sites\/flaky$/, status: 409 })
-  await expect(updateSite(ctx, RG, 'flaky', { kind: 'app,linux' })).rejects.toMatchObject({ statusCode: 409, code: 'Conflict' })
+  await expect(updateSite(ctx, RG, 'flaky', { kind: 'app,linux' })).rejects.toMatchObject({
+    statusCode: 409,
+    code: 'Conflict'
+  })
   expect(fake.getSite(RG, 'flaky')!.kind).toBe('app')
 })

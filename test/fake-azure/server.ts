@@ -1,6 +1,12 @@
 // HTTP(S) plumbing shared by the three fake servers: read the whole body, apply faults and
 // latency, call a synchronous handler (so each request is applied atomically), log, answer.
-import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer as createHttpServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse
+} from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { performance } from 'node:perf_hooks'
 import { randomUUID } from 'node:crypto'
@@ -18,7 +24,11 @@ export interface FakeRequest {
   body: unknown // parsed JSON or form; undefined when absent or unparsable
 }
 
-export interface FakeResponse { status: number; headers?: Record<string, string>; body?: unknown }
+export interface FakeResponse {
+  status: number
+  headers?: Record<string, string>
+  body?: unknown
+}
 export type Handler = (req: FakeRequest) => FakeResponse
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -26,7 +36,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function parseBody(raw: string, contentType: string): unknown {
   if (!raw) return undefined
   if (contentType.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw))
-  try { return JSON.parse(raw) } catch { return undefined }
+  try {
+    return JSON.parse(raw)
+  } catch {
+    return undefined
+  }
 }
 
 // Credentials never reach the log: assertions, issued tokens, OIDC tokens.
@@ -39,10 +53,13 @@ function redact(server: ServerName, body: unknown): unknown {
 }
 
 function takeFault(state: State, req: FakeRequest): FaultRule | undefined {
-  const i = state.faults.findIndex((f) =>
-    (!f.server || f.server === req.server) &&
-    (!f.method || f.method.toUpperCase() === req.method) &&
-    (f.path === undefined || (typeof f.path === 'string' ? req.path.toLowerCase().includes(f.path.toLowerCase()) : f.path.test(req.path))))
+  const i = state.faults.findIndex(
+    (f) =>
+      (!f.server || f.server === req.server) &&
+      (!f.method || f.method.toUpperCase() === req.method) &&
+      (f.path === undefined ||
+        (typeof f.path === 'string' ? req.path.toLowerCase().includes(f.path.toLowerCase()) : f.path.test(req.path)))
+  )
   if (i < 0) return undefined
   const f = state.faults[i]
   const left = (f.times ?? 1) - 1
@@ -52,8 +69,14 @@ function takeFault(state: State, req: FakeRequest): FaultRule | undefined {
 }
 
 const FAULT_ERRORS: Record<number, [string, string]> = {
-  409: ['Conflict', 'Cannot modify this site because another operation is in progress. Details: Id: 00000000-0000-0000-0000-000000000000, OperationName: Update, CreatedTime: now, RequestId: 00000000-0000-0000-0000-000000000000, EntityType: 1'],
-  429: ['TooManyRequests', 'The request is being throttled as the limit has been reached for operation type - Write. For more information, see - https://aka.ms/srpthrottlinglimits'],
+  409: [
+    'Conflict',
+    'Cannot modify this site because another operation is in progress. Details: Id: 00000000-0000-0000-0000-000000000000, OperationName: Update, CreatedTime: now, RequestId: 00000000-0000-0000-0000-000000000000, EntityType: 1'
+  ],
+  429: [
+    'TooManyRequests',
+    'The request is being throttled as the limit has been reached for operation type - Write. For more information, see - https://aka.ms/srpthrottlinglimits'
+  ],
   500: ['InternalServerError', 'Encountered internal server error. Diagnostic information: timestamp, activityId.'],
   502: ['BadGateway', 'The server received an invalid response from an upstream server.'],
   503: ['ServiceUnavailable', 'The service is temporarily unavailable. Please try again later.']
@@ -65,12 +88,22 @@ function faultResponse(server: ServerName, f: FaultRule): FakeResponse {
   if (f.body !== undefined) return { status, headers, body: f.body }
   const [code, message] = FAULT_ERRORS[status] ?? ['Error', `Injected fault with status ${status}.`]
   if (server === 'entra') {
-    return { status, headers, body: { error: 'temporarily_unavailable', error_description: `AADSTS90033: ${message}`, error_codes: [90033] } }
+    return {
+      status,
+      headers,
+      body: { error: 'temporarily_unavailable', error_description: `AADSTS90033: ${message}`, error_codes: [90033] }
+    }
   }
   return { status, headers, body: { error: { code, message } } }
 }
 
-async function serve(state: State, server: ServerName, handler: Handler, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(
+  state: State,
+  server: ServerName,
+  handler: Handler,
+  req: IncomingMessage,
+  res: ServerResponse
+): Promise<void> {
   const start = performance.now()
   const chunks: Buffer[] = []
   for await (const c of req) chunks.push(c as Buffer)
@@ -89,7 +122,15 @@ async function serve(state: State, server: ServerName, handler: Handler, req: In
     rawBody,
     body: parseBody(rawBody, String(req.headers['content-type'] ?? ''))
   }
-  const entry: RequestLogEntry = { server, method: fr.method, path: fr.path, query: fr.query, status: 0, start, end: start }
+  const entry: RequestLogEntry = {
+    server,
+    method: fr.method,
+    path: fr.path,
+    query: fr.query,
+    status: 0,
+    start,
+    end: start
+  }
   if (fr.body !== undefined) entry.requestBody = redact(server, fr.body)
   state.log.push(entry)
 
@@ -104,8 +145,13 @@ async function serve(state: State, server: ServerName, handler: Handler, req: In
   let out: FakeResponse
   if (fault && (fault.status !== undefined || fault.body !== undefined)) out = faultResponse(server, fault)
   else {
-    try { out = handler(fr) } catch (e) {
-      out = { status: 500, body: { error: { code: 'InternalServerError', message: `fake-azure bug: ${(e as Error).stack}` } } }
+    try {
+      out = handler(fr)
+    } catch (e) {
+      out = {
+        status: 500,
+        body: { error: { code: 'InternalServerError', message: `fake-azure bug: ${(e as Error).stack}` } }
+      }
     }
   }
   entry.status = out.status
@@ -121,13 +167,23 @@ async function serve(state: State, server: ServerName, handler: Handler, req: In
   res.end(text)
 }
 
-export interface Listening { server: Server; port: number }
+export interface Listening {
+  server: Server
+  port: number
+}
 
-export async function listen(state: State, name: ServerName, handler: Handler, tls?: { key: string; cert: string }): Promise<Listening> {
+export async function listen(
+  state: State,
+  name: ServerName,
+  handler: Handler,
+  tls?: { key: string; cert: string }
+): Promise<Listening> {
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     serve(state, name, handler, req, res).catch(() => req.socket.destroy())
   }
-  const server: Server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest) : createHttpServer(onRequest)
+  const server: Server = tls
+    ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest)
+    : createHttpServer(onRequest)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())

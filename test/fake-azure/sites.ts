@@ -1,5 +1,15 @@
 // Microsoft.Web/sites and slots: GET, PATCH (merge, identity semantics) and PUT (replace).
-import { armError, authorize, clone, findResourceGroup, invalidContent, isObject, ok, resourceNotFound, type ArmContext } from './arm-common.ts'
+import {
+  armError,
+  authorize,
+  clone,
+  findResourceGroup,
+  invalidContent,
+  isObject,
+  ok,
+  resourceNotFound,
+  type ArmContext
+} from './arm-common.ts'
 import { applyIdentity } from './identity.ts'
 import type { FakeResponse } from './server.ts'
 import { randomUUID } from 'node:crypto'
@@ -7,9 +17,16 @@ import { addPrincipal, addResourceGroup, rgId, userAssignedValue, type State } f
 import type { ManagedIdentity, NameValue, SiteRecord } from './types.ts'
 
 export interface SiteSeed {
-  resourceGroup: string; name: string; slot?: string; kind?: string
-  tags?: Record<string, string>; appSettings?: Record<string, string>
-  systemAssigned?: boolean; userAssignedIdentities?: string[]; subscriptionId?: string; location?: string
+  resourceGroup: string
+  name: string
+  slot?: string
+  kind?: string
+  tags?: Record<string, string>
+  appSettings?: Record<string, string>
+  systemAssigned?: boolean
+  userAssignedIdentities?: string[]
+  subscriptionId?: string
+  location?: string
 }
 
 export function siteId(sub: string, rg: string, name: string, slot?: string): string {
@@ -17,7 +34,13 @@ export function siteId(sub: string, rg: string, name: string, slot?: string): st
 }
 
 // Properties the service computes; a PUT cannot remove them.
-function computed(rg: string, name: string, slot: string | undefined, sub: string, prev?: SiteRecord['properties']): SiteRecord['properties'] {
+function computed(
+  rg: string,
+  name: string,
+  slot: string | undefined,
+  sub: string,
+  prev?: SiteRecord['properties']
+): SiteRecord['properties'] {
   const host = `${name}${slot ? `-${slot}` : ''}.azurewebsites.net`
   return {
     state: prev?.state ?? 'Running',
@@ -37,13 +60,21 @@ export function seedSite(state: State, s: SiteSeed): SiteRecord {
   let identity: ManagedIdentity | undefined
   const uai = s.userAssignedIdentities ?? []
   if (s.systemAssigned || uai.length) {
-    identity = { type: s.systemAssigned && uai.length ? 'SystemAssigned, UserAssigned' : s.systemAssigned ? 'SystemAssigned' : 'UserAssigned' }
+    identity = {
+      type:
+        s.systemAssigned && uai.length
+          ? 'SystemAssigned, UserAssigned'
+          : s.systemAssigned
+            ? 'SystemAssigned'
+            : 'UserAssigned'
+    }
     if (s.systemAssigned) {
       identity.principalId = randomUUID()
       identity.tenantId = state.tenantId
       addPrincipal(state, identity.principalId, 0) // seeded long ago: replicated
     }
-    if (uai.length) identity.userAssignedIdentities = Object.fromEntries(uai.map((id) => [id, userAssignedValue(state, id)]))
+    if (uai.length)
+      identity.userAssignedIdentities = Object.fromEntries(uai.map((id) => [id, userAssignedValue(state, id)]))
   }
   const appSettings: NameValue[] = Object.entries(s.appSettings ?? {}).map(([name, value]) => ({ name, value }))
   const site: SiteRecord = {
@@ -76,7 +107,8 @@ export function handleSite(ctx: ArmContext, sub: string, rg: string, name: strin
   const parent = state.sites.get(siteId(sub, rg, name).toLowerCase())
   if (slot && !parent) return resourceNotFound('Microsoft.Web/sites', name, rg)
   const site = state.sites.get(id.toLowerCase())
-  const notFound = (): FakeResponse => resourceNotFound('Microsoft.Web/sites', slot ? `${name}/slots/${slot}` : name, rg)
+  const notFound = (): FakeResponse =>
+    resourceNotFound('Microsoft.Web/sites', slot ? `${name}/slots/${slot}` : name, rg)
   if (method === 'GET') return site ? ok(clone(site)) : notFound()
   if (!isObject(req.body)) return invalidContent()
   const body = req.body
@@ -85,18 +117,23 @@ export function handleSite(ctx: ArmContext, sub: string, rg: string, name: strin
     return patchSite(state, site, body)
   }
   // PUT: the body becomes the site; only computed properties and the ids survive.
-  if (typeof body.location !== 'string') return armError(400, 'LocationRequired', 'The location property is required for this definition.')
+  if (typeof body.location !== 'string')
+    return armError(400, 'LocationRequired', 'The location property is required for this definition.')
   const idRes = applyIdentity(state, site?.identity, body.identity, false)
   if ('error' in idRes) return idRes.error
   const props = isObject(body.properties) ? clone(body.properties) : {}
   const next: SiteRecord = {
     id: site?.id ?? id,
-    name: slot ? `${site?.name.split('/')[0] ?? name}/${slot}` : site?.name ?? name,
+    name: slot ? `${site?.name.split('/')[0] ?? name}/${slot}` : (site?.name ?? name),
     type,
     kind: typeof body.kind === 'string' ? body.kind : 'app',
     location: body.location,
-    tags: isObject(body.tags) ? clone(body.tags) as Record<string, string> : {},
-    properties: { ...props, ...computed(rg, name, slot, sub, site?.properties), ...(typeof props.serverFarmId === 'string' ? { serverFarmId: props.serverFarmId } : {}) }
+    tags: isObject(body.tags) ? (clone(body.tags) as Record<string, string>) : {},
+    properties: {
+      ...props,
+      ...computed(rg, name, slot, sub, site?.properties),
+      ...(typeof props.serverFarmId === 'string' ? { serverFarmId: props.serverFarmId } : {})
+    }
   }
   if (idRes.identity) next.identity = idRes.identity
   state.sites.set(next.id.toLowerCase(), next)

@@ -1,18 +1,56 @@
 // The fake's whole world, in memory. Keys are lower-cased resource ids because ARM ids are
 // case-insensitive; the records keep the casing they were created with.
 import { randomUUID } from 'node:crypto'
-import type { FaultRule, RequestLogEntry, RoleAssignmentRecord, SiteRecord, UserAssignedIdentityValue, VaultRecord } from './types.ts'
+import type {
+  FaultRule,
+  RequestLogEntry,
+  RoleAssignmentRecord,
+  SiteRecord,
+  UserAssignedIdentityValue,
+  VaultRecord
+} from './types.ts'
 
-export interface Application { clientId: string; tenantId: string; spObjectId: string }
-export interface FederatedCredential { clientId: string; issuer: string; subject: string; audience: string }
-export interface Principal { objectId: string; createdAt: number; type: string }
-export interface Deny { action: RegExp; scope: string }
-export interface TokenGrant { tenantId: string; clientId: string; spObjectId: string }
-export interface ResourceGroup { id: string; name: string; location: string; subscriptionId: string }
+export interface Application {
+  clientId: string
+  tenantId: string
+  spObjectId: string
+}
+export interface FederatedCredential {
+  clientId: string
+  issuer: string
+  subject: string
+  audience: string
+}
+export interface Principal {
+  objectId: string
+  createdAt: number
+  type: string
+}
+export interface Deny {
+  action: RegExp
+  scope: string
+}
+export interface TokenGrant {
+  tenantId: string
+  clientId: string
+  spObjectId: string
+}
+export interface ResourceGroup {
+  id: string
+  name: string
+  location: string
+  subscriptionId: string
+}
 
 export interface OidcClaims {
-  sub: string; aud: string; iss: string; repository: string; ref: string
-  exp?: number; nbf?: number; iat?: number
+  sub: string
+  aud: string
+  iss: string
+  repository: string
+  ref: string
+  exp?: number
+  nbf?: number
+  iat?: number
 }
 
 export interface State {
@@ -76,13 +114,22 @@ export function createState(): State {
   s.tenants.add(s.tenantId)
   addSubscription(s, s.subscriptionId)
   addApplication(s, s.clientId, s.tenantId)
-  s.federatedCredentials.push({ clientId: s.clientId, issuer: DEFAULT_CLAIMS.iss, subject: DEFAULT_CLAIMS.sub, audience: DEFAULT_CLAIMS.aud })
+  s.federatedCredentials.push({
+    clientId: s.clientId,
+    issuer: DEFAULT_CLAIMS.iss,
+    subject: DEFAULT_CLAIMS.sub,
+    audience: DEFAULT_CLAIMS.aud
+  })
   return s
 }
 
 export function addSubscription(s: State, subscriptionId: string, tenantId = s.tenantId): void {
   if (s.subscriptions.has(subscriptionId.toLowerCase())) return
-  s.subscriptions.set(subscriptionId.toLowerCase(), { subscriptionId, tenantId, displayName: `Fake subscription ${subscriptionId.slice(0, 8)}` })
+  s.subscriptions.set(subscriptionId.toLowerCase(), {
+    subscriptionId,
+    tenantId,
+    displayName: `Fake subscription ${subscriptionId.slice(0, 8)}`
+  })
 }
 
 export function addApplication(s: State, clientId: string, tenantId = s.tenantId): Application {
@@ -131,12 +178,17 @@ export function newSystemPrincipal(s: State): string {
 
 // "*/write" style globs over action names, case-insensitive like ARM.
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')
+  const body = glob
+    .split('*')
+    .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+    .join('.*')
   return new RegExp(`^${body}$`, 'i')
 }
 
 export function deniedBy(s: State, action: string, scope: string): boolean {
   const target = scope.toLowerCase()
   // d.scope is stored lower-case without a trailing slash; '' denies everywhere.
-  return s.denies.some((d) => d.action.test(action) && (d.scope === '' || target === d.scope || target.startsWith(d.scope + '/')))
+  return s.denies.some(
+    (d) => d.action.test(action) && (d.scope === '' || target === d.scope || target.startsWith(d.scope + '/'))
+  )
 }

@@ -6,9 +6,17 @@ import https from 'node:https'
 import tls from 'node:tls'
 import type { FakeAzure } from './index.ts'
 
-export interface Reply { status: number; headers: http.IncomingHttpHeaders; body: any }
+export interface Reply {
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: any
+}
 
-export function call(fake: FakeAzure, url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown; form?: Record<string, string> } = {}): Promise<Reply> {
+export function call(
+  fake: FakeAzure,
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: unknown; form?: Record<string, string> } = {}
+): Promise<Reply> {
   const u = new URL(url)
   const headers: Record<string, string> = { ...init.headers }
   let payload: string | undefined
@@ -21,16 +29,24 @@ export function call(fake: FakeAzure, url: string, init: { method?: string; head
   }
   const mod = u.protocol === 'https:' ? https : http
   return new Promise((resolve, reject) => {
-    const req = mod.request(u, { method: init.method ?? 'GET', headers, ca: readFileSync(fake.caCertPath), agent: false }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        let body: unknown = text
-        try { body = text ? JSON.parse(text) : undefined } catch { /* keep text */ }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body })
-      })
-    })
+    const req = mod.request(
+      u,
+      { method: init.method ?? 'GET', headers, ca: readFileSync(fake.caCertPath), agent: false },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          let body: unknown = text
+          try {
+            body = text ? JSON.parse(text) : undefined
+          } catch {
+            /* keep text */
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body })
+        })
+      }
+    )
     req.on('error', reject)
     if (payload !== undefined) req.write(payload)
     req.end()
@@ -38,12 +54,18 @@ export function call(fake: FakeAzure, url: string, init: { method?: string; head
 }
 
 export async function oidcToken(fake: FakeAzure, audience = 'api://AzureADTokenExchange'): Promise<string> {
-  const r = await call(fake, `${fake.oidcRequestUrl}&audience=${encodeURIComponent(audience)}`, { headers: { authorization: `Bearer ${fake.oidcRequestToken}` } })
+  const r = await call(fake, `${fake.oidcRequestUrl}&audience=${encodeURIComponent(audience)}`, {
+    headers: { authorization: `Bearer ${fake.oidcRequestToken}` }
+  })
   if (r.status !== 200) throw new Error(`OIDC ${r.status}`)
   return r.body.value
 }
 
-export function tokenForm(fake: FakeAzure, assertion: string, over: Record<string, string> = {}): Record<string, string> {
+export function tokenForm(
+  fake: FakeAzure,
+  assertion: string,
+  over: Record<string, string> = {}
+): Record<string, string> {
   return {
     client_id: fake.clientId,
     scope: 'https://management.azure.com/.default',
@@ -55,13 +77,18 @@ export function tokenForm(fake: FakeAzure, assertion: string, over: Record<strin
 }
 
 export async function armToken(fake: FakeAzure): Promise<string> {
-  const r = await call(fake, `${fake.authorityHost}/${fake.tenantId}/oauth2/v2.0/token`, { method: 'POST', form: tokenForm(fake, await oidcToken(fake)) })
+  const r = await call(fake, `${fake.authorityHost}/${fake.tenantId}/oauth2/v2.0/token`, {
+    method: 'POST',
+    form: tokenForm(fake, await oidcToken(fake))
+  })
   if (r.status !== 200) throw new Error(`token ${r.status} ${JSON.stringify(r.body)}`)
   return r.body.access_token
 }
 
 // An ARM caller bound to one token: arm('GET', '/subscriptions/...', body?, apiVersion?).
-export async function armCaller(fake: FakeAzure): Promise<(method: string, path: string, body?: unknown, apiVersion?: string | null) => Promise<Reply>> {
+export async function armCaller(
+  fake: FakeAzure
+): Promise<(method: string, path: string, body?: unknown, apiVersion?: string | null) => Promise<Reply>> {
   const token = await armToken(fake)
   return (method, path, body, apiVersion = '2025-05-01') => {
     const sep = path.includes('?') ? '&' : '?'

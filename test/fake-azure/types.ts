@@ -1,6 +1,9 @@
 // Records as they travel on the wire: the fake stores ARM bodies, so GET returns what was stored.
 
-export interface UserAssignedIdentityValue { principalId: string; clientId: string }
+export interface UserAssignedIdentityValue {
+  principalId: string
+  clientId: string
+}
 
 export interface ManagedIdentity {
   type: string // 'SystemAssigned' | 'UserAssigned' | 'SystemAssigned, UserAssigned'
@@ -9,7 +12,10 @@ export interface ManagedIdentity {
   userAssignedIdentities?: Record<string, UserAssignedIdentityValue>
 }
 
-export interface NameValue { name: string; value: string }
+export interface NameValue {
+  name: string
+  value: string
+}
 
 export interface SiteRecord {
   id: string

@@ -1,7 +1,18 @@
 // Microsoft.KeyVault/vaults: GET, PUT (replace), PATCH (merge), accessPolicies/{op}, and the two
 // ways to find a vault by name (the provider list and the generic resources list).
-import { applyPolicies, MAX_ACCESS_POLICIES, validatePolicies, type PolicyOp } from './access-policies.ts'
-import { armError, authorize, clone, findResourceGroup, invalidContent, isObject, ok, page, resourceNotFound, type ArmContext } from './arm-common.ts'
+import { applyPolicies, MAX_ACCESS_POLICIES, validatePolicies } from './access-policies.ts'
+import {
+  armError,
+  authorize,
+  clone,
+  findResourceGroup,
+  invalidContent,
+  isObject,
+  ok,
+  page,
+  resourceNotFound,
+  type ArmContext
+} from './arm-common.ts'
 import type { FakeResponse } from './server.ts'
 import { addResourceGroup, rgId, type State } from './state.ts'
 import type { AccessPolicyEntry, VaultRecord } from './types.ts'
@@ -9,19 +20,39 @@ import type { AccessPolicyEntry, VaultRecord } from './types.ts'
 const TYPE = 'Microsoft.KeyVault/vaults'
 
 export interface VaultSeed {
-  resourceGroup: string; name: string; enableRbacAuthorization?: boolean; tenantId?: string
-  accessPolicies?: AccessPolicyEntry[]; tags?: Record<string, string>; subscriptionId?: string; location?: string
+  resourceGroup: string
+  name: string
+  enableRbacAuthorization?: boolean
+  tenantId?: string
+  accessPolicies?: AccessPolicyEntry[]
+  tags?: Record<string, string>
+  subscriptionId?: string
+  location?: string
 }
 
 export const vaultId = (sub: string, rg: string, name: string): string => `${rgId(sub, rg)}/providers/${TYPE}/${name}`
 
-function build(state: State, id: string, name: string, location: string, tags: Record<string, string>, props: Record<string, unknown>, tenantId: string, rbac: boolean, policies: AccessPolicyEntry[]): VaultRecord {
+function build(
+  state: State,
+  id: string,
+  name: string,
+  location: string,
+  tags: Record<string, string>,
+  props: Record<string, unknown>,
+  tenantId: string,
+  rbac: boolean,
+  policies: AccessPolicyEntry[]
+): VaultRecord {
   return {
-    id, name, type: TYPE, location, tags,
+    id,
+    name,
+    type: TYPE,
+    location,
+    tags,
     properties: {
       ...props,
       tenantId,
-      sku: isObject(props.sku) ? props.sku as VaultRecord['properties']['sku'] : { family: 'A', name: 'standard' },
+      sku: isObject(props.sku) ? (props.sku as VaultRecord['properties']['sku']) : { family: 'A', name: 'standard' },
       accessPolicies: policies,
       enableRbacAuthorization: rbac,
       vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`,
@@ -33,8 +64,17 @@ function build(state: State, id: string, name: string, location: string, tags: R
 export function seedVault(state: State, v: VaultSeed): VaultRecord {
   const sub = v.subscriptionId ?? state.subscriptionId
   addResourceGroup(state, v.resourceGroup, sub)
-  const vault = build(state, vaultId(sub, v.resourceGroup, v.name), v.name, v.location ?? 'westeurope', { ...v.tags }, {},
-    v.tenantId ?? state.tenantId, v.enableRbacAuthorization ?? false, structuredClone(v.accessPolicies ?? []))
+  const vault = build(
+    state,
+    vaultId(sub, v.resourceGroup, v.name),
+    v.name,
+    v.location ?? 'westeurope',
+    { ...v.tags },
+    {},
+    v.tenantId ?? state.tenantId,
+    v.enableRbacAuthorization ?? false,
+    structuredClone(v.accessPolicies ?? [])
+  )
   state.vaults.set(vault.id.toLowerCase(), vault)
   return clone(vault)
 }
@@ -70,7 +110,8 @@ export function handleVault(ctx: ArmContext, sub: string, rg: string, name: stri
     return ok(clone(next))
   }
   // PUT replaces the vault: access policies not in the body are gone.
-  if (typeof body.location !== 'string') return armError(400, 'LocationRequired', 'The location property is required for this definition.')
+  if (typeof body.location !== 'string')
+    return armError(400, 'LocationRequired', 'The location property is required for this definition.')
   const props = isObject(body.properties) ? clone(body.properties) : undefined
   if (!props || !isObject(props.sku) || typeof props.tenantId !== 'string') {
     return armError(400, 'BadRequest', "The parameters 'properties.tenantId' and 'properties.sku' are required.")
@@ -78,8 +119,19 @@ export function handleVault(ctx: ArmContext, sub: string, rg: string, name: stri
   const policies = validatePolicies(props.accessPolicies ?? [])
   if (!Array.isArray(policies)) return policies
   // Vaults created with 2026-02-01 or later default to Azure RBAC.
-  const rbac = typeof props.enableRbacAuthorization === 'boolean' ? props.enableRbacAuthorization : ctx.apiVersion >= '2026-02-01'
-  const next = build(state, vault?.id ?? id, vault?.name ?? name, body.location, isObject(body.tags) ? clone(body.tags) as Record<string, string> : {}, props, props.tenantId, rbac, policies)
+  const rbac =
+    typeof props.enableRbacAuthorization === 'boolean' ? props.enableRbacAuthorization : ctx.apiVersion >= '2026-02-01'
+  const next = build(
+    state,
+    vault?.id ?? id,
+    vault?.name ?? name,
+    body.location,
+    isObject(body.tags) ? (clone(body.tags) as Record<string, string>) : {},
+    props,
+    props.tenantId,
+    rbac,
+    policies
+  )
   state.vaults.set(next.id.toLowerCase(), next)
   return ok(clone(next), vault ? 200 : 201)
 }
@@ -88,9 +140,14 @@ function accessPolicies(ctx: ArmContext, id: string, rg: string, name: string, o
   const { state, req } = ctx
   const kind = op.toLowerCase()
   if (kind !== 'add' && kind !== 'replace' && kind !== 'remove') {
-    return armError(400, 'BadRequest', `The access policy update kind '${op}' is not valid. Valid values are 'add', 'replace' and 'remove'.`)
+    return armError(
+      400,
+      'BadRequest',
+      `The access policy update kind '${op}' is not valid. Valid values are 'add', 'replace' and 'remove'.`
+    )
   }
-  if (req.method !== 'PUT') return armError(405, 'MethodNotAllowed', `The fake supports only PUT on ${TYPE}/accessPolicies.`)
+  if (req.method !== 'PUT')
+    return armError(405, 'MethodNotAllowed', `The fake supports only PUT on ${TYPE}/accessPolicies.`)
   const denied = authorize(ctx, `${TYPE}/accessPolicies/write`, `${id}/accessPolicies/${kind}`)
   if (denied) return denied
   const noRg = findResourceGroup(ctx, id.split('/')[2], rg)
@@ -100,9 +157,13 @@ function accessPolicies(ctx: ArmContext, id: string, rg: string, name: string, o
   if (!isObject(req.body) || !isObject(req.body.properties)) return invalidContent()
   const changes = validatePolicies(req.body.properties.accessPolicies)
   if (!Array.isArray(changes)) return changes
-  const { all, touched } = applyPolicies(vault.properties.accessPolicies, kind as PolicyOp, changes)
+  const { all, touched } = applyPolicies(vault.properties.accessPolicies, kind, changes)
   if (all.length > MAX_ACCESS_POLICIES) {
-    return armError(400, 'BadRequest', `The number of access policies for vault '${vault.name}' would be ${all.length}, which exceeds the access policy limit (${MAX_ACCESS_POLICIES}) of a vault.`)
+    return armError(
+      400,
+      'BadRequest',
+      `The number of access policies for vault '${vault.name}' would be ${all.length}, which exceeds the access policy limit (${MAX_ACCESS_POLICIES}) of a vault.`
+    )
   }
   vault.properties.accessPolicies = all
   return ok({
@@ -127,7 +188,12 @@ export function listVaults(ctx: ArmContext, sub: string, rg?: string): FakeRespo
     if (noRg) return noRg
   }
   const all = inSub(ctx.state, sub).filter((v) => !rg || v.id.toLowerCase().startsWith(scope.toLowerCase() + '/'))
-  return ok(page(ctx, all.map((v) => clone(v))))
+  return ok(
+    page(
+      ctx,
+      all.map((v) => clone(v))
+    )
+  )
 }
 
 // GET /subscriptions/{s}/resources?$filter=resourceType eq '...' [and name eq '...']
@@ -138,16 +204,33 @@ export function listResources(ctx: ArmContext, sub: string): FakeResponse {
   let name: string | undefined
   for (const t of terms) {
     const m = /^\s*(resourceType|name)\s+eq\s+'([^']*)'\s*$/i.exec(t)
-    if (!m) return armError(400, 'InvalidFilterInQueryString', `Invalid $filter '${filter}' specified in the query string.`)
+    if (!m)
+      return armError(400, 'InvalidFilterInQueryString', `Invalid $filter '${filter}' specified in the query string.`)
     if (m[1].toLowerCase() === 'resourcetype') type = m[2].toLowerCase()
     else name = m[2].toLowerCase()
   }
-  const records: { id: string; name: string; type: string; location: string; tags: Record<string, string>; kind?: string }[] = [
+  const records: {
+    id: string
+    name: string
+    type: string
+    location: string
+    tags: Record<string, string>
+    kind?: string
+  }[] = [
     ...inSub(ctx.state, sub),
-    ...[...ctx.state.sites.values()].filter((s) => s.id.toLowerCase().startsWith(`/subscriptions/${sub.toLowerCase()}/`))
+    ...[...ctx.state.sites.values()].filter((s) =>
+      s.id.toLowerCase().startsWith(`/subscriptions/${sub.toLowerCase()}/`)
+    )
   ]
   const value = records
     .filter((r) => (!type || r.type.toLowerCase() === type) && (!name || r.name.toLowerCase() === name))
-    .map((r) => ({ id: r.id, name: r.name, type: r.type, ...(r.kind ? { kind: r.kind } : {}), location: r.location, tags: clone(r.tags) }))
+    .map((r) => ({
+      id: r.id,
+      name: r.name,
+      type: r.type,
+      ...(r.kind ? { kind: r.kind } : {}),
+      location: r.location,
+      tags: clone(r.tags)
+    }))
   return ok(page(ctx, value))
 }
