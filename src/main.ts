@@ -22,14 +22,8 @@ export async function run(): Promise<void> {
     budget = new RetryBudget(settings.retryTimeoutSeconds)
     const signIn = createCredential(settings, budget)
     assertion = signIn.assertion
-    const signingIn = signInToAzure(signIn.credential, settings)
-    // Load the ARM clients while sign-in waits on GitHub and Entra ID (see connect).
-    const connecting = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
-      connect(settings!, signIn.credential, budget!)
-    )
-    connecting.catch(() => undefined) // a sign-in failure must not leave this unhandled
-    await core.group('Sign in', () => signingIn)
-    const azure = await connecting
+    await core.group('Sign in', () => signInToAzure(signIn.credential, settings!))
+    const azure = connect(settings, signIn.credential, budget)
 
     const state = await core.group('Read apps and vaults', () => readState(settings!, azure))
     const plan =

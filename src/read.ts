@@ -1,9 +1,9 @@
 // Reads what is there now: every app (or slot) and every vault at the same time, then, for vaults
 // that use RBAC, the role assignments at the vault's scope or above.
 import type { TokenCredential } from '@azure/core-auth'
-import type { AppState, Sites } from './azure/sites.js'
+import { type AppState, Sites } from './azure/sites.js'
 import type { RoleAssignment, RoleAssignments } from './azure/roles.js'
-import type { Vaults, VaultState } from './azure/vaults.js'
+import { Vaults, type VaultState } from './azure/vaults.js'
 import type { RetryBudget } from './azure/pipeline.js'
 import { during } from './errors.js'
 import type { AccessModel } from './plan.js'
@@ -16,12 +16,7 @@ export interface Azure {
   roles: () => Promise<RoleAssignments>
 }
 
-/**
- * The ARM clients. Their SDK modules (about 2.5 MB of the bundle) are imported here, not at start:
- * main starts this while sign-in waits on the network, so compiling them costs no wall time.
- */
-export async function connect(settings: Settings, credential: TokenCredential, budget: RetryBudget): Promise<Azure> {
-  const [{ Sites }, { Vaults }] = await Promise.all([import('./azure/sites.js'), import('./azure/vaults.js')])
+export function connect(settings: Settings, credential: TokenCredential, budget: RetryBudget): Azure {
   const { cloud } = settings
   const vaultClients = new Map<string, Vaults>()
   let roles: Promise<RoleAssignments> | undefined
