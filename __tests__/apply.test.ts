@@ -231,6 +231,17 @@ describe('applyPlan: RBAC vault', () => {
 })
 
 describe('applyPlan: failures', () => {
+  it('refuses to grant a just-created identity of another tenant than the vault', async () => {
+    const other = '99999999-9999-9999-9999-999999999999'
+    const st = state([appWithoutIdentity('api')], [vault('kv')])
+    const fake = fakeAzure({
+      setSystemIdentity: async (a) => ({ ...a, systemAssigned: true, principalId: NEW_PRINCIPAL, tenantId: other })
+    })
+    const error = await applyPlan(plan(want(), st).changes, st, fake.azure, s, far()).catch((e: unknown) => e)
+    expect((error as Error).message).toContain(`The identity of 'api' belongs to tenant ${other}`)
+    expect(fake.changeAccessPolicies).not.toHaveBeenCalled()
+  })
+
   it('does not grant anything when turning on an identity fails', async () => {
     const cause = Object.assign(new Error('nope'), { code: 'AuthorizationFailed', statusCode: 403 })
     const st = state([appWithoutIdentity('api')], [vault('kv')])

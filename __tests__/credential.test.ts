@@ -222,7 +222,7 @@ describe('GitHubAssertion', () => {
   it('does not keep a failed request: the next call asks again', async () => {
     fetchMock.mockResolvedValueOnce(answer(403, { message: 'no' })).mockResolvedValueOnce(answer(200, { value: oidc }))
     const assertion = new GitHubAssertion('api://AzureADTokenExchange', env)
-    await expect(assertion.get()).rejects.toThrow('GitHub refused the OIDC token request (HTTP 403)')
+    await expect(assertion.get()).rejects.toThrow('GitHub refused the OIDC token request (HTTP 403: {"message":"no"})')
     await expect(assertion.get()).resolves.toBe(oidc)
     expect(fetchMock).toHaveBeenCalledTimes(2)
   })
@@ -389,8 +389,9 @@ describe('GitHubAssertion: retries of the OIDC request', () => {
     fetchMock.mockResolvedValue(answer(status, {}))
     const error = await new GitHubAssertion('api://AzureADTokenExchange', env).get().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OidcRequestError)
+    // The request URL exists, so the job has id-token: write: the message quotes GitHub instead.
     expect((error as Error).message).toBe(
-      `GitHub refused the OIDC token request (HTTP ${status}). Check that the job has 'permissions: id-token: write'.`
+      `GitHub refused the OIDC token request (HTTP ${status}: {}). Check the 'audience' input and that ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN are the runner's own.`
     )
     expect(fetchMock).toHaveBeenCalledTimes(1)
     expect(warning).not.toHaveBeenCalled()

@@ -381,7 +381,7 @@ describe('explain: retry budget spent', () => {
 
   it('works for an abort outside an Azure operation (the token request)', () => {
     expect(explain(abort(), { budget: { seconds: 10, expired: true } })).toMatch(
-      /^Gave up after 10 s of retries .*Azure did not answer in time/
+      /^Gave up: the run did not finish within 'retry-timeout' \(10 s\), though no request failed\.\nFix: raise 'retry-timeout'/
     )
   })
 
@@ -526,13 +526,48 @@ describe('explain: retry budget spent during sign-in', () => {
 
   it('finds the AbortError through the SDK wrapper', () => {
     const wrapped = Object.assign(new Error('wrapped', { cause: abort() }), { name: 'AuthenticationRequiredError' })
-    expect(explain(new SignInError(s, wrapped), { budget: { seconds: 30, expired: true } })).toMatch(
-      /^Could not sign in to Entra ID: gave up after 30 s of retries .*: Azure did not answer in time\./
-    )
+    expect(
+      explain(new SignInError(s, wrapped), {
+        budget: { seconds: 30, expired: true, lastFailure: 'POST /t/token answered 503' }
+      })
+    ).toMatch(/^Could not sign in to Entra ID: gave up after 30 s of retries .*: POST \/t\/token answered 503\./)
   })
 
   it('while the budget is not spent, the SignInError is reported as it is', () => {
     const error = new SignInError(s, abort())
     expect(explain(error, { ...explainCtx, budget: { seconds: 30, expired: false } })).toBe(error.message)
+  })
+})
+
+describe('explain: review findings', () => {
+  it('LinkedAuthorizationFailed names Managed Identity Operator on the user-assigned identities', () => {
+    const cause = armError(
+      403,
+      'LinkedAuthorizationFailed',
+      "The client has permission to perform action 'Microsoft.Web/sites/write' on scope 'x', however it does not have permission to perform action 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action' on the linked scope(s) 'y'."
+    )
+    const message = explain(new AzureOperationError(appCtx('turn on the system-assigned identity of'), cause), {
+      clientId: CLIENT
+    })
+    expect(message).toContain('the app has user-assigned identities')
+    expect(message).toContain(`az role assignment create --assignee ${CLIENT} --role "Managed Identity Operator"`)
+  })
+
+  it('InvalidAuthenticationTokenTenant points at tenant-id, not at the cloud', () => {
+    const cause = armError(401, 'InvalidAuthenticationTokenTenant', 'The access token is from the wrong issuer.')
+    const message = explain(new AzureOperationError(appCtx(), cause), { tenantId: TENANT })
+    expect(message).toContain(`the subscription belongs to another tenant than 'tenant-id' (${TENANT})`)
+    expect(message).not.toContain("'environment'")
+  })
+
+  it('a refused slot read asks for Reader, which is all verify needs', () => {
+    const cause = armError(
+      403,
+      'AuthorizationFailed',
+      "The client 'c' with object id 'o' does not have authorization to perform action 'Microsoft.Web/sites/slots/read' over scope '/s' or the scope is invalid."
+    )
+    expect(explain(new AzureOperationError(slotCtx, cause), { clientId: CLIENT })).toContain(
+      'Fix: grant it Reader (or Website Contributor) on the app'
+    )
   })
 })

@@ -84,9 +84,20 @@ describe('makeRevokePlan: access-policy vaults', () => {
     )
   })
 
-  it("does not split a held 'all': only names held as such are removed", () => {
+  it("refuses to revoke part of a held 'all' instead of reporting nothing held", () => {
     const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['all'] })] })
-    expect(makeRevokePlan(wanted(), state([app('api')], [kv]), false).changes).toEqual([])
+    expect(() => makeRevokePlan(wanted(), state([app('api')], [kv]), false)).toThrow(PlanError)
+    expect(() => makeRevokePlan(wanted(), state([app('api')], [kv]), false)).toThrow(
+      "'api' holds 'all' secrets permissions on Key Vault 'kv'; revoking get, list cannot take away part of 'all'.\nFix: set 'secret-permissions' to 'all'"
+    )
+  })
+
+  it("revoking 'all' removes every name the principal holds of that kind", () => {
+    const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get', 'list', 'set'], keys: ['sign'] })] })
+    const plan = makeRevokePlan(wanted(perms({ secrets: ['all'] })), state([app('api')], [kv]), false)
+    expect(ofKind(plan.changes, 'remove-access-policy')[0].entries[0].permissions).toEqual(
+      perms({ secrets: ['get', 'list', 'set'] })
+    )
   })
 
   it("never touches another principal's entry or a compound (application + user) entry", () => {
@@ -263,13 +274,18 @@ describe('makeRevokePlan: RBAC vaults', () => {
     ])
   })
 
-  it('deletes only the roles the requested permissions map to (an officer assignment stays for a read-only request)', () => {
+  it('deletes our officer assignment too: apply made it when a write permission was asked then', () => {
     const plan = makeRevokePlan(
       wanted(),
-      state([app('api')], [kv], { [kv.id]: [ours(kv.id, ROLES.secretsOfficer.guid)] }),
+      state([app('api')], [kv], {
+        [kv.id]: [ours(kv.id, ROLES.secretsOfficer.guid), ours(kv.id, ROLES.cryptoOfficer.guid)]
+      }),
       false
     )
-    expect(plan.changes).toEqual([])
+    // Secrets were asked for, keys were not: only the secrets officer assignment goes.
+    expect(plan.changes.map((c) => (c.kind === 'delete-role-assignment' ? c.role.name : c.kind))).toEqual([
+      'Key Vault Secrets Officer'
+    ])
   })
 
   it('plans nothing for an app without identity', () => {

@@ -404,3 +404,15 @@ describe('access-model assertion and tenants', () => {
     expect(makePlan(wanted(), state([app('api')], [kv])).changes).toEqual([])
   })
 })
+
+describe('makePlan: conditioned role assignments', () => {
+  it('does not count an assignment with an ABAC condition as holding the role', () => {
+    const kv = vault('kv', { rbac: true })
+    const conditioned = {
+      ...assignment(kv.id, ROLES.secretsUser.guid),
+      condition: "@Resource[name] StringEquals 'one'"
+    }
+    const plan = makePlan(wanted(), state([app('api')], [kv], { [kv.id]: [conditioned] }))
+    expect(plan.changes.map((c) => c.kind)).toEqual(['assign-role'])
+  })
+})

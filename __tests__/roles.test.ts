@@ -78,6 +78,14 @@ describe('RoleAssignments.create', () => {
 })
 
 describe('RoleAssignments.listAtOrAbove', () => {
+  it('refuses a nextLink to another host: the bearer token only goes to the ARM endpoint', async () => {
+    get.mockResolvedValueOnce({ status: '200', body: { value: [], nextLink: 'https://evil.example/next?page=2' } })
+    await expect(client().listAtOrAbove(scope)).rejects.toThrow(
+      'Refusing to follow a role assignment page link outside https://management.azure.com: https://evil.example'
+    )
+    expect(get).toHaveBeenCalledTimes(1)
+  })
+
   it('lists with atScope() and follows nextLink', async () => {
     const wire = (name: string, s: string) => ({
       id: `${s}/x/${name}`,

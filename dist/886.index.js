@@ -21,8 +21,10 @@ __webpack_require__.r(__webpack_exports__);
 const API_VERSION = '2022-04-01';
 class RoleAssignments {
     client;
+    origin;
     constructor(credential, cloud, budget) {
         this.client = (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .getClient */ .KU)(cloud.armEndpoint, credential, (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_1__/* .armClientOptions */ .IL)(cloud, budget));
+        this.origin = new URL(cloud.armEndpoint).origin;
     }
     /** Every assignment at `scope` or above it (resource group, subscription, management group). */
     async listAtOrAbove(scope) {
@@ -35,6 +37,10 @@ class RoleAssignments {
                 throw (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .createRestError */ .t$)(response);
             const body = response.body;
             all.push(...(body.value ?? []).map(fromWire));
+            // The bearer token goes wherever nextLink points: only ever to this ARM endpoint.
+            if (body.nextLink && new URL(body.nextLink).origin !== this.origin) {
+                throw new Error(`Refusing to follow a role assignment page link outside ${this.origin}: ${new URL(body.nextLink).origin}`);
+            }
             next = body.nextLink;
             query = undefined; // nextLink carries its own query
         }
@@ -79,7 +85,8 @@ function fromWire(wire) {
         scope: wire.properties.scope,
         roleDefinitionId: wire.properties.roleDefinitionId,
         principalId: wire.properties.principalId,
-        principalType: wire.properties.principalType
+        principalType: wire.properties.principalType,
+        condition: wire.properties.condition ?? undefined
     };
 }
 

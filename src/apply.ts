@@ -7,7 +7,7 @@ import type { AppState } from './azure/sites.js'
 import type { VaultState } from './azure/vaults.js'
 import { during } from './errors.js'
 import { describePermissions } from './permissions.js'
-import type { Change } from './plan.js'
+import { type Change, checkIdentityTenant } from './plan.js'
 import { assignmentName } from './rbac.js'
 import type { Azure, CurrentState } from './read.js'
 import { mapLimit, withRetry } from './retry.js'
@@ -74,9 +74,11 @@ export async function applyPlan(
     record(`Turned on the system-assigned identity of ${change.app} (principal ${after.principalId}).`)
   }
 
-  const principalOf = (app: string, known: string | undefined): string => {
-    const id = known ?? principals.get(app)?.principalId
+  const principalOf = (app: string, known: string | undefined, vault: VaultState): string => {
+    const principal = principals.get(app)
+    const id = known ?? principal?.principalId
     if (!id) throw new Error(`No principal id for '${app}'.`)
+    if (!known) checkIdentityTenant(app, principal?.tenantId, vault) // a new identity: tenant known only now
     return id
   }
 
@@ -89,7 +91,7 @@ export async function applyPlan(
       case 'add-access-policy':
       case 'remove-access-policy': {
         const adding = change.kind === 'add-access-policy'
-        const entries = change.entries.map((e) => ({ ...e, objectId: principalOf(e.app, e.principalId) }))
+        const entries = change.entries.map((e) => ({ ...e, objectId: principalOf(e.app, e.principalId, vault) }))
         await during(
           {
             action: adding ? 'add access policies to' : 'remove access policies from',
@@ -107,7 +109,7 @@ export async function applyPlan(
         return
       }
       case 'assign-role': {
-        const principalId = principalOf(change.app, change.principalId)
+        const principalId = principalOf(change.app, change.principalId, vault)
         const roles = await azure.roles()
         const name = assignmentName(change.vaultId, change.role.guid, principalId)
         const outcome = await during(

@@ -103,8 +103,11 @@ async function requestIdToken(url: string, bearer: string, signal: AbortSignal |
       }
       failure = `HTTP ${response.status}`
       if (response.status < 500 && response.status !== 429) {
+        // The request URL exists, so the job has id-token: write; say what GitHub answered.
+        const said = (await response.text().catch(() => '')).slice(0, 300)
         throw new OidcRequestError(
-          `GitHub refused the OIDC token request (${failure}). Check that the job has 'permissions: id-token: write'.`
+          `GitHub refused the OIDC token request (${failure}${said ? `: ${said}` : ''}). ` +
+            `Check the 'audience' input and that ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN are the runner's own.`
         )
       }
     } catch (error) {
@@ -159,7 +162,7 @@ export class SharedTokenCredential implements TokenCredential {
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
     const key = [scopes].flat().join(' ')
     // A CAE claims challenge needs a fresh token; never serve it from the cache.
-    if (options?.claims) return this.inner.getToken(scopes, options)
+    if (options?.claims) return this.inner.getToken(scopes, options).then(masked)
     const cached = this.tokens.get(key)
     if (cached) {
       const token = await cached.catch(() => null)
@@ -201,6 +204,11 @@ export async function signIn(credential: TokenCredential, settings: Settings): P
     throw new SignInError(settings, error)
   }
   core.info(`Signed in to Entra ID as client ${settings.clientId} (tenant ${settings.tenantId}).`)
+}
+
+function masked(token: AccessToken | null): AccessToken | null {
+  if (token) core.setSecret(token.token)
+  return token
 }
 
 export interface SignIn {

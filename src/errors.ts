@@ -38,7 +38,8 @@ export function describeTarget(context: OperationContext): string {
 
 /** The built-in role that grants an ARM action the sign-in identity was refused. */
 const ROLE_FOR_ACTION: [RegExp, string][] = [
-  [/^microsoft\.web\/sites\/slots\/(write|read)/i, 'Website Contributor (or Contributor) on the app'],
+  [/^microsoft\.web\/sites\/slots\/write/i, 'Website Contributor (or Contributor) on the app'],
+  [/^microsoft\.web\/sites\/slots\/read/i, 'Reader (or Website Contributor) on the app'],
   [/^microsoft\.web\/sites\/write/i, 'Website Contributor (or Contributor) on the app'],
   [/^microsoft\.web\/sites\/read/i, 'Reader (or Website Contributor) on the app'],
   [/^microsoft\.keyvault\/vaults\/accesspolicies\/write/i, 'Key Vault Contributor (or Contributor) on the vault'],
@@ -85,10 +86,11 @@ export function explain(error: unknown, context: ExplainContext = {}): string {
         : (error as Error).name === 'SignInError'
           ? 'Could not sign in to Entra ID: gave up'
           : 'Gave up'
-    return (
-      `${what} after ${budget.seconds} s of retries (input 'retry-timeout'): ${budget.lastFailure ?? 'Azure did not answer in time'}.\n` +
-      `Fix: Azure is throttling or failing; re-run later (the run is safe to repeat), or raise 'retry-timeout'.`
-    )
+    return budget.lastFailure
+      ? `${what} after ${budget.seconds} s of retries (input 'retry-timeout'): ${budget.lastFailure}.\n` +
+          `Fix: Azure is throttling or failing; re-run later (the run is safe to repeat), or raise 'retry-timeout'.`
+      : `${what}: the run did not finish within 'retry-timeout' (${budget.seconds} s), though no request failed.\n` +
+          `Fix: raise 'retry-timeout' (it bounds the whole run's time with Azure, retries included); the run is safe to repeat.`
   }
   if (!(error instanceof AzureOperationError)) return entraMessage(error, context) ?? messageOf(error)
   const cause = error.cause as RestLikeError
@@ -116,12 +118,19 @@ export function explain(error: unknown, context: ExplainContext = {}): string {
     case 'NotFound':
       return `${what}: ${notFoundHint(error.context)}\n${azureSays}`
     case 'PrincipalNotFound':
-      return `${what}: the identity is still not known to the directory after retrying for about two minutes (replication delay).\nFix: re-run the job; the identity is already turned on, so the re-run only grants access.\n${azureSays}`
+      return `${what}: the identity is still not known to the directory after retrying (replication delay, retried for up to 150 s within 'retry-timeout').\nFix: re-run the job in a few minutes; an identity that is on stays on, so the re-run only grants what is missing.\n${azureSays}`
+    case 'LinkedAuthorizationFailed':
+      return (
+        `${what}: the app has user-assigned identities, and ARM checks that the sign-in identity (client ${context.clientId ?? 'id unknown'}) may assign each of them when the identity block is written.\n` +
+        `Fix: grant it Managed Identity Operator on each user-assigned identity (az role assignment create --assignee ${context.clientId ?? '<client-id>'} --role "Managed Identity Operator" --scope <user-assigned identity id>).\n${azureSays}`
+      )
+    case 'InvalidAuthenticationTokenTenant':
+      return `${what}: the subscription belongs to another tenant than 'tenant-id' (${context.tenantId ?? 'unknown'}).\nFix: set 'tenant-id' to the subscription's tenant, or check 'subscription-id' / 'vault-subscription-id'.\n${azureSays}`
     case 'Conflict':
       return `${what}: another operation on the resource kept it busy (409 Conflict) through every retry.\nFix: wait for the other deployment or operation to finish and re-run.\n${azureSays}`
   }
   if (cause?.statusCode === 401) {
-    return `${what}: Azure Resource Manager did not accept the access token (401).\nFix: check that 'environment' / 'arm-endpoint' match the cloud the tenant lives in.\n${azureSays}`
+    return `${what}: Azure Resource Manager did not accept the access token (401).\nFix: check that 'environment' / 'arm-endpoint' match the cloud the tenant lives in, and that 'tenant-id' is the subscription's tenant.\n${azureSays}`
   }
   return `${what}.\n${azureSays}`
 }

@@ -1,20 +1,28 @@
 // The revoke plan: take back exactly what this action grants, and nothing else. Access policies
 // lose only the requested permissions the principal holds (`accessPolicies/remove`); on RBAC
-// vaults only the assignments under this action's deterministic names are deleted, never one a
-// person or another tool made. With `disable-identity` the system identity is turned off last,
+// vaults only the assignments under this action's deterministic names are deleted (the user or
+// officer role of each requested kind), never one a person or another tool made. With `disable-identity` the system identity is turned off last,
 // keeping user-assigned identities. Like the apply plan, an already-revoked state plans nothing.
 import { withSystemAssigned } from './identity-type.js'
-import { describePermissions, emptyPermissions, isEmpty, PERMISSION_KINDS, type Permissions } from './permissions.js'
+import {
+  describePermissions,
+  emptyPermissions,
+  isEmpty,
+  PERMISSION_INPUTS,
+  PERMISSION_KINDS,
+  type Permissions
+} from './permissions.js'
 import {
   type Change,
   type Grant,
   heldPermissions,
+  PlanError,
   type PolicyEntry,
   resolveModel,
   type Plan,
   type Wanted
 } from './plan.js'
-import { assignmentName, rolesFor } from './rbac.js'
+import { assignmentName, revocableRoles, rolesFor } from './rbac.js'
 import type { CurrentState } from './read.js'
 
 export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdentity: boolean): Plan {
@@ -23,13 +31,18 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
   for (const vault of state.vaults) {
     const model = resolveModel(wanted.accessModel, vault)
     const entries: PolicyEntry[] = []
-    const roles = model === 'rbac' ? rolesFor(wanted.permissions, vault.name) : []
+    // Apply may have created the user or the officer role of a kind, depending on what was asked
+    // then: look for ours of both.
+    const roles = model === 'rbac' ? revocableRoles(wanted.permissions, vault.name) : []
     const assignments = state.assignments.get(vault.id.toLowerCase()) ?? []
     for (const app of state.apps) {
       const principalId = app.principalId
       if (model === 'access-policy') {
         const remove = principalId
-          ? heldOfWanted(heldPermissions(vault.accessPolicies, principalId), wanted.permissions)
+          ? heldOfWanted(heldPermissions(vault.accessPolicies, principalId), wanted.permissions, {
+              app: app.target.key,
+              vault: vault.name
+            })
           : emptyPermissions()
         grants.push({
           app: app.target.key,
@@ -52,7 +65,9 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
         app: app.target.key,
         vault: vault.name,
         model,
-        requested: roles.map((r) => r.name).join(', '),
+        requested: rolesFor(wanted.permissions, vault.name)
+          .map((r) => r.name)
+          .join(', '),
         delta: ours.map((o) => o.role.name).join(', ')
       })
       for (const { role, name } of ours) {
@@ -84,12 +99,31 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
   return { changes, grants }
 }
 
-/** The requested permissions the principal holds by name (case-insensitive), kind by kind. */
-function heldOfWanted(held: Partial<Permissions> | undefined, wanted: Permissions): Permissions {
+/**
+ * What to remove, kind by kind: the requested names the principal holds (case-insensitive);
+ * `all` requested removes every name held of that kind. A held `all` cannot lose a part of
+ * itself, so asking for less than `all` then is an error rather than a silent "nothing held".
+ */
+export function heldOfWanted(
+  held: Partial<Permissions> | undefined,
+  wanted: Permissions,
+  where: { app: string; vault: string }
+): Permissions {
   const result = emptyPermissions()
   for (const kind of PERMISSION_KINDS) {
-    const have = (held?.[kind] ?? []).map((p) => p.toLowerCase())
-    result[kind] = wanted[kind].filter((p) => have.includes(p.toLowerCase()))
+    const heldNames = held?.[kind] ?? []
+    const have = heldNames.map((p) => p.toLowerCase())
+    const asked = wanted[kind].map((p) => p.toLowerCase())
+    if (asked.includes('all')) {
+      result[kind] = [...heldNames]
+    } else if (have.includes('all') && asked.length > 0) {
+      throw new PlanError(
+        `'${where.app}' holds 'all' ${kind} permissions on Key Vault '${where.vault}'; revoking ${wanted[kind].join(', ')} cannot take away part of 'all'.\n` +
+          `Fix: set '${PERMISSION_INPUTS[kind]}' to 'all' to remove them, then apply the ${kind} permissions it should keep.`
+      )
+    } else {
+      result[kind] = wanted[kind].filter((p) => have.includes(p.toLowerCase()))
+    }
   }
   return result
 }

@@ -174,7 +174,10 @@ function planRoles(wanted: Permissions, vault: VaultState, state: CurrentState, 
     const held = app.principalId
       ? assignments
           .filter(
-            (a) => a.principalId.toLowerCase() === app.principalId!.toLowerCase() && isAtOrAbove(a.scope, vault.id)
+            (a) =>
+              a.principalId.toLowerCase() === app.principalId!.toLowerCase() &&
+              isAtOrAbove(a.scope, vault.id) &&
+              !a.condition // a conditioned assignment grants only part of the role
           )
           .map((a) => roleGuidOf(a.roleDefinitionId))
       : []
@@ -211,6 +214,12 @@ export function isAtOrAbove(scope: string, resourceId: string): boolean {
 }
 
 function checkTenant(app: AppState, vault: VaultState): void {
+  checkIdentityTenant(app.target.key, app.tenantId, vault)
+}
+
+/** Also called by apply for an identity it has just turned on, whose tenant the plan could not know. */
+export function checkIdentityTenant(appKey: string, tenantId: string | undefined, vault: VaultState): void {
+  const app = { tenantId, target: { key: appKey } }
   if (app.tenantId && vault.tenantId && app.tenantId.toLowerCase() !== vault.tenantId.toLowerCase()) {
     throw new PlanError(
       `The identity of '${app.target.key}' belongs to tenant ${app.tenantId}, but Key Vault '${vault.name}' belongs to tenant ${vault.tenantId}: a vault only accepts principals of its own tenant.\n` +

@@ -67,6 +67,14 @@ export function rolesFor(permissions: Permissions, vaultName: string): KeyVaultR
   return roles
 }
 
+/** Every role apply could have assigned for the requested kinds: the user and the officer role of each. */
+export function revocableRoles(permissions: Permissions, vaultName: string): KeyVaultRole[] {
+  if (permissions.storage.length > 0) throw new StorageOnRbacVaultError(vaultName)
+  return (['secrets', 'keys', 'certificates'] as const)
+    .filter((kind) => permissions[kind].length > 0)
+    .flatMap((kind) => [READ_ONLY[kind].user, READ_ONLY[kind].officer])
+}
+
 /** Does holding `heldRoleGuids` already give what `role` gives? */
 export function isSatisfied(role: KeyVaultRole, heldRoleGuids: readonly string[]): boolean {
   const held = new Set(heldRoleGuids.map((g) => g.toLowerCase()))

@@ -73,7 +73,9 @@ function attemptPolicy(budget: RetryBudget): PipelinePolicy {
       try {
         const response = await next(request)
         core.info(`${label} → ${response.status} (${elapsed(started)} ms)`)
-        if (TRANSIENT.has(response.status)) {
+        // The SDK retries 429 only when the answer says when (Retry-After); 5xx and 408 always.
+        const retried = response.status !== 429 || response.headers.get('retry-after') !== undefined
+        if (TRANSIENT.has(response.status) && retried) {
           const retryAfter = response.headers.get('retry-after')
           budget.lastFailure = `${label} answered ${response.status}`
           core.warning(

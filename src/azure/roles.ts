@@ -17,19 +17,30 @@ export interface RoleAssignment {
   roleDefinitionId: string
   principalId: string
   principalType?: string
+  /** An ABAC condition narrows the role: such an assignment does not count as holding it. */
+  condition?: string
 }
 
 interface WireAssignment {
   id: string
   name: string
-  properties: { scope: string; roleDefinitionId: string; principalId: string; principalType?: string }
+  properties: {
+    scope: string
+    roleDefinitionId: string
+    principalId: string
+    principalType?: string
+    condition?: string | null
+  }
 }
 
 export class RoleAssignments {
   private readonly client: Client
 
+  private readonly origin: string
+
   constructor(credential: TokenCredential, cloud: Cloud, budget: RetryBudget) {
     this.client = getClient(cloud.armEndpoint, credential, armClientOptions(cloud, budget))
+    this.origin = new URL(cloud.armEndpoint).origin
   }
 
   /** Every assignment at `scope` or above it (resource group, subscription, management group). */
@@ -42,6 +53,12 @@ export class RoleAssignments {
       if (response.status !== '200') throw createRestError(response)
       const body = response.body as { value?: WireAssignment[]; nextLink?: string }
       all.push(...(body.value ?? []).map(fromWire))
+      // The bearer token goes wherever nextLink points: only ever to this ARM endpoint.
+      if (body.nextLink && new URL(body.nextLink).origin !== this.origin) {
+        throw new Error(
+          `Refusing to follow a role assignment page link outside ${this.origin}: ${new URL(body.nextLink).origin}`
+        )
+      }
       next = body.nextLink
       query = undefined // nextLink carries its own query
     }
@@ -90,6 +107,7 @@ function fromWire(wire: WireAssignment): RoleAssignment {
     scope: wire.properties.scope,
     roleDefinitionId: wire.properties.roleDefinitionId,
     principalId: wire.properties.principalId,
-    principalType: wire.properties.principalType
+    principalType: wire.properties.principalType,
+    condition: wire.properties.condition ?? undefined
   }
 }

@@ -59,6 +59,12 @@ export class Sites {
    */
   async setSystemIdentity(app: AppState, enabled: boolean): Promise<AppState> {
     const type = withSystemAssigned(app.identityType, enabled)
+    if (parseIdentityType(type).user && app.userAssignedIds.length === 0) {
+      // A UserAssigned type with no identities listed is a body ARM rejects or misreads: refuse it.
+      throw new Error(
+        `'${app.target.key}' reports identity type '${app.identityType}' but no user-assigned identities; not changing it.`
+      )
+    }
     const patch: SitePatchResource = {
       identity: {
         type,
