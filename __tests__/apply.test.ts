@@ -6,7 +6,7 @@ const notice = jest.fn<(m: string) => void>()
 const warning = jest.fn<(m: string) => void>()
 jest.unstable_mockModule('@actions/core', () => ({ notice, warning, info: jest.fn(), debug: jest.fn() }))
 
-const { applyPlan } = await import('../src/apply.js')
+const { applyPlan, PartialApplyError } = await import('../src/apply.js')
 const { makePlan } = await import('../src/plan.js')
 const { makeRevokePlan } = await import('../src/plan-revoke.js')
 const { assignmentName, ROLES } = await import('../src/rbac.js')
@@ -223,14 +223,37 @@ describe('applyPlan: RBAC vault', () => {
     const cause = Object.assign(new Error('denied'), { code: 'AuthorizationFailed', statusCode: 403 })
     const fake = fakeAzure({ create: async () => Promise.reject(cause) })
     const error = await applyPlan(plan(want(), st).changes, st, fake.azure, s, far()).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(AzureOperationError)
-    expect((error as InstanceType<typeof AzureOperationError>).cause).toBe(cause)
+    expect(error).toBeInstanceOf(PartialApplyError)
+    expect((error as InstanceType<typeof PartialApplyError>).failures[0]).toBeInstanceOf(AzureOperationError)
+    expect(((error as InstanceType<typeof PartialApplyError>).failures[0] as Error).cause).toBe(cause)
     expect((error as Error).message).toContain("Could not assign 'Key Vault Secrets User' on Key Vault 'kv'")
     expect(fake.create).toHaveBeenCalledTimes(1)
   })
 })
 
 describe('applyPlan: failures', () => {
+  it('keeps going with independent writes after one fails, and reports both what was done and what failed', async () => {
+    const st = state([appWithoutIdentity('api'), appWithoutIdentity('web')], [vault('kv')])
+    const fake = fakeAzure({
+      setSystemIdentity: async (a) =>
+        a.target.key === 'web'
+          ? Promise.reject(new Error('boom'))
+          : { ...a, systemAssigned: true, principalId: NEW_PRINCIPAL, tenantId: TENANT }
+    })
+    const error = (await applyPlan(plan(want(), st).changes, st, fake.azure, s, far()).catch(
+      (e: unknown) => e
+    )) as InstanceType<typeof PartialApplyError>
+    expect(error).toBeInstanceOf(PartialApplyError)
+    expect(error.failures).toHaveLength(1)
+    expect(error.message).toContain("Could not turn on the system-assigned identity of app 'web'")
+    // 'api' still got its identity and its grant; 'web' was left out of the access-policy request.
+    expect(fake.changeAccessPolicies.mock.calls[0][2].map((e) => e.objectId)).toEqual([NEW_PRINCIPAL])
+    expect(error.applied.writes).toEqual([
+      `Turned on the system-assigned identity of api (principal ${NEW_PRINCIPAL}).`,
+      'Granted api on vault kv: secrets: get, list (access policy).'
+    ])
+  })
+
   it('refuses to grant a just-created identity of another tenant than the vault', async () => {
     const other = '99999999-9999-9999-9999-999999999999'
     const st = state([appWithoutIdentity('api')], [vault('kv')])
@@ -247,7 +270,8 @@ describe('applyPlan: failures', () => {
     const st = state([appWithoutIdentity('api')], [vault('kv')])
     const fake = fakeAzure({ setSystemIdentity: async () => Promise.reject(cause) })
     const error = await applyPlan(plan(want(), st).changes, st, fake.azure, s, far()).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(AzureOperationError)
+    expect(error).toBeInstanceOf(PartialApplyError)
+    expect((error as InstanceType<typeof PartialApplyError>).failures[0]).toBeInstanceOf(AzureOperationError)
     expect((error as Error).message).toContain("Could not turn on the system-assigned identity of app 'api'")
     expect(fake.changeAccessPolicies).not.toHaveBeenCalled()
   })
@@ -274,7 +298,8 @@ describe('applyPlan: failures', () => {
     const fake = fakeAzure()
     fake.changeAccessPolicies.mockRejectedValueOnce(new Error('boom'))
     const error = await applyPlan(plan(want(), st).changes, st, fake.azure, s, far()).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(AzureOperationError)
+    expect(error).toBeInstanceOf(PartialApplyError)
+    expect((error as InstanceType<typeof PartialApplyError>).failures[0]).toBeInstanceOf(AzureOperationError)
     expect((error as Error).message).toContain("Could not add access policies to Key Vault 'kv'")
   })
 })
@@ -368,8 +393,9 @@ describe('applyPlan: revoke changes', () => {
     const error = await applyPlan(makeRevokePlan(want(), st, false).changes, st, fake.azure, revoke, far()).catch(
       (e: unknown) => e
     )
-    expect(error).toBeInstanceOf(AzureOperationError)
-    expect((error as InstanceType<typeof AzureOperationError>).cause).toBe(cause)
+    expect(error).toBeInstanceOf(PartialApplyError)
+    expect((error as InstanceType<typeof PartialApplyError>).failures[0]).toBeInstanceOf(AzureOperationError)
+    expect(((error as InstanceType<typeof PartialApplyError>).failures[0] as Error).cause).toBe(cause)
     expect((error as Error).message).toContain(
       "Could not delete the 'Key Vault Secrets User' assignment on Key Vault 'kv'"
     )
@@ -421,7 +447,7 @@ describe('applyPlan: revoke changes', () => {
     fake.changeAccessPolicies.mockRejectedValueOnce(new Error('boom'))
     await expect(
       applyPlan(makeRevokePlan(want(), st, true).changes, st, fake.azure, revoke, far())
-    ).rejects.toBeInstanceOf(AzureOperationError)
+    ).rejects.toBeInstanceOf(PartialApplyError)
     expect(fake.setSystemIdentity).not.toHaveBeenCalled()
   })
 
@@ -431,7 +457,8 @@ describe('applyPlan: revoke changes', () => {
     const error = await applyPlan(makeRevokePlan(want(), st, true).changes, st, fake.azure, revoke, far()).catch(
       (e: unknown) => e
     )
-    expect(error).toBeInstanceOf(AzureOperationError)
+    expect(error).toBeInstanceOf(PartialApplyError)
+    expect((error as InstanceType<typeof PartialApplyError>).failures[0]).toBeInstanceOf(AzureOperationError)
     expect((error as Error).message).toContain("Could not turn off the system-assigned identity of app 'api'")
   })
 

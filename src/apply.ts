@@ -140,12 +140,50 @@ export async function applyPlan(
     }
   }
 
-  await mapLimit(ofKind(changes, 'enable-identity'), WRITE_CONCURRENCY, setIdentity)
-  await mapLimit(
-    ofKind(changes, 'add-access-policy', 'remove-access-policy', 'assign-role', 'delete-role-assignment'),
-    WRITE_CONCURRENCY,
-    changeAccess
-  )
-  await mapLimit(ofKind(changes, 'disable-identity'), WRITE_CONCURRENCY, setIdentity)
-  return { principals, writes }
+  // One failed write does not stop the independent ones: each phase runs to the end, later phases
+  // skip only what depends on a failure, and the caller reports every write that was made.
+  const failures: unknown[] = []
+  const failedApps = new Set<string>()
+  const attempt =
+    <C extends Change>(apps: (change: C) => string[], run: (change: C) => Promise<void>) =>
+    async (change: C): Promise<void> => {
+      try {
+        await run(change)
+      } catch (error) {
+        failures.push(error)
+        for (const app of apps(change)) failedApps.add(app)
+      }
+    }
+  const appsOf = (change: Change): string[] => ('entries' in change ? change.entries.map((e) => e.app) : [change.app])
+  /** The change without the apps an earlier phase failed for; undefined when nothing is left. */
+  const withoutFailed = <C extends Change>(change: C): C | undefined => {
+    if (!('entries' in change)) return failedApps.has(change.app) ? undefined : change
+    const entries = change.entries.filter((e) => !failedApps.has(e.app))
+    return entries.length > 0 ? { ...change, entries } : undefined
+  }
+
+  await mapLimit(ofKind(changes, 'enable-identity'), WRITE_CONCURRENCY, attempt(appsOf, setIdentity))
+  const access = ofKind(changes, 'add-access-policy', 'remove-access-policy', 'assign-role', 'delete-role-assignment')
+  const runnable = access.map(withoutFailed).filter((c) => c !== undefined)
+  await mapLimit(runnable, WRITE_CONCURRENCY, attempt(appsOf, changeAccess))
+  // An identity whose access could not be removed stays on, so that a re-run can finish the job.
+  const disables = ofKind(changes, 'disable-identity').filter((c) => !failedApps.has(c.app))
+  await mapLimit(disables, WRITE_CONCURRENCY, attempt(appsOf, setIdentity))
+
+  const applied = { principals, writes }
+  if (failures.length > 0) throw new PartialApplyError(failures, applied)
+  return applied
+}
+
+/** Some writes failed; `applied` holds what was done, `cause` the first failure. */
+export class PartialApplyError extends Error {
+  readonly failures: unknown[]
+  readonly applied: Applied
+  constructor(failures: unknown[], applied: Applied) {
+    const more = failures.length > 1 ? ` (and ${failures.length - 1} more failed write(s))` : ''
+    super(`${(failures[0] as Error)?.message ?? String(failures[0])}${more}`, { cause: failures[0] })
+    this.name = 'PartialApplyError'
+    this.failures = failures
+    this.applied = applied
+  }
 }

@@ -1,6 +1,6 @@
 // inputs → settings → credential → read → plan → apply → outputs and summary.
 import * as core from '@actions/core'
-import { type Applied, applyPlan } from './apply.js'
+import { type Applied, applyPlan, PartialApplyError } from './apply.js'
 import { RetryBudget } from './azure/pipeline.js'
 import { createCredential, type GitHubAssertion, signIn as signInToAzure } from './credential.js'
 import { routeSdkLogsToDebug } from './debug-log.js'
@@ -16,6 +16,7 @@ export async function run(): Promise<void> {
   let settings: Settings | undefined
   let assertion: GitHubAssertion | undefined
   let budget: RetryBudget | undefined
+  let plan: Plan | undefined
   try {
     routeSdkLogsToDebug()
     settings = parseSettings((name) => core.getInput(name))
@@ -26,7 +27,7 @@ export async function run(): Promise<void> {
     const azure = connect(settings, signIn.credential, budget)
 
     const state = await core.group('Read apps and vaults', () => readState(settings!, azure))
-    const plan =
+    plan =
       settings.mode === 'revoke' ? makeRevokePlan(settings, state, settings.disableIdentity) : makePlan(settings, state)
     core.info(
       plan.changes.length === 0
@@ -37,7 +38,7 @@ export async function run(): Promise<void> {
     const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
     const applied = readOnly
       ? nothingApplied(state)
-      : await core.group('Apply', () => applyPlan(plan.changes, state, azure, settings!, budget!.deadline))
+      : await core.group('Apply', () => applyPlan(plan!.changes, state, azure, settings!, budget!.deadline))
 
     const outputs = computeOutputs(settings, plan, applied)
     setOutputs(outputs)
@@ -48,8 +49,18 @@ export async function run(): Promise<void> {
     }
     core.info(doneMessage(settings, plan, applied))
   } catch (error) {
+    let failure = error
+    if (error instanceof PartialApplyError && settings && plan) {
+      // Report what was written before failing: outputs and summary from the writes that succeeded.
+      const outputs = computeOutputs(settings, plan, error.applied)
+      setOutputs(outputs)
+      await writeSummary(settings, plan, error.applied, outputs).catch(() => undefined)
+      failure = error.failures[0]
+      for (const other of error.failures.slice(1))
+        core.error(explain(other, { clientId: settings.clientId, tenantId: settings.tenantId, budget }))
+    }
     core.setFailed(
-      explain(error, {
+      explain(failure, {
         claims: assertion?.claims,
         clientId: settings?.clientId,
         tenantId: settings?.tenantId,

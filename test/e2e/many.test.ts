@@ -75,3 +75,44 @@ describe('20 apps and slots × 2 vaults in one step', () => {
     expect(fake.requests.filter((r) => r.server === 'arm' && r.method !== 'GET')).toEqual([])
   })
 })
+
+describe('one write fails, the others go through', () => {
+  it('grants on the vault that allows it, reports it in outputs and summary, and fails naming the other', async () => {
+    fake.addSite({ resourceGroup: RG, name: 'half-app' })
+    fake.addVault({ resourceGroup: RG, name: 'half-kv-ok' })
+    fake.addVault({ resourceGroup: RG, name: 'half-kv-denied' })
+    fake.addFault({
+      server: 'arm',
+      method: 'PUT',
+      path: '/vaults/half-kv-denied/accessPolicies/add',
+      status: 403,
+      body: {
+        error: {
+          code: 'AuthorizationFailed',
+          message: `The client 'c' with object id 'o' does not have authorization to perform action 'Microsoft.KeyVault/vaults/accessPolicies/write' over scope '/subscriptions/${fake.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/vaults/half-kv-denied' or the scope is invalid.`
+        }
+      }
+    })
+    const run = await runAction(fake, { ...inputs, 'app-name': 'half-app', 'vault-name': 'half-kv-ok, half-kv-denied' })
+    expect(run.exitCode).toBe(1)
+    expect(run.error).toContain("Could not add access policies to Key Vault 'half-kv-denied'")
+    expect(run.error).toContain('Key Vault Contributor')
+    const principalId = fake.getSite(RG, 'half-app')!.identity!.principalId!
+    expect(run.outputs).toMatchObject({ 'principal-id': principalId, changed: 'true' })
+    expect(fake.getVault(RG, 'half-kv-ok')!.properties.accessPolicies.map((p) => p.objectId)).toEqual([principalId])
+    expect(fake.getVault(RG, 'half-kv-denied')!.properties.accessPolicies).toEqual([])
+    expect(run.summary).toContain('Granted half-app on vault half-kv-ok')
+
+    // The re-run (the fault fired once) completes the job with just the missing grant.
+    fake.clearLog()
+    const again = await runAction(fake, {
+      ...inputs,
+      'app-name': 'half-app',
+      'vault-name': 'half-kv-ok, half-kv-denied'
+    })
+    expect(again.error).toBe('')
+    expect(
+      fake.requests.filter((r) => r.server === 'arm' && r.method !== 'GET').map((r) => r.path.split('/vaults/')[1])
+    ).toEqual(['half-kv-denied/accessPolicies/add'])
+  })
+})
