@@ -39,14 +39,11 @@ export async function applyPlan(
   settings: Settings,
   deadline: number
 ): Promise<Applied> {
-  const principals = new Map<string, Principal>()
+  const principals = principalsBefore(state)
   const writes: string[] = []
   const record = (line: string): void => {
     writes.push(line)
     core.notice(line)
-  }
-  for (const app of state.apps) {
-    if (app.principalId) principals.set(app.target.key, { principalId: app.principalId, tenantId: app.tenantId ?? '' })
   }
   const appsByKey = new Map(state.apps.map((app) => [app.target.key, app]))
   const vaultById = (id: string): VaultState => state.vaults.find((v) => v.id === id)!
@@ -173,6 +170,15 @@ export async function applyPlan(
   const applied = { principals, writes }
   if (failures.length > 0) throw new PartialApplyError(failures, applied)
   return applied
+}
+
+/** The system identities that exist before any write, by app key (all that plan and verify report). */
+export function principalsBefore(state: CurrentState): Map<string, Principal> {
+  const principals = new Map<string, Principal>()
+  for (const app of state.apps) {
+    if (app.principalId) principals.set(app.target.key, { principalId: app.principalId, tenantId: app.tenantId ?? '' })
+  }
+  return principals
 }
 
 /** Some writes failed; `applied` holds what was done, `cause` the first failure. */

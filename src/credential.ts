@@ -171,10 +171,7 @@ export class SharedTokenCredential implements TokenCredential {
       const current = this.tokens.get(key)
       if (current && current !== cached) return current
     }
-    const request = this.inner.getToken(scopes, { ...options, abortSignal: undefined }).then((token) => {
-      if (token) core.setSecret(token.token) // defence in depth: never let it reach the log
-      return token
-    })
+    const request = this.inner.getToken(scopes, { ...options, abortSignal: undefined }).then(masked)
     this.tokens.set(key, request)
     request.catch(() => {
       if (this.tokens.get(key) === request) this.tokens.delete(key)
@@ -206,6 +203,7 @@ export async function signIn(credential: TokenCredential, settings: Settings): P
   core.info(`Signed in to Entra ID as client ${settings.clientId} (tenant ${settings.tenantId}).`)
 }
 
+/** Defence in depth: every token handed out is registered with the runner's log masking. */
 function masked(token: AccessToken | null): AccessToken | null {
   if (token) core.setSecret(token.token)
   return token

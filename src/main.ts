@@ -1,13 +1,13 @@
 // inputs → settings → credential → read → plan → apply → outputs and summary.
 import * as core from '@actions/core'
-import { type Applied, applyPlan, PartialApplyError } from './apply.js'
+import { type Applied, applyPlan, PartialApplyError, principalsBefore } from './apply.js'
 import { RetryBudget } from './azure/pipeline.js'
 import { createCredential, type GitHubAssertion, signIn as signInToAzure } from './credential.js'
 import { routeSdkLogsToDebug } from './debug-log.js'
 import { explain } from './errors.js'
 import { describeChange, makePlan, type Plan } from './plan.js'
 import { makeRevokePlan } from './plan-revoke.js'
-import { connect, type CurrentState, readState } from './read.js'
+import { connect, readState } from './read.js'
 import { computeOutputs, setOutputs, writeSummary } from './report.js'
 import { parseSettings, type Settings } from './settings.js'
 import { verifyFailure } from './verify.js'
@@ -36,49 +36,40 @@ export async function run(): Promise<void> {
     )
 
     const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
+    // plan and verify write nothing: the principals are the ones already there.
     const applied = readOnly
-      ? nothingApplied(state)
+      ? { principals: principalsBefore(state), writes: [] }
       : await core.group('Apply', () => applyPlan(plan!.changes, state, azure, settings!, budget!.deadline))
 
-    const outputs = computeOutputs(settings, plan, applied)
-    setOutputs(outputs)
-    await writeSummary(settings, plan, applied, outputs)
+    await report(settings, plan, applied)
     if (settings.mode === 'verify' && plan.changes.length > 0) {
       core.setFailed(verifyFailure(plan))
       return
     }
     core.info(doneMessage(settings, plan, applied))
   } catch (error) {
+    const context = {
+      claims: assertion?.claims,
+      clientId: settings?.clientId,
+      tenantId: settings?.tenantId,
+      authorityHost: settings?.cloud.authorityHost,
+      budget
+    }
     let failure = error
     if (error instanceof PartialApplyError && settings && plan) {
       // Report what was written before failing: outputs and summary from the writes that succeeded.
-      const outputs = computeOutputs(settings, plan, error.applied)
-      setOutputs(outputs)
-      await writeSummary(settings, plan, error.applied, outputs).catch(() => undefined)
+      await report(settings, plan, error.applied).catch(() => undefined)
       failure = error.failures[0]
-      for (const other of error.failures.slice(1))
-        core.error(explain(other, { clientId: settings.clientId, tenantId: settings.tenantId, budget }))
+      for (const other of error.failures.slice(1)) core.error(explain(other, context))
     }
-    core.setFailed(
-      explain(failure, {
-        claims: assertion?.claims,
-        clientId: settings?.clientId,
-        tenantId: settings?.tenantId,
-        authorityHost: settings?.cloud.authorityHost,
-        budget
-      })
-    )
+    core.setFailed(explain(failure, context))
   }
 }
 
-/** plan and verify write nothing: the principals are the ones already there. */
-function nothingApplied(state: CurrentState): Applied {
-  const principals = new Map(
-    state.apps
-      .filter((a) => a.principalId)
-      .map((a) => [a.target.key, { principalId: a.principalId!, tenantId: a.tenantId ?? '' }])
-  )
-  return { principals, writes: [] }
+async function report(settings: Settings, plan: Plan, applied: Applied): Promise<void> {
+  const outputs = computeOutputs(settings, plan, applied)
+  setOutputs(outputs)
+  await writeSummary(settings, plan, applied, outputs)
 }
 
 function doneMessage(settings: Settings, plan: Plan, applied: Applied): string {

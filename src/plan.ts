@@ -129,7 +129,7 @@ function planAccessPolicies(wanted: Permissions, vault: VaultState, apps: AppSta
   const entries: PolicyEntry[] = []
   let newPrincipals = 0
   for (const app of apps) {
-    checkTenant(app, vault)
+    checkIdentityTenant(app.target.key, app.tenantId, vault)
     const held = app.principalId ? heldPermissions(vault.accessPolicies, app.principalId) : undefined
     const missing = missingPermissions(held, wanted)
     grants.push({
@@ -170,7 +170,7 @@ function planRoles(wanted: Permissions, vault: VaultState, state: CurrentState, 
   const assignments = state.assignments.get(vault.id.toLowerCase()) ?? []
   const changes: Change[] = []
   for (const app of state.apps) {
-    checkTenant(app, vault)
+    checkIdentityTenant(app.target.key, app.tenantId, vault)
     const held = app.principalId
       ? assignments
           .filter(
@@ -213,17 +213,12 @@ export function isAtOrAbove(scope: string, resourceId: string): boolean {
   )
 }
 
-function checkTenant(app: AppState, vault: VaultState): void {
-  checkIdentityTenant(app.target.key, app.tenantId, vault)
-}
-
 /** Also called by apply for an identity it has just turned on, whose tenant the plan could not know. */
 export function checkIdentityTenant(appKey: string, tenantId: string | undefined, vault: VaultState): void {
-  const app = { tenantId, target: { key: appKey } }
-  if (app.tenantId && vault.tenantId && app.tenantId.toLowerCase() !== vault.tenantId.toLowerCase()) {
+  if (tenantId && vault.tenantId && tenantId.toLowerCase() !== vault.tenantId.toLowerCase()) {
     throw new PlanError(
-      `The identity of '${app.target.key}' belongs to tenant ${app.tenantId}, but Key Vault '${vault.name}' belongs to tenant ${vault.tenantId}: a vault only accepts principals of its own tenant.\n` +
-        `Fix: use a vault in tenant ${app.tenantId}, or move the vault's subscription to that tenant.`
+      `The identity of '${appKey}' belongs to tenant ${tenantId}, but Key Vault '${vault.name}' belongs to tenant ${vault.tenantId}: a vault only accepts principals of its own tenant.\n` +
+        `Fix: use a vault in tenant ${tenantId}, or move the vault's subscription to that tenant.`
     )
   }
 }

@@ -6,7 +6,6 @@ import type { RoleAssignment, RoleAssignments } from './azure/roles.js'
 import { Vaults, type VaultState } from './azure/vaults.js'
 import type { RetryBudget } from './azure/pipeline.js'
 import { during } from './errors.js'
-import type { AccessModel } from './plan.js'
 import type { Settings } from './settings.js'
 
 export interface Azure {
@@ -39,10 +38,6 @@ export interface CurrentState {
   vaults: VaultState[]
   /** Role assignments at or above each RBAC vault's scope, by vault id (lower case). */
   assignments: Map<string, RoleAssignment[]>
-}
-
-export function accessModelOf(vault: VaultState): AccessModel {
-  return vault.rbac ? 'rbac' : 'access-policy'
 }
 
 export async function readState(settings: Settings, azure: Azure): Promise<CurrentState> {

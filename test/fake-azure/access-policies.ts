@@ -6,6 +6,8 @@ import type { AccessPolicyEntry, AccessPolicyPermissions } from './types.ts'
 
 export const MAX_ACCESS_POLICIES = 1024
 
+// Written out here, not imported from src/permissions.ts: the fake stands for the service, so a
+// wrong name in the action's list must be rejected here, not mirrored.
 export const PERMISSIONS: Record<keyof AccessPolicyPermissions, string[]> = {
   secrets: ['all', 'get', 'list', 'set', 'delete', 'backup', 'restore', 'recover', 'purge'],
   keys: [

@@ -8,18 +8,11 @@ import { entraHandler } from './entra.ts'
 import { oidcHandler, type OidcKeys } from './oidc.ts'
 import { seedRoleAssignment } from './role-assignments.ts'
 import { closeServer, listen } from './server.ts'
-import { seedSite } from './sites.ts'
+import { seedSite, type SiteSeed } from './sites.ts'
 import * as st from './state.ts'
 import { makeTls } from './tls.ts'
-import type {
-  AccessPolicyEntry,
-  FaultRule,
-  RequestLogEntry,
-  RoleAssignmentRecord,
-  SiteRecord,
-  VaultRecord
-} from './types.ts'
-import { seedVault, vaultId } from './vaults.ts'
+import type { FaultRule, RequestLogEntry, RoleAssignmentRecord, SiteRecord, VaultRecord } from './types.ts'
+import { seedVault, vaultId, type VaultSeed } from './vaults.ts'
 
 export type {
   AccessPolicyEntry,
@@ -31,14 +24,8 @@ export type {
   VaultRecord
 } from './types.ts'
 
-export interface SiteOptions {
-  kind?: string
-  tags?: Record<string, string>
-  appSettings?: Record<string, string>
-  systemAssigned?: boolean
-  userAssignedIdentities?: string[]
-  subscriptionId?: string
-}
+/** What a test may set on a seeded site or slot (its location is fixed). */
+export type SiteOptions = Omit<SiteSeed, 'resourceGroup' | 'name' | 'slot' | 'location'>
 
 export interface FakeAzure {
   armEndpoint: string
@@ -53,15 +40,7 @@ export interface FakeAzure {
   addResourceGroup(name: string, subscriptionId?: string): void
   addSite(s: { resourceGroup: string; name: string } & SiteOptions): SiteRecord
   addSlot(s: { resourceGroup: string; site: string; slot: string } & SiteOptions): SiteRecord
-  addVault(v: {
-    resourceGroup: string
-    name: string
-    enableRbacAuthorization?: boolean
-    tenantId?: string
-    accessPolicies?: AccessPolicyEntry[]
-    tags?: Record<string, string>
-    subscriptionId?: string
-  }): VaultRecord
+  addVault(v: Omit<VaultSeed, 'location'>): VaultRecord
   addRoleAssignment(a: { scope: string; roleDefinitionGuid: string; principalId: string; name?: string }): void
   addPrincipal(objectId: string, createdAt?: number): void
   setOidcClaims(

@@ -31,23 +31,31 @@ export function seedRoleAssignment(
   a: { scope: string; roleDefinitionGuid: string; principalId: string; name?: string; principalType?: string }
 ): RoleAssignmentRecord {
   const scope = a.scope.replace(/^\/+/, '/').replace(/\/+$/, '')
-  const name = a.name ?? randomUUID()
+  return clone(
+    storeAssignment(state, scope, a.name ?? randomUUID(), {
+      roleDefinitionId: `/subscriptions/${subOf(scope)}/providers/Microsoft.Authorization/roleDefinitions/${a.roleDefinitionGuid}`,
+      principalId: a.principalId,
+      principalType: a.principalType ?? 'ServicePrincipal'
+    })
+  )
+}
+
+/** Creates (or replaces) the assignment record, as both seeding and PUT do. */
+function storeAssignment(
+  state: State,
+  scope: string,
+  name: string,
+  p: { roleDefinitionId: string; principalId: string; principalType: string }
+): RoleAssignmentRecord {
   const now = new Date().toISOString()
   const rec: RoleAssignmentRecord = {
     id: `${scope}/providers/${TYPE}/${name}`,
     name,
     type: TYPE,
-    properties: {
-      roleDefinitionId: `/subscriptions/${subOf(scope)}/providers/Microsoft.Authorization/roleDefinitions/${a.roleDefinitionGuid}`,
-      principalId: a.principalId,
-      principalType: a.principalType ?? 'ServicePrincipal',
-      scope,
-      createdOn: now,
-      updatedOn: now
-    }
+    properties: { ...p, scope, createdOn: now, updatedOn: now }
   }
   state.roleAssignments.set(lc(rec.id), rec)
-  return clone(rec)
+  return rec
 }
 
 // at: same scope; above: the assignment's scope contains the request scope; below: the reverse.
@@ -155,21 +163,11 @@ function create(
       `Principal ${principalId.replace(/-/g, '')} does not exist in the directory ${tenant}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`
     )
   }
-  const now = new Date().toISOString()
-  const rec: RoleAssignmentRecord = {
-    id: `${scope}/providers/${TYPE}/${name}`,
-    name,
-    type: TYPE,
-    properties: {
-      roleDefinitionId: p.roleDefinitionId,
-      principalId,
-      principalType: typeof p.principalType === 'string' ? p.principalType : (principal?.type ?? 'ServicePrincipal'),
-      scope,
-      createdOn: now,
-      updatedOn: now
-    }
-  }
-  state.roleAssignments.set(lc(rec.id), rec)
+  const rec = storeAssignment(state, scope, name, {
+    roleDefinitionId: p.roleDefinitionId,
+    principalId,
+    principalType: typeof p.principalType === 'string' ? p.principalType : (principal?.type ?? 'ServicePrincipal')
+  })
   return ok(clone(rec), 201)
 }
 
