@@ -1,5 +1,13 @@
 // Key Vault access policies: validation and the add/replace/remove merge the service performs
 // atomically per request (the reason the action must never GET-modify-PUT a vault).
+//
+// Spelling, as the real service does it: permission names are stored and returned exactly as the
+// writer sent them (the portal and terraform write `Get`, az CLI and templates `get`; one vault
+// can hold both — terraform-provider-azurerm#17137, azure-cli#15907, azure-rest-api-specs#34772).
+// `add` matches names case-insensitively; `remove` matches them case-sensitively and answers 200
+// when it removed nothing (azure-rest-api-specs#42963, api-version 2026-02-01). Whether `remove`
+// with `all` clears a whole kind is not documented anywhere found; like any other name, it
+// removes only a stored `all` spelled the same way here.
 import { armError, isObject } from './arm-common.ts'
 import type { FakeResponse } from './server.ts'
 import type { AccessPolicyEntry, AccessPolicyPermissions } from './types.ts'
@@ -118,8 +126,8 @@ function union(a: string[] = [], b: string[] = []): string[] {
   return out
 }
 
-const minus = (a: string[] = [], b: string[] = []): string[] =>
-  a.filter((p) => !b.some((x) => x.toLowerCase() === p.toLowerCase()))
+// Case-sensitive, as the service's remove is.
+const minus = (a: string[] = [], b: string[] = []): string[] => a.filter((p) => !b.includes(p))
 const isEmpty = (p: AccessPolicyPermissions): boolean => CATEGORIES.every((c) => !p[c]?.length)
 
 export type PolicyOp = 'add' | 'replace' | 'remove'
@@ -145,8 +153,7 @@ export function applyPolicies(
       const p = all[i].permissions
       for (const cat of CATEGORIES) {
         if (!c.permissions[cat] || !p[cat]) continue
-        // 'all' in a remove request clears the whole category.
-        p[cat] = c.permissions[cat].some((x) => x.toLowerCase() === 'all') ? [] : minus(p[cat], c.permissions[cat])
+        p[cat] = minus(p[cat], c.permissions[cat])
         if (!p[cat].length) delete p[cat]
       }
       if (isEmpty(p)) all.splice(i, 1)

@@ -1,6 +1,6 @@
 // What every ARM handler shares: the error shape and texts, api-versions, caller permissions.
 import type { FakeRequest, FakeResponse } from './server.ts'
-import { deniedBy, type State, type TokenGrant } from './state.ts'
+import { deniedBy, lockedBy, type State, type TokenGrant } from './state.ts'
 
 export interface ArmContext {
   state: State
@@ -12,6 +12,40 @@ export interface ArmContext {
 
 export function armError(status: number, code: string, message: string, extra?: Record<string, unknown>): FakeResponse {
   return { status, body: { error: { code, message, ...extra } } }
+}
+
+/**
+ * Microsoft.Web's own error answers (the resource provider, not the ARM gateway) carry the error
+ * at the top level in Pascal case, with the message again in Details and an ErrorEntity, e.g.
+ * {"Code":"Conflict","Message":"Cannot modify this site because another operation is in
+ * progress. …","Target":null,"Details":[{"Message":…},{"Code":"Conflict"},{"ErrorEntity":
+ * {"ExtendedCode":…}}],"Innererror":null} (Azure/logicapps#1306, microsoft/Partner-Smart-Office#1,
+ * the ARM troubleshooting docs). Errors caught by the gateway (404 of a missing resource, 403)
+ * keep ARM's {"error":{…}} shape.
+ */
+export function webError(status: number, code: string, message: string, extendedCode = '00000'): FakeResponse {
+  return {
+    status,
+    body: {
+      Code: code,
+      Message: message,
+      Target: null,
+      Details: [
+        { Message: message },
+        { Code: code },
+        {
+          ErrorEntity: {
+            ExtendedCode: extendedCode,
+            MessageTemplate: message,
+            Parameters: [],
+            Code: code,
+            Message: message
+          }
+        }
+      ],
+      Innererror: null
+    }
+  }
 }
 
 export const ok = (body: unknown, status = 200): FakeResponse => ({ status, body })
@@ -56,12 +90,26 @@ export const missingApiVersion = (): FakeResponse =>
   )
 
 // Checked before existence, like ARM: a denied caller cannot learn whether a resource exists.
+// Then resource locks, which ARM enforces before the request reaches the resource provider.
 export function authorize(ctx: ArmContext, action: string, scope: string): FakeResponse | undefined {
-  if (!deniedBy(ctx.state, action, scope)) return undefined
+  if (!deniedBy(ctx.state, action, scope)) return scopeLocked(ctx, action, scope)
   return armError(
     403,
     'AuthorizationFailed',
     `The client '${ctx.grant.clientId}' with object id '${ctx.grant.spObjectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`
+  )
+}
+
+// Text as ARM words it (az CLI output of a ScopeLocked error; Microsoft's Automation
+// troubleshooting doc): the target, the operation, and the locked scope(s) in lower case.
+function scopeLocked(ctx: ArmContext, action: string, scope: string): FakeResponse | undefined {
+  const lock = lockedBy(ctx.state, action, scope)
+  if (!lock) return undefined
+  const operation = action.toLowerCase().endsWith('/delete') ? 'delete' : 'write'
+  return armError(
+    409,
+    'ScopeLocked',
+    `The scope '${scope}' cannot perform ${operation} operation because following scope(s) are locked: '${lock.scope}'. Please remove the lock and try again.`
   )
 }
 

@@ -13,7 +13,7 @@ import {
 } from './arm-common.ts'
 import { handleRoleAssignments } from './role-assignments.ts'
 import type { FakeRequest, FakeResponse, Handler } from './server.ts'
-import { handleSite } from './sites.ts'
+import { handleSite, siteOperation } from './sites.ts'
 import type { State } from './state.ts'
 import { handleVault, listResources, listVaults } from './vaults.ts'
 
@@ -73,6 +73,15 @@ function route(req: FakeRequest, segs: string[]): Route | undefined {
     }
   if (l[4] !== 'providers') return undefined
   const p = l.slice(5, 7).join('/')
+  if (p === 'microsoft.web/sites' && segs.length === 10 && l[8] === 'operationresults' && req.method === 'GET') {
+    return {
+      family: 'web',
+      resourceType: 'sites/operationresults',
+      sub,
+      rg,
+      run: (ctx) => siteOperation(ctx, sub, rg, segs[7], segs[9])
+    }
+  }
   if (p === 'microsoft.web/sites' && (segs.length === 8 || (segs.length === 10 && l[8] === 'slots'))) {
     return {
       family: 'web',

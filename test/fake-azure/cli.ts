@@ -1,9 +1,14 @@
-// `node test/fake-azure/cli.ts [--latency-ms N]`: start the fake with a demo world and print the
-// environment that points the action (or `npx @github/local-action`) at it. Ctrl-C stops it.
+// `node test/fake-azure/cli.ts [--latency-ms N] [--write-env PATH]`: start the fake with a demo
+// world and print the environment that points the action (or @github/local-action) at it, one
+// KEY=value a line; with --write-env, also write those lines to PATH (npm's banner lines would
+// otherwise end up in a redirected stdout). Ctrl-C stops it.
+import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startFakeAzure } from './index.ts'
 
-const { values } = parseArgs({ options: { 'latency-ms': { type: 'string', default: '0' } } })
+const { values } = parseArgs({
+  options: { 'latency-ms': { type: 'string', default: '0' }, 'write-env': { type: 'string' } }
+})
 const latencyMs = Number(values['latency-ms'])
 if (!Number.isFinite(latencyMs) || latencyMs < 0) {
   console.error(`--latency-ms must be a non-negative number, got '${values['latency-ms']}'`)
@@ -38,7 +43,9 @@ const env = {
   'INPUT_RESOURCE-GROUP': 'demo-rg',
   'INPUT_VAULT-NAME': 'demo-kv'
 }
-for (const [k, v] of Object.entries(env)) console.log(`${k}=${v}`)
+const lines = Object.entries(env).map(([k, v]) => `${k}=${v}`)
+for (const line of lines) console.log(line)
+if (values['write-env']) writeFileSync(values['write-env'], `${lines.join('\n')}\n`)
 console.error(
   `fake Azure is up (ARM ${fake.armEndpoint}, Entra ID ${fake.authorityHost}); vaults demo-kv (access policies) and demo-kv-rbac (RBAC). Ctrl-C to stop.`
 )

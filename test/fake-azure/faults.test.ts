@@ -27,11 +27,19 @@ it('answers a status fault N times with an ARM body and Retry-After, then recove
   expect((await arm('GET', site())).status).toBe(200)
 })
 
-it('409 Conflict carries the App Service text; a custom body is sent as is', async () => {
+it("409 Conflict on a site comes in Microsoft.Web's own shape; other faults in ARM's; a custom body is sent as is", async () => {
   fake.addFault({ method: 'PATCH', status: 409 })
   const c = await arm('PATCH', site(), { tags: {} })
-  expect(c.body.error.code).toBe('Conflict')
-  expect(c.body.error.message).toMatch(/^Cannot modify this site because another operation is in progress/)
+  expect(c.body).toMatchObject({ Code: 'Conflict', Target: null, Innererror: null })
+  expect(c.body.Message).toMatch(/^Cannot modify this site because another operation is in progress/)
+  expect(c.body.Details).toEqual([
+    { Message: c.body.Message },
+    { Code: 'Conflict' },
+    { ErrorEntity: expect.objectContaining({ Code: 'Conflict', ExtendedCode: '59205' }) }
+  ])
+  expect(c.body.error).toBeUndefined()
+  fake.addFault({ method: 'PATCH', status: 409, webShape: false })
+  expect((await arm('PATCH', site(), { tags: {} })).body.error.code).toBe('Conflict')
   fake.addFault({ path: /f-app$/, status: 503, body: { error: { code: 'Custom', message: 'x' } } })
   expect((await arm('GET', site())).body).toEqual({ error: { code: 'Custom', message: 'x' } })
 })

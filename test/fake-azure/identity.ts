@@ -1,5 +1,5 @@
 // Managed-identity semantics shared by App Service PATCH and PUT: the parts users get bitten by.
-import { armError, isObject } from './arm-common.ts'
+import { isObject, webError } from './arm-common.ts'
 import type { FakeResponse } from './server.ts'
 import { newSystemPrincipal, userAssignedValue, type State } from './state.ts'
 import type { ManagedIdentity } from './types.ts'
@@ -39,10 +39,11 @@ export function applyIdentity(
   state: State,
   prev: ManagedIdentity | undefined,
   wanted: unknown,
-  keepUserAssigned: boolean
+  keepUserAssigned: boolean,
+  newTenantId = state.tenantId
 ): IdentityResult {
   if (wanted === null || wanted === undefined) return { identity: undefined }
-  const bad = (msg: string): IdentityResult => ({ error: armError(400, 'BadRequest', msg) })
+  const bad = (msg: string): IdentityResult => ({ error: webError(400, 'BadRequest', msg, '51021') })
   if (!isObject(wanted)) return bad("The parameter 'identity' has an invalid value.")
   const flags = parseIdentityType(wanted.type)
   if (!flags)
@@ -54,7 +55,7 @@ export function applyIdentity(
   if (flags.system) {
     // Turning it on mints a new service principal; keeping it on keeps the old one.
     out.principalId = prev?.principalId ?? newSystemPrincipal(state)
-    out.tenantId = prev?.tenantId ?? state.tenantId
+    out.tenantId = prev?.tenantId ?? newTenantId
   }
   if (flags.user) {
     const uais = { ...(keepUserAssigned ? (prev?.userAssignedIdentities ?? {}) : {}) }

@@ -7,7 +7,8 @@ import { withAdfs } from './adfs.ts'
 import { entraHandler } from './entra.ts'
 import { oidcHandler, type OidcKeys } from './oidc.ts'
 import { seedRoleAssignment } from './role-assignments.ts'
-import { closeServer, listen } from './server.ts'
+import { startProxy, type FakeProxy } from './proxy.ts'
+import { closeServer, listen, type Listening } from './server.ts'
 import { seedSite, type SiteSeed } from './sites.ts'
 import * as st from './state.ts'
 import { makeTls } from './tls.ts'
@@ -26,6 +27,13 @@ export type {
 
 /** What a test may set on a seeded site or slot (its location is fixed). */
 export type SiteOptions = Omit<SiteSeed, 'resourceGroup' | 'name' | 'slot' | 'location'>
+
+/** Names the fake answers to behind its proxy: `.invalid` never resolves, so only the proxy reaches them. */
+export const PROXIED_HOSTS = {
+  arm: 'management.fake-azure.invalid',
+  entra: 'login.fake-azure.invalid',
+  oidc: 'token.fake-azure.invalid'
+}
 
 export interface FakeAzure {
   armEndpoint: string
@@ -58,7 +66,19 @@ export interface FakeAzure {
   addFederatedCredential(c: { clientId: string; issuer: string; subject: string; audience: string }): void
   addApplication(clientId: string, tenantId?: string): void
   deny(action: string, scope: string): void
+  /** A management lock: ReadOnly refuses every write below `scope`, CanNotDelete only deletes (409 ScopeLocked). */
+  addLock(scope: string, level?: 'ReadOnly' | 'CanNotDelete'): void
+  /** A management group holding subscriptions (for role assignments above a subscription). */
+  addManagementGroup(name: string, subscriptionIds: string[]): void
+  /**
+   * The same server behind a certificate from a CA nobody trusts (a TLS-inspecting proxy's, say):
+   * returns its https URL.
+   */
+  startUntrusted(server: 'arm' | 'entra'): Promise<string>
+  /** With `proxy: true`: the forward proxy's URL (HTTPS_PROXY) and what passed through it. */
+  proxy?: FakeProxy
   addFault(f: FaultRule): void
+  clearFaults(): void
   setLatency(ms: number): void
   /** Extra: page size of the vault and generic resource lists (default 1000, as ARM). */
   setPageSize(n: number): void
@@ -70,13 +90,22 @@ export interface FakeAzure {
   close(): Promise<void>
 }
 
-export async function startFakeAzure(
-  options: { latencyMs?: number; principalReplicationDelayMs?: number } = {}
-): Promise<FakeAzure> {
+export interface FakeAzureOptions {
+  latencyMs?: number
+  principalReplicationDelayMs?: number
+  /**
+   * Serve under PROXIED_HOSTS through a forward proxy (proxy.ts), as a self-hosted runner behind a
+   * corporate proxy sees Azure: env() then names those hosts and sets HTTPS_PROXY, and a request
+   * that ignores the proxy fails with ENOTFOUND.
+   */
+  proxy?: boolean
+}
+
+export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<FakeAzure> {
   const state = st.createState()
   state.latencyMs = options.latencyMs ?? 0
   state.principalReplicationDelayMs = options.principalReplicationDelayMs ?? 0
-  const tls = makeTls()
+  const tls = makeTls(options.proxy ? [PROXIED_HOSTS.arm, PROXIED_HOSTS.entra] : [])
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const keys: OidcKeys = { privateKey, publicKey, kid: randomBytes(8).toString('hex') }
   const oidcRequestToken = randomBytes(24).toString('base64url')
@@ -104,15 +133,34 @@ export async function startFakeAzure(
     throw e
   })
   const [arm, entra, oidc] = servers
-  urls.arm = `https://127.0.0.1:${arm.port}`
-  urls.entra = `https://127.0.0.1:${entra.port}`
+  const handlers = { arm: servers[0], entra: servers[1] }
+  let proxy: FakeProxy | undefined
+  let oidcUrl = `http://127.0.0.1:${oidc.port}`
+  if (options.proxy) {
+    const local = (port: number): { host: string; port: number } => ({ host: '127.0.0.1', port })
+    proxy = await startProxy({
+      hosts: {
+        [`${PROXIED_HOSTS.arm}:443`]: local(arm.port),
+        [`${PROXIED_HOSTS.entra}:443`]: local(entra.port),
+        [`${PROXIED_HOSTS.oidc}:80`]: local(oidc.port)
+      },
+      unknownHostStatus: 403
+    })
+    urls.arm = `https://${PROXIED_HOSTS.arm}`
+    urls.entra = `https://${PROXIED_HOSTS.entra}`
+    oidcUrl = `http://${PROXIED_HOSTS.oidc}`
+  } else {
+    urls.arm = `https://127.0.0.1:${arm.port}`
+    urls.entra = `https://127.0.0.1:${entra.port}`
+  }
+  const untrusted: { server: Listening['server']; cleanup: () => void }[] = []
   const sub = (s?: string): string => s ?? state.subscriptionId
   const rg = (name: string): string => `/subscriptions/${state.subscriptionId}/resourcegroups/${name}`
 
   const fake: FakeAzure = {
     armEndpoint: urls.arm,
     authorityHost: urls.entra,
-    oidcRequestUrl: `http://127.0.0.1:${oidc.port}/token?api-version=2.0`,
+    oidcRequestUrl: `${oidcUrl}/token?api-version=2.0`,
     oidcRequestToken,
     caCertPath: tls.caCertPath,
     tenantId: state.tenantId,
@@ -126,7 +174,8 @@ export async function startFakeAzure(
       'INPUT_AUTHORITY-HOST': urls.entra,
       'INPUT_CLIENT-ID': state.clientId,
       'INPUT_TENANT-ID': state.tenantId,
-      'INPUT_SUBSCRIPTION-ID': state.subscriptionId
+      'INPUT_SUBSCRIPTION-ID': state.subscriptionId,
+      ...(proxy ? { HTTPS_PROXY: proxy.url } : {})
     }),
     addResourceGroup: (name, subscriptionId) => {
       st.addResourceGroup(state, name, sub(subscriptionId))
@@ -150,8 +199,25 @@ export async function startFakeAzure(
     deny: (action, scope) => {
       state.denies.push({ action: st.globToRegExp(action), scope: scope.toLowerCase().replace(/\/+$/, '') })
     },
+    addLock: (scope, level = 'ReadOnly') => {
+      state.locks.push({ scope: scope.toLowerCase().replace(/\/+$/, ''), level })
+    },
+    addManagementGroup: (name, subscriptionIds) => {
+      for (const id of subscriptionIds) st.addSubscription(state, id)
+      state.managementGroups.set(name.toLowerCase(), new Set(subscriptionIds.map((id) => id.toLowerCase())))
+    },
+    startUntrusted: async (server) => {
+      const other = makeTls()
+      const twin = await listen(state, server, handlers[server].handler, other)
+      untrusted.push({ server: twin.server, cleanup: other.cleanup })
+      return `https://127.0.0.1:${twin.port}`
+    },
+    proxy,
     addFault: (f) => {
       state.faults.push({ ...f })
+    },
+    clearFaults: () => {
+      state.faults.length = 0
     },
     setLatency: (ms) => {
       state.latencyMs = ms
@@ -177,7 +243,9 @@ export async function startFakeAzure(
       state.log.length = 0
     },
     close: async () => {
-      await Promise.all(servers.map((s) => closeServer(s.server)))
+      await proxy?.close()
+      await Promise.all([...servers, ...untrusted].map((s) => closeServer(s.server)))
+      for (const u of untrusted) u.cleanup()
       tls.cleanup()
     }
   }

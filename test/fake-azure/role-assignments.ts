@@ -26,14 +26,25 @@ const lc = (s: string): string => s.toLowerCase()
 const roleGuid = (roleDefinitionId: string): string => lc(roleDefinitionId.split('/').pop() ?? '')
 const subOf = (scope: string): string => scope.split('/')[2] ?? ''
 
+const MG_PREFIX = '/providers/microsoft.management/managementgroups/'
+
+/**
+ * Scopes above a subscription exist too: the root `/` (assignment ids
+ * `/providers/Microsoft.Authorization/roleAssignments/…`, scope `/`: Microsoft's "elevate access"
+ * doc) and management groups (`/providers/Microsoft.Management/managementGroups/{mg}`). Their
+ * roleDefinitionId is written as ARM returns it: root ones without a prefix, management-group
+ * ones with a subscription prefix (a real list in Azure/azure-cli#27509).
+ */
 export function seedRoleAssignment(
   state: State,
   a: { scope: string; roleDefinitionGuid: string; principalId: string; name?: string; principalType?: string }
 ): RoleAssignmentRecord {
-  const scope = a.scope.replace(/^\/+/, '/').replace(/\/+$/, '')
+  const scope = a.scope === '/' ? '/' : a.scope.replace(/^\/+/, '/').replace(/\/+$/, '')
+  const prefix =
+    scope === '/' ? '' : `/subscriptions/${lc(scope).startsWith(MG_PREFIX) ? state.subscriptionId : subOf(scope)}`
   return clone(
     storeAssignment(state, scope, a.name ?? randomUUID(), {
-      roleDefinitionId: `/subscriptions/${subOf(scope)}/providers/Microsoft.Authorization/roleDefinitions/${a.roleDefinitionGuid}`,
+      roleDefinitionId: `${prefix}/providers/Microsoft.Authorization/roleDefinitions/${a.roleDefinitionGuid}`,
       principalId: a.principalId,
       principalType: a.principalType ?? 'ServicePrincipal'
     })
@@ -49,7 +60,7 @@ function storeAssignment(
 ): RoleAssignmentRecord {
   const now = new Date().toISOString()
   const rec: RoleAssignmentRecord = {
-    id: `${scope}/providers/${TYPE}/${name}`,
+    id: `${scope === '/' ? '' : scope}/providers/${TYPE}/${name}`,
     name,
     type: TYPE,
     properties: { ...p, scope, createdOn: now, updatedOn: now }
@@ -59,10 +70,15 @@ function storeAssignment(
 }
 
 // at: same scope; above: the assignment's scope contains the request scope; below: the reverse.
-function relation(assignmentScope: string, scope: string): 'at' | 'above' | 'below' | undefined {
+// The root is above everything; a management group is above the subscriptions in it.
+function relation(state: State, assignmentScope: string, scope: string): 'at' | 'above' | 'below' | undefined {
   const a = lc(assignmentScope)
   const s = lc(scope)
   if (a === s) return 'at'
+  if (a === '/') return 'above'
+  if (a.startsWith(MG_PREFIX)) {
+    return state.managementGroups.get(a.slice(MG_PREFIX.length))?.has(lc(subOf(scope))) ? 'above' : undefined
+  }
   if (s.startsWith(a + '/')) return 'above'
   if (a.startsWith(s + '/')) return 'below'
   return undefined
@@ -208,7 +224,7 @@ function list(ctx: ArmContext, scope: string): FakeResponse {
       )
   }
   const value = [...ctx.state.roleAssignments.values()].filter((r) => {
-    const rel = relation(r.properties.scope, scope)
+    const rel = relation(ctx.state, r.properties.scope, scope)
     if (!rel || (atScope && rel === 'below')) return false
     return principal === undefined || lc(r.properties.principalId) === principal
   })

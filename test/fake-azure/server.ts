@@ -11,6 +11,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import { performance } from 'node:perf_hooks'
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
+import { webError } from './arm-common.ts'
 import type { State } from './state.ts'
 import type { FaultRule, RequestLogEntry, ServerName } from './types.ts'
 
@@ -82,7 +83,7 @@ const FAULT_ERRORS: Record<number, [string, string]> = {
   503: ['ServiceUnavailable', 'The service is temporarily unavailable. Please try again later.']
 }
 
-function faultResponse(server: ServerName, f: FaultRule): FakeResponse {
+function faultResponse(server: ServerName, f: FaultRule, path: string): FakeResponse {
   const status = f.status ?? 500
   const headers: Record<string, string> = f.retryAfter !== undefined ? { 'retry-after': f.retryAfter } : {}
   if (f.body !== undefined) return { status, headers, body: f.body }
@@ -93,6 +94,10 @@ function faultResponse(server: ServerName, f: FaultRule): FakeResponse {
       headers,
       body: { error: 'temporarily_unavailable', error_description: `AADSTS90033: ${message}`, error_codes: [90033] }
     }
+  }
+  // Microsoft.Web answers its own errors (409, 400) in its own shape; the gateway's stay ARM's.
+  if (f.webShape ?? ((status === 409 || status === 400) && /\/providers\/microsoft\.web\//i.test(path))) {
+    return { ...webError(status, code, message, '59205'), headers }
   }
   return { status, headers, body: { error: { code, message } } }
 }
@@ -143,7 +148,7 @@ async function serve(
     return
   }
   let out: FakeResponse
-  if (fault && (fault.status !== undefined || fault.body !== undefined)) out = faultResponse(server, fault)
+  if (fault && (fault.status !== undefined || fault.body !== undefined)) out = faultResponse(server, fault, fr.path)
   else {
     try {
       out = handler(fr)
@@ -153,6 +158,12 @@ async function serve(
         body: { error: { code: 'InternalServerError', message: `fake-azure bug: ${(e as Error).stack}` } }
       }
     }
+  }
+  if (fault?.dropAnswer) {
+    // The request was carried out; its answer is lost on the way back.
+    entry.end = performance.now()
+    req.socket.destroy()
+    return
   }
   entry.status = out.status
   if (out.body !== undefined) entry.responseBody = redact(server, out.body)
@@ -170,6 +181,7 @@ async function serve(
 export interface Listening {
   server: Server
   port: number
+  handler: Handler
 }
 
 export async function listen(
@@ -188,7 +200,7 @@ export async function listen(
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
   })
-  return { server, port: (server.address() as AddressInfo).port }
+  return { server, port: (server.address() as AddressInfo).port, handler }
 }
 
 export async function closeServer(server: Server): Promise<void> {

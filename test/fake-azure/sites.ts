@@ -8,6 +8,7 @@ import {
   isObject,
   ok,
   resourceNotFound,
+  webError,
   type ArmContext
 } from './arm-common.ts'
 import { applyIdentity } from './identity.ts'
@@ -16,11 +17,29 @@ import { randomUUID } from 'node:crypto'
 import { addPrincipal, addResourceGroup, rgId, userAssignedValue, type State } from './state.ts'
 import type { ManagedIdentity, NameValue, SiteRecord } from './types.ts'
 
+/**
+ * How a site answers an update. WebApps_Update lists 200 and 202 (azure-rest-api-specs
+ * WebApps.json 2024-11-01, examples/UpdateWebApp.json: the 202 carries `azure-asyncoperation` and
+ * a Site body; added for function apps on Container Apps, spec PR #27612). The PATCH is not
+ * marked long-running, so clients get no poller. A 202 here applies the change `delayMs` later;
+ * until then the site shows the old state and a second write answers 409 "another operation is
+ * in progress".
+ */
+export interface AsyncUpdates {
+  delayMs?: number
+  /** Answer the 202 without a body (the issue's "possibly no body"; the spec example has one). */
+  emptyBody?: boolean
+}
+
 export interface SiteSeed {
   resourceGroup: string
   name: string
   slot?: string
   kind?: string
+  /** Default: on for kinds of function apps on Container Apps (`…,azurecontainerapps`). */
+  asyncUpdates?: AsyncUpdates | false
+  /** The tenant a system identity turned on for this site lands in (default: the fake's tenant). */
+  identityTenantId?: string
   tags?: Record<string, string>
   appSettings?: Record<string, string>
   systemAssigned?: boolean
@@ -70,7 +89,7 @@ export function seedSite(state: State, s: SiteSeed): SiteRecord {
     }
     if (s.systemAssigned) {
       identity.principalId = randomUUID()
-      identity.tenantId = state.tenantId
+      identity.tenantId = s.identityTenantId ?? state.tenantId
       addPrincipal(state, identity.principalId, 0) // seeded long ago: replicated
     }
     if (uai.length)
@@ -89,6 +108,10 @@ export function seedSite(state: State, s: SiteSeed): SiteRecord {
   }
   if (!identity) delete site.identity
   state.sites.set(site.id.toLowerCase(), site)
+  const async = s.asyncUpdates ?? (site.kind.toLowerCase().includes('azurecontainerapps') ? {} : false)
+  if (s.identityTenantId) state.siteIdentityTenant.set(site.id.toLowerCase(), s.identityTenantId)
+  if (async)
+    state.siteAsync.set(site.id.toLowerCase(), { delayMs: async.delayMs ?? 1500, emptyBody: !!async.emptyBody })
   return clone(site)
 }
 
@@ -114,8 +137,12 @@ export function handleSite(ctx: ArmContext, sub: string, rg: string, name: strin
   const body = req.body
   if (method === 'PATCH') {
     if (!site) return notFound()
-    return patchSite(state, site, body)
+    const busy = state.sitePending.get(site.id.toLowerCase())
+    if (busy) return operationInProgress(busy)
+    return patchSite(ctx, site, body)
   }
+  if (site && state.sitePending.has(site.id.toLowerCase()))
+    return operationInProgress(state.sitePending.get(site.id.toLowerCase())!)
   // PUT: the body becomes the site; only computed properties and the ids survive.
   if (typeof body.location !== 'string')
     return armError(400, 'LocationRequired', 'The location property is required for this definition.')
@@ -141,10 +168,17 @@ export function handleSite(ctx: ArmContext, sub: string, rg: string, name: strin
 }
 
 // PATCH merges the top-level fields it names; nested siteConfig merges one level deeper.
-function patchSite(state: State, site: SiteRecord, body: Record<string, unknown>): FakeResponse {
+function patchSite(ctx: ArmContext, site: SiteRecord, body: Record<string, unknown>): FakeResponse {
+  const { state } = ctx
   const next = clone(site)
   if ('identity' in body) {
-    const idRes = applyIdentity(state, site.identity, body.identity, true)
+    const idRes = applyIdentity(
+      state,
+      site.identity,
+      body.identity,
+      true,
+      state.siteIdentityTenant.get(site.id.toLowerCase())
+    )
     if ('error' in idRes) return idRes.error
     if (idRes.identity) next.identity = idRes.identity
     else delete next.identity
@@ -156,6 +190,45 @@ function patchSite(state: State, site: SiteRecord, body: Record<string, unknown>
     Object.assign(next.properties, rest)
     if (isObject(siteConfig)) next.properties.siteConfig = { ...next.properties.siteConfig, ...siteConfig }
   }
-  state.sites.set(next.id.toLowerCase(), next)
-  return ok(clone(next))
+  const key = site.id.toLowerCase()
+  const async = state.siteAsync.get(key)
+  if (!async) {
+    state.sites.set(key, next)
+    return ok(clone(next))
+  }
+  const operationId = randomUUID()
+  state.sitePending.set(key, { operationId, createdAt: new Date().toISOString() })
+  setTimeout(() => {
+    state.sites.set(key, next)
+    state.sitePending.delete(key)
+  }, async.delayMs).unref()
+  const status = `${ctx.armEndpoint}${site.id}/operationresults/${operationId}?api-version=${ctx.apiVersion}`
+  return {
+    status: 202,
+    headers: { 'azure-asyncoperation': status, location: status, 'retry-after': '1' },
+    body: async.emptyBody ? undefined : clone(site)
+  }
+}
+
+function operationInProgress(busy: { operationId: string; createdAt: string }): FakeResponse {
+  return webError(
+    409,
+    'Conflict',
+    `Cannot modify this site because another operation is in progress. Details: Id: ${busy.operationId}, OperationName: Update, CreatedTime: ${busy.createdAt}, RequestId: ${randomUUID()}, EntityType: 3`,
+    '59205'
+  )
+}
+
+// GET {site}/operationresults/{id}: the Azure-AsyncOperation status of a 202 update.
+export function siteOperation(
+  ctx: ArmContext,
+  sub: string,
+  rg: string,
+  name: string,
+  operationId: string
+): FakeResponse {
+  const id = siteId(sub, rg, name).toLowerCase()
+  const pending = ctx.state.sitePending.get(id)
+  const running = pending?.operationId.toLowerCase() === operationId.toLowerCase()
+  return ok({ id: operationId, name: operationId, status: running ? 'InProgress' : 'Succeeded' })
 }

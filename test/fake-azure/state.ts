@@ -26,6 +26,11 @@ export interface Principal {
   createdAt: number
   type: string
 }
+/** A management lock (Microsoft.Authorization/locks) at a scope: ARM enforces it on every request below. */
+export interface Lock {
+  scope: string // lower-case, no trailing slash
+  level: 'ReadOnly' | 'CanNotDelete'
+}
 export interface Deny {
   action: RegExp
   scope: string
@@ -62,6 +67,9 @@ export interface State {
   subscriptions: Map<string, { subscriptionId: string; tenantId: string; displayName: string }>
   resourceGroups: Map<string, ResourceGroup>
   sites: Map<string, SiteRecord> // sites and slots, by lower-case id
+  siteAsync: Map<string, { delayMs: number; emptyBody: boolean }> // sites whose updates answer 202
+  sitePending: Map<string, { operationId: string; createdAt: string }> // updates under way
+  siteIdentityTenant: Map<string, string> // sites whose new system identity lands in another tenant
   vaults: Map<string, VaultRecord>
   roleAssignments: Map<string, RoleAssignmentRecord>
   principals: Map<string, Principal>
@@ -70,6 +78,8 @@ export interface State {
   federatedCredentials: FederatedCredential[]
   oidcClaims: OidcClaims
   denies: Deny[]
+  locks: Lock[]
+  managementGroups: Map<string, Set<string>> // lower-case management group name -> lower-case subscription ids
   faults: FaultRule[]
   tokens: Map<string, TokenGrant>
   log: RequestLogEntry[]
@@ -96,6 +106,9 @@ export function createState(): State {
     subscriptions: new Map(),
     resourceGroups: new Map(),
     sites: new Map(),
+    siteAsync: new Map(),
+    sitePending: new Map(),
+    siteIdentityTenant: new Map(),
     vaults: new Map(),
     roleAssignments: new Map(),
     principals: new Map(),
@@ -104,6 +117,8 @@ export function createState(): State {
     federatedCredentials: [],
     oidcClaims: { ...DEFAULT_CLAIMS },
     denies: [],
+    locks: [],
+    managementGroups: new Map(),
     faults: [],
     tokens: new Map(),
     log: [],
@@ -183,6 +198,19 @@ export function globToRegExp(glob: string): RegExp {
     .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
     .join('.*')
   return new RegExp(`^${body}$`, 'i')
+}
+
+/**
+ * The lock that refuses `action` at `scope`, if any. A ReadOnly lock refuses every write and
+ * delete at or below its scope (POST actions too), a CanNotDelete lock only deletes.
+ */
+export function lockedBy(s: State, action: string, scope: string): Lock | undefined {
+  const verb = action.split('/').pop()!.toLowerCase()
+  if (verb !== 'write' && verb !== 'delete' && verb !== 'action') return undefined
+  const target = scope.toLowerCase()
+  return s.locks.find(
+    (l) => (target === l.scope || target.startsWith(l.scope + '/')) && (l.level === 'ReadOnly' || verb === 'delete')
+  )
 }
 
 export function deniedBy(s: State, action: string, scope: string): boolean {

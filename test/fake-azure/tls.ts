@@ -18,7 +18,14 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] })
 }
 
-export function makeTls(): TlsMaterial {
+/**
+ * extraDnsNames go into the server certificate's subjectAltName, so clients that reach the fake
+ * under another name (e.g. through proxy.ts as `management.fake-azure.invalid`) still validate it.
+ */
+export function makeTls(extraDnsNames: string[] = []): TlsMaterial {
+  // The names are written into an openssl config file: refuse anything that is not a host name.
+  const bad = extraDnsNames.find((n) => !/^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(n))
+  if (bad !== undefined) throw new Error(`makeTls: not a DNS name: ${JSON.stringify(bad)}`)
   const dir = mkdtempSync(join(tmpdir(), 'fake-azure-'))
   // EC P-256 keys: generated in milliseconds, unlike RSA.
   const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
@@ -49,7 +56,7 @@ export function makeTls(): TlsMaterial {
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...extraDnsNames.map((n) => `DNS:${n}`)].join(',')}`,
       ''
     ].join('\n')
   )

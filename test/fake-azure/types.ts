@@ -60,7 +60,7 @@ export interface VaultRecord {
     tenantId: string
     sku: { family: string; name: string }
     accessPolicies: AccessPolicyEntry[]
-    enableRbacAuthorization: boolean
+    enableRbacAuthorization?: boolean
     vaultUri: string
     provisioningState: string
     [k: string]: unknown
@@ -102,7 +102,12 @@ export interface FaultRule {
   status?: number
   retryAfter?: string
   body?: unknown
+  /** Destroy the connection before handling the request: nothing happened. */
   drop?: boolean
+  /** Handle the request, then destroy the connection instead of answering: it happened, the answer is lost. */
+  dropAnswer?: boolean
   delayMs?: number
   times?: number
+  /** Answer in Microsoft.Web's top-level {Code, Message, …} shape (default: 400/409 on Microsoft.Web paths). */
+  webShape?: boolean
 }

@@ -22,7 +22,12 @@ const TYPE = 'Microsoft.KeyVault/vaults'
 export interface VaultSeed {
   resourceGroup: string
   name: string
-  enableRbacAuthorization?: boolean
+  /**
+   * null: a vault from before the property existed, which GETs without it at all (a 2019-09-01
+   * azure-cli recording; a 2022-07-01 list where one vault has it and one does not). Such a vault
+   * uses access policies.
+   */
+  enableRbacAuthorization?: boolean | null
   tenantId?: string
   accessPolicies?: AccessPolicyEntry[]
   tags?: Record<string, string>
@@ -40,10 +45,10 @@ function build(
   tags: Record<string, string>,
   props: Record<string, unknown>,
   tenantId: string,
-  rbac: boolean,
+  rbac: boolean | null,
   policies: AccessPolicyEntry[]
 ): VaultRecord {
-  return {
+  const vault: VaultRecord = {
     id,
     name,
     type: TYPE,
@@ -54,11 +59,13 @@ function build(
       tenantId,
       sku: isObject(props.sku) ? (props.sku as VaultRecord['properties']['sku']) : { family: 'A', name: 'standard' },
       accessPolicies: policies,
-      enableRbacAuthorization: rbac,
+      enableRbacAuthorization: rbac ?? false,
       vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`,
       provisioningState: 'Succeeded'
     }
   }
+  if (rbac === null) delete vault.properties.enableRbacAuthorization
+  return vault
 }
 
 export function seedVault(state: State, v: VaultSeed): VaultRecord {
@@ -72,7 +79,7 @@ export function seedVault(state: State, v: VaultSeed): VaultRecord {
     { ...v.tags },
     {},
     v.tenantId ?? state.tenantId,
-    v.enableRbacAuthorization ?? false,
+    v.enableRbacAuthorization === undefined ? false : v.enableRbacAuthorization,
     structuredClone(v.accessPolicies ?? [])
   )
   state.vaults.set(vault.id.toLowerCase(), vault)
