@@ -12,6 +12,8 @@ const { makeRevokePlan } = await import('../src/plan-revoke.js')
 const { assignmentName, ROLES } = await import('../src/rbac.js')
 const { AzureOperationError } = await import('../src/errors.js')
 const { computeOutputs } = await import('../src/report.js')
+const { RetryBudget } = await import('../src/azure/budget.js')
+const { AccessStillHeldError } = await import('../src/apply/access-policies.js')
 const {
   app,
   appWithoutIdentity,
@@ -47,8 +49,25 @@ function fakeAzure(
       return { ...a, systemAssigned: false, identityType: 'None', principalId: undefined, tenantId: undefined }
     return { ...a, systemAssigned: true, identityType: 'SystemAssigned', principalId: NEW_PRINCIPAL, tenantId: TENANT }
   })
+  // Each vault's policies as the service keeps them: `remove` matches names case-sensitively.
+  const held = new Map<string, AccessPolicy[]>()
   const changeAccessPolicies = jest.fn(async (v: VaultState, operation: 'add' | 'remove', entries: AccessPolicy[]) => {
     log.push(`policy ${operation === 'add' ? '' : 'remove '}${v.name} ${entries.map((e) => e.objectId).join(',')}`)
+    if (operation !== 'remove') return
+    const policies = held.get(v.id) ?? structuredClone(v.accessPolicies)
+    for (const e of entries) {
+      for (const p of policies.filter((x) => x.objectId === e.objectId)) {
+        for (const [kind, names] of Object.entries(e.permissions)) {
+          const k = kind as keyof typeof p.permissions
+          p.permissions[k] = (p.permissions[k] ?? []).filter((n) => !(names ?? []).includes(n))
+        }
+      }
+    }
+    held.set(v.id, policies)
+  })
+  const reread = jest.fn(async (v: VaultState): Promise<VaultState> => {
+    log.push(`read ${v.name}`)
+    return { ...v, accessPolicies: held.get(v.id) ?? v.accessPolicies }
   })
   const create = jest.fn(async (scope: string, name: string, roleDefinitionId: string, principalId: string) => {
     log.push(`role ${principalId}`)
@@ -58,14 +77,14 @@ function fakeAzure(
     log.push(`delete ${name}`)
     return options.remove ? options.remove(scope, name) : true
   })
-  const vaults = jest.fn((_subscriptionId: string) => ({ changeAccessPolicies }))
+  const vaults = jest.fn((_subscriptionId: string) => ({ changeAccessPolicies, reread }))
   const roles = jest.fn(async () => ({ create, delete: remove }))
   const azure = { sites: { setSystemIdentity }, vaults, roles } as unknown as Azure
-  return { azure, log, setSystemIdentity, changeAccessPolicies, create, remove, vaults, roles }
+  return { azure, log, setSystemIdentity, changeAccessPolicies, reread, create, remove, vaults, roles }
 }
 
 const s = settings()
-const far = () => Date.now() + 3600_000
+const far = () => new RetryBudget(3600)
 const plan = (wanted: Parameters<typeof makePlan>[0], st: CurrentState) => makePlan(wanted, st)
 const want = (p = perms({ secrets: ['get', 'list'] })) => ({ permissions: p, accessModel: 'auto' as const })
 
@@ -185,39 +204,7 @@ describe('applyPlan: RBAC vault', () => {
     expect(fake.roles).not.toHaveBeenCalled()
   })
 
-  it('retries PrincipalNotFound (directory replication) with a warning, then succeeds', async () => {
-    jest.useFakeTimers({ now: Date.now() })
-    try {
-      const kv = vault('kv', { rbac: true })
-      const st = state([appWithoutIdentity('api')], [kv])
-      let calls = 0
-      const fake = fakeAzure({
-        create: async () => {
-          if (++calls <= 2)
-            throw Object.assign(new Error('Principal does not exist in the directory'), {
-              code: 'PrincipalNotFound',
-              statusCode: 400
-            })
-          return 'created'
-        }
-      })
-      const done = applyPlan(plan(want(), st).changes, st, fake.azure, s, Date.now() + 300_000)
-      await jest.advanceTimersByTimeAsync(2000)
-      await jest.advanceTimersByTimeAsync(4000)
-      const applied = await done
-      expect(fake.create).toHaveBeenCalledTimes(3)
-      expect(warning).toHaveBeenCalledTimes(2)
-      expect(warning.mock.calls[0][0]).toContain('PrincipalNotFound')
-      expect(applied.writes).toEqual([
-        expect.stringContaining('Turned on'),
-        "Granted api on vault kv: role 'Key Vault Secrets User'."
-      ])
-    } finally {
-      jest.useRealTimers()
-    }
-  })
-
-  it('does not retry other errors, and wraps them with the vault as context', async () => {
+  it('wraps a failed assignment with the vault as context', async () => {
     const kv = vault('kv', { rbac: true })
     const st = state([app('api')], [kv])
     const cause = Object.assign(new Error('denied'), { code: 'AuthorizationFailed', statusCode: 403 })
@@ -265,6 +252,34 @@ describe('applyPlan: failures', () => {
     expect(fake.changeAccessPolicies).not.toHaveBeenCalled()
   })
 
+  it('grants the other apps of the vault when one new identity is of another tenant, then fails naming it', async () => {
+    const other = '99999999-9999-9999-9999-999999999999'
+    const st = state([appWithoutIdentity('api'), appWithoutIdentity('web'), app('old')], [vault('kv')])
+    const sx = settings({ apps: [target('api'), target('web'), target('old')] })
+    const fake = fakeAzure({
+      setSystemIdentity: async (a) => ({
+        ...a,
+        systemAssigned: true,
+        principalId: NEW_PRINCIPAL,
+        tenantId: a.target.key === 'web' ? other : TENANT
+      })
+    })
+    const error = (await applyPlan(plan(want(), st).changes, st, fake.azure, sx, far()).catch(
+      (e: unknown) => e
+    )) as InstanceType<typeof PartialApplyError>
+    expect(error).toBeInstanceOf(PartialApplyError)
+    expect(error.failures).toHaveLength(1)
+    expect(error.message).toContain(
+      `The identity of 'web' belongs to tenant ${other}, but Key Vault 'kv' belongs to tenant ${TENANT}`
+    )
+    expect(fake.changeAccessPolicies).toHaveBeenCalledTimes(1)
+    expect(fake.changeAccessPolicies.mock.calls[0][2].map((e) => e.objectId)).toEqual([NEW_PRINCIPAL, PRINCIPAL])
+    expect(error.applied.writes.filter((w) => w.startsWith('Granted'))).toEqual([
+      'Granted api on vault kv: secrets: get, list (access policy).',
+      'Granted old on vault kv: secrets: get, list (access policy).'
+    ])
+  })
+
   it('does not grant anything when turning on an identity fails', async () => {
     const cause = Object.assign(new Error('nope'), { code: 'AuthorizationFailed', statusCode: 403 })
     const st = state([appWithoutIdentity('api')], [vault('kv')])
@@ -282,15 +297,6 @@ describe('applyPlan: failures', () => {
     const fake = fakeAzure({ setSystemIdentity: async () => Promise.reject(new Error('x')) })
     const error = await applyPlan(plan(want(), st).changes, st, fake.azure, s, far()).catch((e: unknown) => e)
     expect((error as Error).message).toContain("slot 'staging' of app 'api'")
-  })
-
-  it('fails clearly when Azure returns no principal id', async () => {
-    const st = state([appWithoutIdentity('api')], [vault('kv')])
-    const fake = fakeAzure({ setSystemIdentity: async (a) => ({ ...a, systemAssigned: true, principalId: undefined }) })
-    await expect(applyPlan(plan(want(), st).changes, st, fake.azure, s, far())).rejects.toThrow(
-      "Azure turned on the identity of 'api' but returned no principal id."
-    )
-    expect(fake.changeAccessPolicies).not.toHaveBeenCalled()
   })
 
   it('wraps an access-policy failure with the vault as context', async () => {
@@ -342,11 +348,52 @@ describe('applyPlan: revoke changes', () => {
     const st = state([app('api'), app('web', { principalId: PRINCIPAL_2 })], [kv])
     const fake = fakeAzure()
     const applied = await applyPlan(makeRevokePlan(want(), st, false).changes, st, fake.azure, revoke, far())
-    expect(fake.log).toEqual([`policy remove kv ${PRINCIPAL},${PRINCIPAL_2}`])
+    expect(fake.log).toEqual([`policy remove kv ${PRINCIPAL},${PRINCIPAL_2}`, 'read kv'])
     expect(applied.writes).toEqual([
       'Revoked api on vault kv: secrets: get (access policy).',
       'Revoked web on vault kv: secrets: list (access policy).'
     ])
+  })
+
+  it('removes names in the spelling the vault holds them (a portal-made Get), and confirms from a fresh read', async () => {
+    const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['Get', 'List', 'Set'] })] })
+    const st = state([app('api')], [kv])
+    const fake = fakeAzure()
+    const applied = await applyPlan(makeRevokePlan(want(), st, false).changes, st, fake.azure, revoke, far())
+    expect(fake.changeAccessPolicies.mock.calls[0][2][0].permissions).toEqual(perms({ secrets: ['Get', 'List'] }))
+    expect(fake.reread).toHaveBeenCalledTimes(1)
+    expect(applied.writes).toEqual(['Revoked api on vault kv: secrets: Get, List (access policy).'])
+  })
+
+  it('fails naming what is still held when the vault ignored the removal, and claims only what is gone', async () => {
+    jest.useFakeTimers({ now: Date.now() })
+    try {
+      const kv = vault('kv', {
+        accessPolicies: [policy(PRINCIPAL, { secrets: ['get', 'list'] }), policy(PRINCIPAL_2, { secrets: ['get'] })]
+      })
+      const st = state([app('api'), app('web', { principalId: PRINCIPAL_2 })], [kv])
+      const fake = fakeAzure()
+      // The service keeps `list` of api (as it keeps a name spelled otherwise than it holds it).
+      fake.reread.mockImplementation(async (v) => ({
+        ...v,
+        accessPolicies: [policy(PRINCIPAL, { secrets: ['list'] })]
+      }))
+      const done = applyPlan(makeRevokePlan(want(), st, false).changes, st, fake.azure, revoke, far()).catch(
+        (e: unknown) => e
+      )
+      await jest.advanceTimersByTimeAsync(6000)
+      const error = (await done) as InstanceType<typeof PartialApplyError>
+      expect(fake.reread).toHaveBeenCalledTimes(3) // read back, then twice more a few seconds apart
+      expect(error.failures).toHaveLength(1)
+      expect(error.failures[0]).toBeInstanceOf(AccessStillHeldError)
+      expect(error.message).toContain(`Key Vault 'kv' still grants api (${PRINCIPAL}) secrets: list`)
+      expect(error.applied.writes).toEqual([
+        'Revoked api on vault kv: secrets: get (access policy).',
+        'Revoked web on vault kv: secrets: get (access policy).'
+      ])
+    } finally {
+      jest.useRealTimers()
+    }
   })
 
   it('deletes role assignments by scope and deterministic name', async () => {
@@ -417,7 +464,7 @@ describe('applyPlan: revoke changes', () => {
     const fake = fakeAzure()
     const p = makeRevokePlan(want(), st, true)
     const applied = await applyPlan(p.changes, st, fake.azure, revoke, far())
-    expect(fake.log).toEqual([`policy remove kv ${PRINCIPAL}`, 'identity api false'])
+    expect(fake.log).toEqual([`policy remove kv ${PRINCIPAL}`, 'read kv', 'identity api false'])
     expect(fake.setSystemIdentity).toHaveBeenCalledWith(st.apps[0], false)
     expect(applied.principals.has('api')).toBe(false)
     expect(applied.writes).toEqual([
@@ -497,7 +544,7 @@ describe('applyPlan: revoke changes', () => {
     expect(fake.log[0]).toBe('identity new true')
     expect(fake.log[fake.log.length - 1]).toBe('identity old false')
     expect(fake.log.slice(1, -1).sort()).toEqual(
-      [`delete ${name}`, `policy kv-ap ${NEW_PRINCIPAL}`, `policy remove kv-ap ${PRINCIPAL}`].sort()
+      [`delete ${name}`, `policy kv-ap ${NEW_PRINCIPAL}`, `policy remove kv-ap ${PRINCIPAL}`, 'read kv-ap'].sort()
     )
     expect(applied.principals.get('new')?.principalId).toBe(NEW_PRINCIPAL)
     expect(applied.principals.has('old')).toBe(false)

@@ -2,14 +2,10 @@ import { describe, expect, it } from '@jest/globals'
 import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline'
 import { AuthenticationError } from '@azure/identity'
 import { AzureOperationError, describeTarget, during, explain, type OperationContext } from '../src/errors.js'
-import {
-  decodeClaims,
-  MissingOidcPermissionError,
-  OidcRequestError,
-  type OidcClaims,
-  SignInError
-} from '../src/credential.js'
+import { decodeClaims, MissingOidcPermissionError, OidcRequestError, type OidcClaims } from '../src/oidc.js'
+import { SignInError } from '../src/credential.js'
 import { VaultNotFoundError } from '../src/azure/vaults.js'
+import { NetworkError } from '../src/azure/attempt-policy.js'
 import { CLIENT, settings, SUB, target, TENANT } from './fixtures.js'
 
 const s = settings()
@@ -379,9 +375,9 @@ describe('explain: retry budget spent', () => {
     expect(message).toContain("raise 'retry-timeout'")
   })
 
-  it('works for an abort outside an Azure operation (the token request)', () => {
+  it('works for an abort outside an Azure operation, and never claims a failure that did not happen', () => {
     expect(explain(abort(), { budget: { seconds: 10, expired: true } })).toMatch(
-      /^Gave up: the run did not finish within 'retry-timeout' \(10 s\), though no request failed\.\nFix: raise 'retry-timeout'/
+      /^The run failed: the run did not finish within 'retry-timeout' \(10 s\); every request that was answered succeeded, the last one was still waiting\.\nFix: raise 'retry-timeout'/
     )
   })
 
@@ -459,10 +455,23 @@ describe('explain: our own errors are reported as themselves, however wrapped', 
     expect(explain(new SignInError(s, sdkWrap(own)), explainCtx)).toBe(own.message)
   })
 
-  it('OidcRequestError wins over a spent retry budget', () => {
-    const own = new OidcRequestError('The GitHub OIDC token request kept failing (HTTP 503) after 6 tries.')
+  it('a refused OidcRequestError wins over a spent retry budget', () => {
+    const own = new OidcRequestError('GitHub refused the OIDC token request (HTTP 403).')
     expect(explain(new SignInError(s, sdkWrap(own)), { ...explainCtx, budget: { seconds: 10, expired: true } })).toBe(
       own.message
+    )
+  })
+
+  it('an OidcRequestError that is only the budget running out says what kept failing', () => {
+    const aborted = Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' })
+    const own = new OidcRequestError('The GitHub OIDC token request failed: aborted', { cause: aborted })
+    const message = explain(new SignInError(s, sdkWrap(own)), {
+      ...explainCtx,
+      budget: { seconds: 10, expired: true, lastFailure: 'GET /token answered 503' }
+    })
+    expect(message).toBe(
+      `Could not sign in to Entra ID as client ${CLIENT} in tenant ${TENANT}: gave up after 10 s of retries (input 'retry-timeout'): GET /token answered 503.\n` +
+        "Fix: the service is throttling or failing; re-run later (the run is safe to repeat), or raise 'retry-timeout'."
     )
   })
 
@@ -519,8 +528,8 @@ describe('explain: retry budget spent during sign-in', () => {
       budget: { seconds: 30, expired: true, lastFailure: 'POST https://login.microsoftonline.com/…/token answered 503' }
     })
     expect(message).toBe(
-      "Could not sign in to Entra ID: gave up after 30 s of retries (input 'retry-timeout'): POST https://login.microsoftonline.com/…/token answered 503.\n" +
-        "Fix: Azure is throttling or failing; re-run later (the run is safe to repeat), or raise 'retry-timeout'."
+      `Could not sign in to Entra ID as client ${CLIENT} in tenant ${TENANT}: gave up after 30 s of retries (input 'retry-timeout'): POST https://login.microsoftonline.com/…/token answered 503.\n` +
+        "Fix: the service is throttling or failing; re-run later (the run is safe to repeat), or raise 'retry-timeout'."
     )
   })
 
@@ -569,5 +578,96 @@ describe('explain: review findings', () => {
     expect(explain(new AzureOperationError(slotCtx, cause), { clientId: CLIENT })).toContain(
       'Fix: grant it Reader (or Website Contributor) on the app'
     )
+  })
+})
+
+describe('explain: resource locks', () => {
+  it('ScopeLocked names the locked scope, the operation, and the fix; it is not a busy resource', () => {
+    const group = `/subscriptions/${SUB}/resourcegroups/rg`
+    const message = explain(
+      new AzureOperationError(
+        appCtx('turn on the system-assigned identity of'),
+        armError(
+          409,
+          'ScopeLocked',
+          `The scope '/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/shop-api' cannot perform write operation because following scope(s) are locked: '${group}'. Please remove the lock and try again.`
+        )
+      ),
+      explainCtx
+    )
+    expect(message).toContain(
+      `Could not turn on the system-assigned identity of app 'shop-api' (resource group 'rg', subscription ${SUB}): a resource lock on ${group} forbids this write (409 ScopeLocked).`
+    )
+    expect(message).toContain('az lock delete --ids <lock id>')
+    expect(message).toContain('Azure says: ScopeLocked: The scope')
+    expect(message).not.toContain('another operation')
+  })
+})
+
+describe('explain: the network', () => {
+  const refused = { origin: 'https://login.example.com', problem: 'refused' as const, code: 'ECONNREFUSED' }
+
+  it('a NetworkError from the pipeline says what failed, the host and port, and the fix', () => {
+    const error = new AzureOperationError(
+      appCtx(),
+      new NetworkError('GET /subscriptions/x', { ...refused, origin: 'https://arm.example.com:8443' }, undefined)
+    )
+    expect(explain(error, explainCtx)).toBe(
+      `Could not read app 'shop-api' (resource group 'rg', subscription ${SUB}): GET /subscriptions/x: arm.example.com:8443 refused the connection (ECONNREFUSED).\n` +
+        "Fix: check the URL and port (inputs 'authority-host', 'arm-endpoint'); on a self-hosted runner check the firewall, or set HTTPS_PROXY when outbound traffic must go through a proxy."
+    )
+  })
+
+  it.each([
+    ['endpoints_resolution_error', 'CredentialUnavailableError'],
+    ['network_error', 'AuthenticationRequiredError']
+  ])('MSAL %s is explained from what the pipeline saw at the authority host', (code, name) => {
+    const msal = Object.assign(new Error(`${code}: See https://aka.ms/msal.js.errors#${code} for details`), { name })
+    const untrusted = {
+      origin: 'https://login.example.com',
+      problem: 'untrusted-certificate' as const,
+      code: 'SELF_SIGNED_CERT_IN_CHAIN',
+      proxy: 'http://proxy:3128'
+    }
+    const message = explain(new SignInError(s, msal), {
+      ...explainCtx,
+      authorityHost: 'https://login.example.com',
+      budget: { seconds: 30, expired: false, network: new Map([[untrusted.origin, untrusted]]) }
+    })
+    expect(message).toBe(
+      'Sign-in failed: could not reach Entra ID at https://login.example.com: the TLS certificate of login.example.com:443 is not trusted (through the proxy http://proxy:3128) (SELF_SIGNED_CERT_IN_CHAIN).\n' +
+        'Fix: when a TLS-inspecting proxy or a private CA sits in between, point NODE_EXTRA_CA_CERTS at a PEM file with its CA certificate (an env: of the step or job); otherwise check that the URL names the right host.'
+    )
+  })
+
+  it('without a network failure, a failed discovery is the unknown tenant it usually is', () => {
+    const msal = Object.assign(new Error('endpoints_resolution_error: See https://aka.ms/msal.js.errors'), {
+      name: 'CredentialUnavailableError'
+    })
+    expect(
+      explain(new SignInError(s, msal), {
+        ...explainCtx,
+        authorityHost: 'https://login.example.com',
+        budget: { seconds: 30, expired: false, network: new Map() }
+      })
+    ).toMatch(
+      /^Sign-in failed: Entra ID could not resolve tenant .* the tenant was not found \(AADSTS90002\) or the authority host is wrong\./
+    )
+  })
+
+  it('a spent budget names the network failure rather than "throttling"', () => {
+    const message = explain(new SignInError(s, Object.assign(new Error('aborted'), { name: 'AbortError' })), {
+      ...explainCtx,
+      budget: {
+        seconds: 8,
+        expired: true,
+        lastFailure: 'POST /t/token failed: ENOTFOUND',
+        network: new Map([[refused.origin, { ...refused, problem: 'unresolvable' as const, code: 'ENOTFOUND' }]])
+      }
+    })
+    expect(message).toMatch(
+      /gave up after 8 s \(input 'retry-timeout'\): the host name login\.example\.com could not be resolved \(ENOTFOUND\)\./
+    )
+    expect(message).not.toContain('throttling')
   })
 })

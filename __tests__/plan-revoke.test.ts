@@ -70,7 +70,7 @@ describe('makeRevokePlan: access-policy vaults', () => {
     ])
   })
 
-  it('matches held names case-insensitively and removes them in the requested spelling', () => {
+  it('matches held names case-insensitively and removes them in the spelling the vault holds (remove is case-sensitive)', () => {
     const kv = vault('kv', {
       accessPolicies: [policy(PRINCIPAL.toUpperCase(), { secrets: ['GET'], keys: ['WrapKey'] })]
     })
@@ -80,7 +80,16 @@ describe('makeRevokePlan: access-policy vaults', () => {
       false
     )
     expect(ofKind(plan.changes, 'remove-access-policy')[0].entries[0].permissions).toEqual(
-      perms({ secrets: ['get'], keys: ['wrapKey'] })
+      perms({ secrets: ['GET'], keys: ['WrapKey'] })
+    )
+    expect(plan.grants[0].delta).toBe('secrets: GET; keys: WrapKey')
+  })
+
+  it('removes every spelling of a name the vault holds twice (Get from the portal, get from the CLI)', () => {
+    const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['Get', 'List', 'get'] })] })
+    const plan = makeRevokePlan(wanted(perms({ secrets: ['get'] })), state([app('api')], [kv]), false)
+    expect(ofKind(plan.changes, 'remove-access-policy')[0].entries[0].permissions).toEqual(
+      perms({ secrets: ['Get', 'get'] })
     )
   })
 

@@ -274,6 +274,26 @@ describe('parseSettings: app names, slots and lists', () => {
   })
 })
 
+describe('parseSettings: lists that name nothing', () => {
+  it.each([
+    ['app-name', ','],
+    ['app-name', ' , \n ,'],
+    ['vault-name', ', '],
+    ['vault-name', '\n,\n']
+  ])("%s '%s' is an input error naming the input, not an empty list", (name, value) => {
+    const problems = problemsOf({ [name]: value })
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatch(new RegExp(`^'${name}' names nothing: ".*" holds only separators`))
+    expect(problems[0]).not.toContain('\n')
+    expect(problems[0]).toContain('Give at least one name')
+  })
+
+  it('both at once are both reported', () => {
+    const problems = problemsOf({ 'app-name': ',', 'vault-name': ',' })
+    expect(problems.map((p) => p.split(' ')[0])).toEqual(["'app-name'", "'vault-name'"])
+  })
+})
+
 describe('parseSettings: resource group and vault names', () => {
   it.each(['r', 'my_rg', 'rg-(prod).1', 'x'.repeat(90), 'grüße'])('accepts resource group %s', (rg) => {
     expect(parse({ 'resource-group': rg }).resourceGroup).toBe(rg)

@@ -10,7 +10,9 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   RoleAssignments: () => (/* binding */ RoleAssignments)
 /* harmony export */ });
 /* harmony import */ var _azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3049);
-/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(9657);
+/* harmony import */ var _attempt_policy_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8437);
+/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3029);
+/* harmony import */ var _returned_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2656);
 // Azure RBAC role assignments, through a small typed client on @azure-rest/core-client (the same
 // pipeline as the other clients: bearer token, retries, request log). @azure/arm-authorization 9
 // is a CommonJS bundle of the whole Authorization API (~270 kB) whose `scope` parameter turns
@@ -18,15 +20,19 @@ __webpack_require__.r(__webpack_exports__);
 // loaded only when a vault uses RBAC.
 
 
+
+
 const API_VERSION = '2022-04-01';
 class RoleAssignments {
     client;
-    origin;
     constructor(credential, cloud, budget) {
-        this.client = (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .getClient */ .KU)(cloud.armEndpoint, credential, (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_1__/* .armClientOptions */ .IL)(cloud, budget));
-        this.origin = new URL(cloud.armEndpoint).origin;
+        this.client = (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .getClient */ .KU)(cloud.armEndpoint, credential, (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_2__/* .armClientOptions */ .IL)(cloud, budget));
     }
-    /** Every assignment at `scope` or above it (resource group, subscription, management group). */
+    /**
+     * Every assignment at `scope` or above it: resource group, subscription, management groups and
+     * the root `/`. Page links are followed as ARM gives them; the pipeline refuses one that leaves
+     * the ARM origin, before the token goes out.
+     */
     async listAtOrAbove(scope) {
         const all = [];
         let next = `${scope}/providers/Microsoft.Authorization/roleAssignments`;
@@ -37,10 +43,6 @@ class RoleAssignments {
                 throw (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .createRestError */ .t$)(response);
             const body = response.body;
             all.push(...(body.value ?? []).map(fromWire));
-            // The bearer token goes wherever nextLink points: only ever to this ARM endpoint.
-            if (body.nextLink && new URL(body.nextLink).origin !== this.origin) {
-                throw new Error(`Refusing to follow a role assignment page link outside ${this.origin}: ${new URL(body.nextLink).origin}`);
-            }
             next = body.nextLink;
             query = undefined; // nextLink carries its own query
         }
@@ -52,6 +54,7 @@ class RoleAssignments {
      * another name (409 RoleAssignmentExists) means the access is there: success.
      */
     async create(scope, name, roleDefinitionId, principalId) {
+        checkScope(scope);
         const response = await this.client
             .pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`)
             .put({
@@ -66,17 +69,27 @@ class RoleAssignments {
             return 'exists';
         throw error;
     }
-    /** Deletes one assignment by name; true when something was deleted. */
+    /**
+     * Deletes one assignment by name; true when this call deleted it. A 204 ("nothing there") after
+     * an attempt whose answer was lost means that attempt deleted it.
+     */
     async delete(scope, name) {
+        checkScope(scope);
+        let request;
         const response = await this.client
             .pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`)
-            .delete({ queryParameters: { 'api-version': API_VERSION } });
+            .delete({ queryParameters: { 'api-version': API_VERSION }, onResponse: (raw) => (request = raw.request) });
         if (response.status === '200')
             return true;
         if (response.status === '204')
-            return false;
+            return request !== undefined && (0,_attempt_policy_js__WEBPACK_IMPORTED_MODULE_1__/* .hadUnansweredAttempt */ .bQ)(request);
         throw (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .createRestError */ .t$)(response);
     }
+}
+/** This action assigns and deletes roles on Key Vaults only: never at `/`, a subscription or a group. */
+function checkScope(scope) {
+    if (!(0,_returned_js__WEBPACK_IMPORTED_MODULE_3__/* .isVaultScope */ .h4)(scope))
+        throw new Error(`Refusing a role assignment at scope '${scope}': only a Key Vault's own id is allowed.`);
 }
 function fromWire(wire) {
     return {

@@ -1,7 +1,7 @@
 // Every failure becomes one actionable message: what failed, why, and the fix. Azure calls run
 // inside `during(...)`, which records what the action was doing and to what, so a bare ARM error
 // code can be turned into "the app 'x' was not found in resource group 'y'".
-import type { OidcClaims } from './credential.js'
+import { budgetMessage, entraMessage, type ExplainContext } from './errors-signin.js'
 import type { AppTarget, Settings, VaultTarget } from './settings.js'
 
 export type OperationContext =
@@ -60,42 +60,49 @@ interface RestLikeError {
   message?: string
   code?: string
   statusCode?: number
-  errorResponse?: { error?: string; errorDescription?: string; errorCodes?: number[] }
 }
 
-export interface ExplainContext {
-  claims?: OidcClaims
-  clientId?: string
-  tenantId?: string
-  authorityHost?: string
-  budget?: { seconds: number; expired: boolean; lastFailure?: string }
-}
+export type { ExplainContext } from './errors-signin.js'
+
+/** Errors of the action's own whose message says what failed, to what, and the fix. */
+const SELF_EXPLAINED = [
+  'MissingOidcPermissionError',
+  'VaultNotFoundError',
+  'IdentityChangeNotVisibleError',
+  'AccessStillHeldError'
+]
+/** Errors of the action's own that say why, after what failed ("Could not read app 'x'"). */
+const EXPLAINS_WHY = ['UnexpectedAzureDataError', 'ForeignOriginError', 'NetworkError']
 
 export function explain(error: unknown, context: ExplainContext = {}): string {
-  // Our own sign-in errors reach us wrapped by @azure/identity and by during(): report them as themselves.
-  const own =
-    findCause(error, 'MissingOidcPermissionError') ??
-    findCause(error, 'VaultNotFoundError') ??
-    findCause(error, 'OidcRequestError')
+  // Our own errors reach us wrapped by @azure/identity and by during(): report them as themselves.
+  const own = SELF_EXPLAINED.map((name) => findCause(error, name)).find(Boolean)
   if (own) return own.message
-  const budget = context.budget
-  if (budget?.expired && isAbort(error)) {
-    const what =
-      error instanceof AzureOperationError
-        ? `${error.message}: gave up`
-        : (error as Error).name === 'SignInError'
-          ? 'Could not sign in to Entra ID: gave up'
-          : 'Gave up'
-    return budget.lastFailure
-      ? `${what} after ${budget.seconds} s of retries (input 'retry-timeout'): ${budget.lastFailure}.\n` +
-          `Fix: Azure is throttling or failing; re-run later (the run is safe to repeat), or raise 'retry-timeout'.`
-      : `${what}: the run did not finish within 'retry-timeout' (${budget.seconds} s), though no request failed.\n` +
-          `Fix: raise 'retry-timeout' (it bounds the whole run's time with Azure, retries included); the run is safe to repeat.`
-  }
+  const what = whatFailed(error, context)
+  const why = EXPLAINS_WHY.map((name) => findCause(error, name)).find(Boolean)
+  if (why) return `${what}: ${why.message}`
+  const oidc = findCause(error, 'OidcRequestError')
+  if (oidc && !isAbort(oidc)) return oidc.message
+  if (context.budget?.expired && (isAbort(error) || !hasStatus(error))) return budgetMessage(what, context)
   if (!(error instanceof AzureOperationError)) return entraMessage(error, context) ?? messageOf(error)
   const cause = error.cause as RestLikeError
   const entra = entraMessage(cause, context)
   if (entra) return entra
+  return armMessage(error, cause, context)
+}
+
+function whatFailed(error: unknown, context: ExplainContext): string {
+  if (error instanceof AzureOperationError) return error.message
+  if (findCause(error, 'SignInError') || findCause(error, 'OidcRequestError')) {
+    const client = context.clientId ? ` as client ${context.clientId}` : ''
+    const tenant = context.tenantId ? ` in tenant ${context.tenantId}` : ''
+    return `Could not sign in to Entra ID${client}${tenant}`
+  }
+  return 'The run failed'
+}
+
+/** An ARM error answer, by its code: what it means here and the fix. */
+function armMessage(error: AzureOperationError, cause: RestLikeError, context: ExplainContext): string {
   const what = error.message
   const azureSays = cause?.message
     ? `Azure says: ${cause.code ? `${cause.code}: ` : ''}${cause.message}`
@@ -127,7 +134,10 @@ export function explain(error: unknown, context: ExplainContext = {}): string {
     case 'InvalidAuthenticationTokenTenant':
       return `${what}: the subscription belongs to another tenant than 'tenant-id' (${context.tenantId ?? 'unknown'}).\nFix: set 'tenant-id' to the subscription's tenant, or check 'subscription-id' / 'vault-subscription-id'.\n${azureSays}`
     case 'Conflict':
-      return `${what}: another operation on the resource kept it busy (409 Conflict) through every retry.\nFix: wait for the other deployment or operation to finish and re-run.\n${azureSays}`
+    case 'AnotherOperationInProgress':
+      return `${what}: another operation on the resource kept it busy (409 Conflict) until 'retry-timeout' was spent.\nFix: wait for the other deployment or operation to finish and re-run (the run is safe to repeat).\n${azureSays}`
+    case 'ScopeLocked':
+      return scopeLocked(what, cause.message ?? '', azureSays)
   }
   if (cause?.statusCode === 401) {
     return `${what}: Azure Resource Manager did not accept the access token (401).\nFix: check that 'environment' / 'arm-endpoint' match the cloud the tenant lives in, and that 'tenant-id' is the subscription's tenant.\n${azureSays}`
@@ -145,76 +155,16 @@ function notFoundHint(context: OperationContext): string {
   return `the app does not exist in that resource group.\nFix: check 'app-name' and 'resource-group' (az webapp list --resource-group ${context.settings.resourceGroup} --query [].name).`
 }
 
-/** Entra ID sign-in failures (AADSTS codes), with the presented OIDC claims for federation mismatches. */
-function entraMessage(error: unknown, context: ExplainContext): string | undefined {
-  const textOf = (e: RestLikeError | undefined): string =>
-    `${e?.errorResponse?.errorDescription ?? ''} ${e?.message ?? ''}`
-  // The AADSTS error may be wrapped by @azure/identity and by our own SignInError.
-  let e = error as (RestLikeError & { cause?: unknown }) | undefined
-  for (let depth = 0; e && depth < 8 && !/AADSTS\d+/.test(textOf(e)); depth++) e = e.cause as typeof e
-  // Quote Entra itself, not a wrapper that repeats its text: take the deepest error that carries it.
-  while (e?.cause && /AADSTS\d+/.test(textOf(e.cause))) e = e.cause
-  const code = /AADSTS(\d+)/.exec(textOf(e))?.[1]
-  if (!code) return endpointResolution(error, context)
-  const said = `Entra ID says: ${firstLine(e?.errorResponse?.errorDescription ?? e?.message ?? '')}`
-  const client = context.clientId ?? '<client-id>'
-  switch (code) {
-    case '700213':
-    case '70021':
-    case '7002138':
-      return federationMismatch(context, said)
-    case '700016':
-      return `Sign-in failed: no application with client id ${client} exists in tenant ${context.tenantId ?? ''}.\nFix: check 'client-id' (the app registration's Application (client) ID, or the user-assigned identity's client id) and 'tenant-id'; the app must be in that tenant.\n${said}`
-    case '90002':
-      return `Sign-in failed: tenant ${context.tenantId ?? ''} was not found.\nFix: check 'tenant-id' (Directory (tenant) ID) and that 'environment' is the cloud the tenant lives in.\n${said}`
-    case '700024':
-      return `Sign-in failed: the GitHub OIDC token was outside its valid time range (it lives about 10 minutes from when the step asked for it).\nFix: check the runner's clock; on self-hosted runners sync it with NTP.\n${said}`
-  }
-  return `Sign-in to Entra ID failed (AADSTS${code}).\n${said}`
-}
-
-/**
- * MSAL reports a failed OpenID discovery (how Entra answers an unknown tenant: 400 AADSTS90002)
- * only as `endpoints_resolution_error`, dropping Entra's text.
- */
-function endpointResolution(error: unknown, context: ExplainContext): string | undefined {
-  let e = error as (Error & { errorCode?: string }) | undefined
-  for (let depth = 0; e && depth < 8; depth++, e = e.cause as typeof e) {
-    if (e.errorCode === 'endpoints_resolution_error' || /endpoints_resolution_error/.test(e.message ?? '')) {
-      return (
-        `Sign-in failed: Entra ID could not resolve tenant ${context.tenantId ?? ''} at ${context.authorityHost ?? 'the authority host'}: the tenant was not found (AADSTS90002) or the authority host is wrong.\n` +
-        `Fix: check 'tenant-id' (Directory (tenant) ID), and that 'environment' / 'authority-host' name the cloud the tenant lives in.`
-      )
-    }
-  }
-  return undefined
-}
-
-function federationMismatch(context: ExplainContext, said: string): string {
-  const { claims } = context
-  const iss = claims?.iss ?? 'unknown'
-  const sub = claims?.sub ?? 'unknown'
-  const aud = [claims?.aud ?? 'unknown'].flat().join(', ')
-  const lines = [
-    `Sign-in failed: app ${context.clientId ?? ''} has no federated credential matching the token GitHub presented.`,
-    `  issuer:   ${iss}`,
-    `  subject:  ${sub}`,
-    `  audience: ${aud}`,
-    `Entra matches issuer, subject and audience exactly, and subjects are case-sensitive (they carry the owner/repository spelling GitHub uses, here '${sub.split(':')[1] ?? ''}').`
-  ]
-  if (sub.includes(':environment:')) {
-    lines.push(
-      `This job uses a GitHub environment, so the subject is the environment one, not the branch: the credential must name '${sub}'.`
-    )
-  }
-  const name = `github-${sub.replace(/[^A-Za-z0-9-]+/g, '-').slice(0, 100)}`.replace(/-+$/, '')
-  lines.push(
-    'Fix: add a federated credential with exactly this subject:',
-    `  az ad app federated-credential create --id ${context.clientId ?? '<client-id>'} --parameters '${JSON.stringify({ name, issuer: iss, subject: sub, audiences: [aud] })}'`,
-    `  (for a user-assigned managed identity: az identity federated-credential create --name ${name} --identity-name <identity> --resource-group <group> --issuer ${iss} --subject '${sub}' --audiences ${aud})`,
-    said
+/** A resource lock (ReadOnly, or CanNotDelete for deletions) forbids the write: retrying cannot help. */
+function scopeLocked(what: string, message: string, azureSays: string): string {
+  const locked = /locked: '([^']+)'/.exec(message)?.[1] ?? 'a scope above the resource'
+  const operation = /perform (\w+) operation/.exec(message)?.[1] ?? 'write'
+  return (
+    `${what}: a resource lock on ${locked} forbids this ${operation} (409 ScopeLocked).\n` +
+    `Fix: remove the lock (Portal: that resource or group → Settings → Locks; CLI: az lock list, then az lock delete --ids <lock id>) ` +
+    `or ask its owner to lift it for the run, then re-run (the run is safe to repeat). ` +
+    `A ReadOnly lock refuses every change, a CanNotDelete lock only deletions.\n${azureSays}`
   )
-  return lines.join('\n')
 }
 
 function findCause(error: unknown, name: string): Error | undefined {
@@ -228,8 +178,16 @@ function isAbort(error: unknown): boolean {
   return findCause(error, 'AbortError') !== undefined
 }
 
-function firstLine(text: string): string {
-  return text.split(/\r?\n/)[0].replace(/ Trace ID:.*$/, '')
+/** Did Azure answer at all (an HTTP status somewhere in the chain)? */
+function hasStatus(error: unknown): boolean {
+  for (
+    let e = error as RestLikeError & { cause?: unknown }, depth = 0;
+    e && depth < 8;
+    e = e.cause as typeof e, depth++
+  ) {
+    if (typeof e.statusCode === 'number') return true
+  }
+  return false
 }
 
 function messageOf(error: unknown): string {

@@ -1,10 +1,12 @@
 // inputs → settings → credential → read → plan → apply → outputs and summary.
 import * as core from '@actions/core'
 import { type Applied, applyPlan, PartialApplyError, principalsBefore } from './apply.js'
-import { RetryBudget } from './azure/pipeline.js'
-import { createCredential, type GitHubAssertion, signIn as signInToAzure } from './credential.js'
+import { RetryBudget } from './azure/budget.js'
+import { createCredential, signIn as signInToAzure } from './credential.js'
+import type { GitHubAssertion } from './oidc.js'
 import { routeSdkLogsToDebug } from './debug-log.js'
 import { explain } from './errors.js'
+import { info } from './log.js'
 import { describeChange, makePlan, type Plan } from './plan.js'
 import { makeRevokePlan } from './plan-revoke.js'
 import { connect, readState } from './read.js'
@@ -23,13 +25,13 @@ export async function run(): Promise<void> {
     budget = new RetryBudget(settings.retryTimeoutSeconds)
     const signIn = createCredential(settings, budget)
     assertion = signIn.assertion
-    await core.group('Sign in', () => signInToAzure(signIn.credential, settings!))
+    await core.group('Sign in', () => signInToAzure(signIn.credential, settings!, budget!))
     const azure = connect(settings, signIn.credential, budget)
 
     const state = await core.group('Read apps and vaults', () => readState(settings!, azure))
     plan =
       settings.mode === 'revoke' ? makeRevokePlan(settings, state, settings.disableIdentity) : makePlan(settings, state)
-    core.info(
+    info(
       plan.changes.length === 0
         ? 'Plan: nothing to change.'
         : `Plan: ${plan.changes.length} change(s):\n${plan.changes.map((c) => `  - ${describeChange(c)}`).join('\n')}`
@@ -39,20 +41,21 @@ export async function run(): Promise<void> {
     // plan and verify write nothing: the principals are the ones already there.
     const applied = readOnly
       ? { principals: principalsBefore(state), writes: [] }
-      : await core.group('Apply', () => applyPlan(plan!.changes, state, azure, settings!, budget!.deadline))
+      : await core.group('Apply', () => applyPlan(plan!.changes, state, azure, settings!, budget!))
 
     await report(settings, plan, applied)
     if (settings.mode === 'verify' && plan.changes.length > 0) {
       core.setFailed(verifyFailure(plan))
       return
     }
-    core.info(doneMessage(settings, plan, applied))
+    info(doneMessage(settings, plan, applied))
   } catch (error) {
     const context = {
       claims: assertion?.claims,
       clientId: settings?.clientId,
       tenantId: settings?.tenantId,
       authorityHost: settings?.cloud.authorityHost,
+      armEndpoint: settings?.cloud.armEndpoint,
       budget
     }
     let failure = error

@@ -100,9 +100,11 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
 }
 
 /**
- * What to remove, kind by kind: the requested names the principal holds (case-insensitive);
- * `all` requested removes every name held of that kind. A held `all` cannot lose a part of
- * itself, so asking for less than `all` then is an error rather than a silent "nothing held".
+ * What to remove, kind by kind, spelled as the vault holds it: `accessPolicies/remove` matches
+ * names case-sensitively and silently keeps a name spelled otherwise (`get` does not remove a
+ * portal-made `Get`). Every held spelling of a requested name is taken; `all` requested takes
+ * every name held of that kind. A held `all` cannot lose a part of itself, so asking for less
+ * than `all` then is an error rather than a silent "nothing held".
  */
 export function heldOfWanted(
   held: Partial<Permissions> | undefined,
@@ -115,14 +117,14 @@ export function heldOfWanted(
     const have = heldNames.map((p) => p.toLowerCase())
     const asked = wanted[kind].map((p) => p.toLowerCase())
     if (asked.includes('all')) {
-      result[kind] = [...heldNames]
+      result[kind] = [...new Set(heldNames)]
     } else if (have.includes('all') && asked.length > 0) {
       throw new PlanError(
         `'${where.app}' holds 'all' ${kind} permissions on Key Vault '${where.vault}'; revoking ${wanted[kind].join(', ')} cannot take away part of 'all'.\n` +
           `Fix: set '${PERMISSION_INPUTS[kind]}' to 'all' to remove them, then apply the ${kind} permissions it should keep.`
       )
     } else {
-      result[kind] = wanted[kind].filter((p) => have.includes(p.toLowerCase()))
+      result[kind] = [...new Set(heldNames.filter((p) => asked.includes(p.toLowerCase())))]
     }
   }
   return result

@@ -4,7 +4,7 @@ import type { TokenCredential } from '@azure/core-auth'
 import { type AppState, Sites } from './azure/sites.js'
 import type { RoleAssignment, RoleAssignments } from './azure/roles.js'
 import { Vaults, type VaultState } from './azure/vaults.js'
-import type { RetryBudget } from './azure/pipeline.js'
+import type { RetryBudget } from './azure/budget.js'
 import { during } from './errors.js'
 import type { Settings } from './settings.js'
 

@@ -90,14 +90,14 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = proce
 
   const slotInput = input('slot')
   if (slotInput) check(validateSlotName('slot', slotInput))
-  const apps = parseApps(required('app-name'), slotInput, problems)
+  const apps = parseApps(nonEmptyList('app-name', required('app-name'), problems), slotInput, problems)
 
   const vaultRg = input('vault-resource-group')
   if (vaultRg) check(validateResourceGroup('vault-resource-group', vaultRg))
   const vaultSubscription = input('vault-subscription-id')
     ? guid('vault-subscription-id', input('vault-subscription-id'))
     : subscriptionId
-  const vaults = splitList(required('vault-name')).map((name) => {
+  const vaults = splitList(nonEmptyList('vault-name', required('vault-name'), problems)).map((name) => {
     check(validateVaultName('vault-name', name))
     return { name, resourceGroup: vaultRg || undefined, subscriptionId: vaultSubscription }
   })
@@ -145,6 +145,20 @@ export function splitList(value: string): string[] {
     .split(/[\n,]/)
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
+}
+
+/**
+ * A list input that is set but names nothing (`,` or `, ` — what `${{ vars.A }},${{ vars.B }}`
+ * gives when both are unset) would pass as an empty list: verify would verify nothing and exit 0.
+ */
+function nonEmptyList(name: string, value: string, problems: string[]): string {
+  if (value && splitList(value).length === 0) {
+    problems.push(
+      `'${name}' names nothing: ${JSON.stringify(value)} holds only separators (an unset variable in \`\${{ vars.A }},\${{ vars.B }}\` gives this). ` +
+        `Give at least one name, one per line or comma-separated.`
+    )
+  }
+  return value
 }
 
 function parseApps(value: string, defaultSlot: string, problems: string[]): AppTarget[] {

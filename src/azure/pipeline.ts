@@ -1,127 +1,116 @@
-// What every Azure client shares: the endpoint, the cloud's token scope, the run's retry budget,
-// and one log line per request attempt (method, path, status, time; never headers or tokens).
-import * as core from '@actions/core'
+// What every HTTP request of the run shares — GitHub OIDC, Entra ID and ARM alike: the SDK's
+// pipeline (proxy from HTTPS_PROXY/HTTP_PROXY/NO_PROXY, retries of 429/5xx/408/dropped
+// connections) plus the action's policies: one retry budget, one log line per attempt, Azure's
+// error shapes normalised, 409 "operation in progress" and PrincipalNotFound waited out, and ARM's
+// bearer token sent to the ARM origin only.
 import type { ClientOptions } from '@azure-rest/core-client'
-import { type PipelinePolicy, RestError } from '@azure/core-rest-pipeline'
+import {
+  createPipelineFromOptions,
+  type Pipeline,
+  type PipelinePolicy,
+  type PipelineRequest,
+  type PipelineRetryOptions
+} from '@azure/core-rest-pipeline'
 import type { Cloud } from '../clouds.js'
+import { attemptPolicy } from './attempt-policy.js'
+import type { RetryBudget } from './budget.js'
+import { errorShapePolicy, transientErrorPolicy } from './error-policies.js'
 
-/**
- * One deadline for every retry of the run (input `retry-timeout`). The SDK pipeline retries
- * 429 (after Retry-After), 5xx, 408 and dropped connections; this bounds the total time instead of
- * the number of tries, and remembers what kept failing for the final message.
- */
-export class RetryBudget {
-  readonly seconds: number
-  readonly deadline: number
-  lastFailure: string | undefined
-  private readonly controller = new AbortController()
+export { RetryBudget } from './budget.js'
 
-  constructor(seconds: number) {
-    this.seconds = seconds
-    this.deadline = Date.now() + seconds * 1000
-    setTimeout(() => this.controller.abort(), seconds * 1000).unref()
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal
-  }
-
-  get expired(): boolean {
-    return this.controller.signal.aborted
-  }
-
-  /** How long one attempt may wait for an answer before it counts as a dropped request. */
-  get attemptTimeoutMs(): number {
-    return Math.min(60_000, Math.max(2_000, (this.seconds * 1000) / 5))
-  }
-}
-
-/** Per call: every request (and its retries) stops when the budget is spent. */
+/** Per call: every request and its retries end when the budget is spent, whatever signal it had. */
 function budgetPolicy(budget: RetryBudget): PipelinePolicy {
   return {
     name: 'actionRetryBudget',
     sendRequest(request, next) {
-      request.abortSignal ??= budget.signal
+      // @azure/identity gives MSAL's requests a signal of its own that nothing aborts: combine.
+      request.abortSignal = request.abortSignal
+        ? AbortSignal.any([asSignal(request.abortSignal), budget.signal])
+        : budget.signal
       return next(request)
     }
   }
 }
 
-const TRANSIENT = new Set([408, 429, 500, 502, 503, 504])
+function asSignal(like: NonNullable<PipelineRequest['abortSignal']>): AbortSignal {
+  if (like instanceof AbortSignal) return like
+  const controller = new AbortController()
+  if (like.aborted) controller.abort()
+  else like.addEventListener('abort', () => controller.abort(), { once: true })
+  return controller.signal
+}
+
+export class ForeignOriginError extends Error {
+  constructor(url: string, allowed: string) {
+    super(
+      `Refusing to send a request to ${new URL(url).origin}: Azure pointed the action there (a page link or redirect), ` +
+        `but the access token is only ever sent to ${allowed}.`
+    )
+    this.name = 'ForeignOriginError'
+  }
+}
 
 /**
- * Per attempt: the log line, a warning for transient failures, and a read timeout that the retry
- * policy retries. The timeout is our own timer, always cleared: the SDK's `request.timeout` timer
- * outlives a failed attempt and would keep the process alive after the run.
+ * Per attempt, after the bearer token is added: a page link (`nextLink`) or redirect that leaves
+ * the ARM origin is refused for every client and every paged list, before the token goes out.
  */
-function attemptPolicy(budget: RetryBudget): PipelinePolicy {
+function originPolicy(origin: string): PipelinePolicy {
   return {
-    name: 'actionAttemptLog',
-    async sendRequest(request, next) {
-      const started = performance.now()
-      const label = `${request.method} ${new URL(request.url).pathname}`
-      const outer = request.abortSignal
-      const attempt = new AbortController()
-      const abort = (): void => attempt.abort()
-      outer?.addEventListener('abort', abort, { once: true })
-      let timedOut = false
-      const timer = setTimeout(() => {
-        timedOut = true
-        attempt.abort()
-      }, budget.attemptTimeoutMs)
-      request.abortSignal = attempt.signal
-      try {
-        const response = await next(request)
-        core.info(`${label} → ${response.status} (${elapsed(started)} ms)`)
-        // The SDK retries 429 only when the answer says when (Retry-After); 5xx and 408 always.
-        const retried = response.status !== 429 || response.headers.get('retry-after') !== undefined
-        if (TRANSIENT.has(response.status) && retried) {
-          const retryAfter = response.headers.get('retry-after')
-          budget.lastFailure = `${label} answered ${response.status}`
-          core.warning(
-            `${label} answered ${response.status}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}; retrying within the ${budget.seconds} s retry budget.`
-          )
-        }
-        return response
-      } catch (error) {
-        const reason = timedOut
-          ? `no answer within ${budget.attemptTimeoutMs / 1000} s`
-          : ((error as { code?: string }).code ?? (error as Error).name)
-        core.info(`${label} → ${reason} (${elapsed(started)} ms)`)
-        if (budget.expired || outer?.aborted) throw error
-        budget.lastFailure = `${label} failed: ${reason}`
-        core.warning(`${label} failed (${reason}); retrying within the ${budget.seconds} s retry budget.`)
-        // As a RestError with a system error code, the retry policy retries a timed-out attempt.
-        if (timedOut) throw new RestError(`${label}: ${reason}`, { code: 'ETIMEDOUT', request })
-        throw error
-      } finally {
-        clearTimeout(timer)
-        outer?.removeEventListener('abort', abort)
-        request.abortSignal = outer
-      }
+    name: 'actionArmOriginOnly',
+    sendRequest(request, next) {
+      if (new URL(request.url).origin !== origin) throw new ForeignOriginError(request.url, origin)
+      return next(request)
     }
   }
 }
 
-function elapsed(started: number): number {
-  return Math.round(performance.now() - started)
+const RETRY_OPTIONS: PipelineRetryOptions = { maxRetries: 100, retryDelayInMs: 500, maxRetryDelayInMs: 15_000 }
+
+function policies(
+  budget: RetryBudget,
+  origin?: string
+): { policy: PipelinePolicy; position: 'perCall' | 'perRetry' }[] {
+  return [
+    { policy: budgetPolicy(budget), position: 'perCall' },
+    { policy: transientErrorPolicy(budget), position: 'perCall' },
+    ...(origin ? [{ policy: originPolicy(origin), position: 'perRetry' as const }] : []),
+    { policy: attemptPolicy(budget), position: 'perRetry' },
+    // ARM only: Entra ID and GitHub answer in shapes of their own, which their clients read.
+    ...(origin ? [{ policy: errorShapePolicy(), position: 'perRetry' as const }] : [])
+  ]
 }
 
 /** Pipeline options for the SDK clients and the Entra ID token client alike. */
 export function pipelineOptions(
-  budget: RetryBudget
+  budget: RetryBudget,
+  origin?: string
 ): Pick<ClientOptions, 'additionalPolicies' | 'retryOptions' | 'userAgentOptions'> {
   return {
-    additionalPolicies: [
-      { policy: budgetPolicy(budget), position: 'perCall' },
-      { policy: attemptPolicy(budget), position: 'perRetry' }
-    ],
+    additionalPolicies: policies(budget, origin),
     // The budget bounds retries; the count only has to be out of its way.
-    retryOptions: { maxRetries: 100, retryDelayInMs: 500, maxRetryDelayInMs: 15_000 },
+    retryOptions: RETRY_OPTIONS,
     userAgentOptions: { userAgentPrefix: 'keyvault-app-identity-action' }
   }
 }
 
 export function armClientOptions(cloud: Cloud, budget: RetryBudget): ClientOptions {
-  return { endpoint: cloud.armEndpoint, credentials: { scopes: [cloud.armScope] }, ...pipelineOptions(budget) }
+  return {
+    endpoint: cloud.armEndpoint,
+    credentials: { scopes: [cloud.armScope] },
+    ...pipelineOptions(budget, new URL(cloud.armEndpoint).origin)
+  }
+}
+
+/** A bare pipeline with the same policies, for requests outside the SDK clients (GitHub OIDC). */
+export function createPipeline(budget: RetryBudget): Pipeline {
+  const pipeline = createPipelineFromOptions({
+    retryOptions: RETRY_OPTIONS,
+    userAgentOptions: { userAgentPrefix: 'keyvault-app-identity-action' }
+  })
+  // The same places core-client gives `additionalPolicies`: perCall before the retry policy,
+  // perRetry after the Sign phase.
+  for (const { policy, position } of policies(budget)) {
+    pipeline.addPolicy(policy, position === 'perRetry' ? { afterPhase: 'Sign' } : {})
+  }
+  return pipeline
 }

@@ -5,8 +5,12 @@
 // loaded only when a vault uses RBAC.
 import { createRestError, getClient, type Client } from '@azure-rest/core-client'
 import type { TokenCredential } from '@azure/core-auth'
+import type { PipelineRequest } from '@azure/core-rest-pipeline'
 import type { Cloud } from '../clouds.js'
-import { armClientOptions, type RetryBudget } from './pipeline.js'
+import type { RetryBudget } from './budget.js'
+import { hadUnansweredAttempt } from './attempt-policy.js'
+import { armClientOptions } from './pipeline.js'
+import { isVaultScope } from './returned.js'
 
 const API_VERSION = '2022-04-01'
 
@@ -36,14 +40,15 @@ interface WireAssignment {
 export class RoleAssignments {
   private readonly client: Client
 
-  private readonly origin: string
-
   constructor(credential: TokenCredential, cloud: Cloud, budget: RetryBudget) {
     this.client = getClient(cloud.armEndpoint, credential, armClientOptions(cloud, budget))
-    this.origin = new URL(cloud.armEndpoint).origin
   }
 
-  /** Every assignment at `scope` or above it (resource group, subscription, management group). */
+  /**
+   * Every assignment at `scope` or above it: resource group, subscription, management groups and
+   * the root `/`. Page links are followed as ARM gives them; the pipeline refuses one that leaves
+   * the ARM origin, before the token goes out.
+   */
   async listAtOrAbove(scope: string): Promise<RoleAssignment[]> {
     const all: RoleAssignment[] = []
     let next: string | undefined = `${scope}/providers/Microsoft.Authorization/roleAssignments`
@@ -53,12 +58,6 @@ export class RoleAssignments {
       if (response.status !== '200') throw createRestError(response)
       const body = response.body as { value?: WireAssignment[]; nextLink?: string }
       all.push(...(body.value ?? []).map(fromWire))
-      // The bearer token goes wherever nextLink points: only ever to this ARM endpoint.
-      if (body.nextLink && new URL(body.nextLink).origin !== this.origin) {
-        throw new Error(
-          `Refusing to follow a role assignment page link outside ${this.origin}: ${new URL(body.nextLink).origin}`
-        )
-      }
       next = body.nextLink
       query = undefined // nextLink carries its own query
     }
@@ -76,6 +75,7 @@ export class RoleAssignments {
     roleDefinitionId: string,
     principalId: string
   ): Promise<'created' | 'exists'> {
+    checkScope(scope)
     const response = await this.client
       .pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`)
       .put({
@@ -89,15 +89,26 @@ export class RoleAssignments {
     throw error
   }
 
-  /** Deletes one assignment by name; true when something was deleted. */
+  /**
+   * Deletes one assignment by name; true when this call deleted it. A 204 ("nothing there") after
+   * an attempt whose answer was lost means that attempt deleted it.
+   */
   async delete(scope: string, name: string): Promise<boolean> {
+    checkScope(scope)
+    let request: PipelineRequest | undefined
     const response = await this.client
       .pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`)
-      .delete({ queryParameters: { 'api-version': API_VERSION } })
+      .delete({ queryParameters: { 'api-version': API_VERSION }, onResponse: (raw) => (request = raw.request) })
     if (response.status === '200') return true
-    if (response.status === '204') return false
+    if (response.status === '204') return request !== undefined && hadUnansweredAttempt(request)
     throw createRestError(response)
   }
+}
+
+/** This action assigns and deletes roles on Key Vaults only: never at `/`, a subscription or a group. */
+function checkScope(scope: string): void {
+  if (!isVaultScope(scope))
+    throw new Error(`Refusing a role assignment at scope '${scope}': only a Key Vault's own id is allowed.`)
 }
 
 function fromWire(wire: WireAssignment): RoleAssignment {

@@ -1,15 +1,17 @@
 // Web apps, function apps and their slots (all Microsoft.Web/sites). Reads are GETs; the only
 // write is a PATCH of `identity` alone: never a PUT, which would replace the whole site.
-import * as core from '@actions/core'
 import type { TokenCredential } from '@azure/core-auth'
+import type { PipelineResponse } from '@azure/core-rest-pipeline'
 import { createWebSiteManagement, type WebSiteManagementContext } from '@azure/arm-appservice/api'
 import { get, getSlot, update, updateSlot } from '@azure/arm-appservice/api/webApps'
 import type { Site, SitePatchResource } from '@azure/arm-appservice/models'
 import type { Cloud } from '../clouds.js'
 import { parseIdentityType, withSystemAssigned } from '../identity-type.js'
-import { withRetry } from '../retry.js'
+import { info } from '../log.js'
 import type { AppTarget } from '../settings.js'
-import { armClientOptions, type RetryBudget } from './pipeline.js'
+import type { RetryBudget } from './budget.js'
+import { armClientOptions } from './pipeline.js'
+import { expectGuid, expectUserAssignedIdentityId } from './returned.js'
 
 export interface AppState {
   target: AppTarget
@@ -23,9 +25,15 @@ export interface AppState {
   tenantId?: string
 }
 
-export interface IdentityResult {
-  principalId: string
-  tenantId: string
+export class IdentityChangeNotVisibleError extends Error {
+  constructor(app: string, enabled: boolean, seconds: number) {
+    super(
+      `Azure accepted turning ${enabled ? 'on' : 'off'} the system-assigned identity of '${app}' (202 Accepted), ` +
+        `but the site did not show the change within 'retry-timeout' (${seconds} s).\n` +
+        `Fix: re-run the job (it is safe to repeat: a change that has finished is not made again), or raise 'retry-timeout'.`
+    )
+    this.name = 'IdentityChangeNotVisibleError'
+  }
 }
 
 export class Sites {
@@ -54,8 +62,10 @@ export class Sites {
 
   /**
    * Turns the system-assigned identity on or off with one PATCH of `identity`, naming every
-   * user-assigned identity so that none is dropped. Retries 409 Conflict (another operation on
-   * the site is in progress), which the SDK pipeline does not.
+   * user-assigned identity so that none is dropped. The pipeline waits out 409 "another operation
+   * is in progress". The PATCH may answer 202 Accepted, with or without a body (WebApps_Update
+   * lists 200 and 202; function apps on Container Apps do it): then the change is under way, and
+   * the site is read until it shows it.
    */
   async setSystemIdentity(app: AppState, enabled: boolean): Promise<AppState> {
     const type = withSystemAssigned(app.identityType, enabled)
@@ -74,41 +84,62 @@ export class Sites {
       }
     }
     const { name, slot } = app.target
-    const site = await withRetry(
-      () =>
-        slot
-          ? updateSlot(this.context, this.resourceGroup, name, slot, patch)
-          : update(this.context, this.resourceGroup, name, patch),
-      {
-        retryable: isConflict,
-        deadline: this.budget.deadline,
-        baseDelayMs: 1000,
-        maxDelayMs: 15000,
-        onRetry: (_error, attempt, delay) =>
-          core.warning(
-            `${app.target.key}: another operation is in progress on the site (409 Conflict); retry ${attempt} in ${delay / 1000} s.`
-          )
+    let status = 0
+    let retryAfter: string | undefined
+    const options = {
+      onResponse: (raw: PipelineResponse) => {
+        status = raw.status
+        retryAfter = raw.headers.get('retry-after')
       }
-    )
-    return toAppState(app.target, site)
+    }
+    let site: Site | undefined
+    try {
+      site = slot
+        ? await updateSlot(this.context, this.resourceGroup, name, slot, patch, options)
+        : await update(this.context, this.resourceGroup, name, patch, options)
+    } catch (error) {
+      // A 202 without a body makes the SDK's deserializer throw; the change is under way all the same.
+      if (status !== 202) throw error
+    }
+    const after = site && toAppState(app.target, site)
+    if (after && shows(after, enabled)) return after
+    return this.waitUntilShown(app.target, enabled, retryAfter)
+  }
+
+  /** Reads the site until the identity change shows, within the run's budget. */
+  private async waitUntilShown(target: AppTarget, enabled: boolean, retryAfter: string | undefined): Promise<AppState> {
+    info(`${target.key}: Azure accepted the identity change; waiting until the site shows it.`)
+    const first = Number(retryAfter)
+    let delay = Number.isFinite(first) && first > 0 ? Math.min(first * 1000, 30_000) : 2000
+    for (;;) {
+      await this.budget.wait(delay)
+      if (this.budget.expired) throw new IdentityChangeNotVisibleError(target.key, enabled, this.budget.seconds)
+      const state = await this.read(target)
+      if (shows(state, enabled)) return state
+      delay = Math.min(delay * 2, 10_000)
+    }
   }
 }
 
-function isConflict(error: unknown): boolean {
-  return (error as { statusCode?: number }).statusCode === 409
+function shows(state: AppState, enabled: boolean): boolean {
+  return enabled ? state.systemAssigned && state.principalId !== undefined : !state.systemAssigned
 }
 
 export function toAppState(target: AppTarget, site: Site): AppState {
   const identity = site.identity
   const switches = parseIdentityType(identity?.type)
+  const key = target.key
   return {
     target,
     id: site.id ?? '',
     kind: site.kind ?? 'app',
     identityType: identity?.type ?? 'None',
     systemAssigned: switches.system,
-    userAssignedIds: switches.user ? Object.keys(identity?.userAssignedIdentities ?? {}) : [],
-    principalId: switches.system ? identity?.principalId : undefined,
-    tenantId: switches.system ? identity?.tenantId : undefined
+    // These ids go back into the PATCH body: only well-formed ones.
+    userAssignedIds: switches.user
+      ? Object.keys(identity?.userAssignedIdentities ?? {}).map(expectUserAssignedIdentityId)
+      : [],
+    principalId: switches.system ? expectGuid(`the principal id of '${key}'`, identity?.principalId) : undefined,
+    tenantId: switches.system ? expectGuid(`the identity tenant of '${key}'`, identity?.tenantId) : undefined
   }
 }

@@ -9,7 +9,9 @@ import type { Vault } from '@azure/arm-keyvault/models'
 import type { Cloud } from '../clouds.js'
 import type { Permissions } from '../permissions.js'
 import type { VaultTarget } from '../settings.js'
-import { armClientOptions, type RetryBudget } from './pipeline.js'
+import type { RetryBudget } from './budget.js'
+import { armClientOptions } from './pipeline.js'
+import { expectGuid, expectVaultId } from './returned.js'
 
 export interface AccessPolicy {
   tenantId: string
@@ -64,6 +66,14 @@ export class Vaults {
     return toVaultState(target, vault)
   }
 
+  /** A fresh GET of a vault already read (never the cached listing): to confirm what a write did. */
+  async reread(vault: VaultState): Promise<VaultState> {
+    return toVaultState(
+      { ...vault.target, resourceGroup: vault.resourceGroup },
+      await get(this.context, vault.resourceGroup, vault.name)
+    )
+  }
+
   /**
    * One `accessPolicies/add` (or `remove`) carrying every principal's permissions to add (or take
    * away). The service merges per principal: other principals and other permissions stay.
@@ -97,14 +107,17 @@ export function resourceGroupOf(id: string): string {
 }
 
 export function toVaultState(target: VaultTarget, vault: Vault): VaultState {
-  const id = vault.id ?? ''
+  // Role assignments are made at this id and access policies written under it: it must be the
+  // vault that was asked for.
+  const id = expectVaultId(vault.id, target)
   return {
     target,
     id,
-    name: vault.name ?? target.name,
+    name: id.split('/').pop()!,
     resourceGroup: target.resourceGroup ?? resourceGroupOf(id),
     subscriptionId: target.subscriptionId,
-    tenantId: vault.properties.tenantId,
+    tenantId: expectGuid(`the tenant of vault '${target.name}'`, vault.properties.tenantId) ?? '',
+    // Older vaults do not carry the property at all: they use access policies.
     rbac: vault.properties.enableRbacAuthorization === true,
     accessPolicies: (vault.properties.accessPolicies ?? []).map((p) => ({
       tenantId: p.tenantId,

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { FakeAzure } from '../fake-azure/index.ts'
 
-export const ACTION = resolve(import.meta.dirname, '../../dist/index.js')
+/** The bundle under test; ACTION_UNDER_TEST points the tests at another build (e.g. an older one, to see a test fail). */
+export const ACTION = process.env.ACTION_UNDER_TEST ?? resolve(import.meta.dirname, '../../dist/index.js')
 
 export interface ActionRun {
   exitCode: number

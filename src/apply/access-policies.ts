@@ -1,0 +1,87 @@
+// Access-policy vaults: one `accessPolicies/add` or `remove` per vault carrying every app's
+// permissions. `remove` matches permission names case-sensitively and answers 200 even when it
+// removed nothing (Azure/azure-rest-api-specs#42963), so the plan names what the vault holds in
+// the vault's own spelling, and what was removed is confirmed by reading the vault back.
+import type { VaultState } from '../azure/vaults.js'
+import { during } from '../errors.js'
+import { describePermissions, emptyPermissions, isEmpty, PERMISSION_KINDS, type Permissions } from '../permissions.js'
+import { heldPermissions } from '../plan.js'
+import { type ApplyContext, type Of, onVault, principalFor } from './context.js'
+
+export async function addAccessPolicies(change: Of<'add-access-policy'>, ctx: ApplyContext): Promise<void> {
+  const vault = ctx.vault(change.vaultId)
+  // An app whose new identity cannot be granted here (another tenant) fails alone.
+  const entries = change.entries.flatMap((entry) => {
+    try {
+      return [{ ...entry, objectId: principalFor(ctx, entry.app, entry.principalId, vault) }]
+    } catch (error) {
+      ctx.fail(entry.app, error)
+      return []
+    }
+  })
+  if (entries.length === 0) return
+  await during(onVault(ctx, vault, 'add access policies to'), () =>
+    ctx.azure.vaults(vault.subscriptionId).changeAccessPolicies(vault, 'add', entries)
+  )
+  for (const e of entries) {
+    ctx.record(`Granted ${e.app} on vault ${change.vault}: ${describePermissions(e.permissions)} (access policy).`)
+  }
+}
+
+export class AccessStillHeldError extends Error {
+  constructor(app: string, principalId: string, vault: VaultState, still: Permissions) {
+    super(
+      `Key Vault '${vault.name}' still grants ${app} (${principalId}) ${describePermissions(still)} after accessPolicies/remove answered success.\n` +
+        `Azure ignores names it does not match exactly (it compares permission names case-sensitively), and another writer may have added them back meanwhile.\n` +
+        `Fix: check the vault's access policies (portal: vault → Access policies), remove what is left there or with ` +
+        `'az keyvault delete-policy --name ${vault.name} --object-id ${principalId}' (removes the whole entry), then re-run revoke to confirm.`
+    )
+    this.name = 'AccessStillHeldError'
+  }
+}
+
+/** Reads of the vault after a remove, a few seconds apart: the read side may lag the write. */
+const CONFIRM_DELAYS_MS = [0, 2000, 4000]
+
+export async function removeAccessPolicies(change: Of<'remove-access-policy'>, ctx: ApplyContext): Promise<void> {
+  const vault = ctx.vault(change.vaultId)
+  const client = ctx.azure.vaults(vault.subscriptionId)
+  const entries = change.entries.map((e) => ({ ...e, objectId: e.principalId! }))
+  await during(onVault(ctx, vault, 'remove access policies from'), () =>
+    client.changeAccessPolicies(vault, 'remove', entries)
+  )
+  let left = entries.map((e) => ({ entry: e, still: e.permissions }))
+  for (const delay of CONFIRM_DELAYS_MS) {
+    if (delay > 0) await ctx.budget.wait(delay)
+    if (ctx.budget.expired) break
+    const after = await during(onVault(ctx, vault, 'read back the access policies of'), () => client.reread(vault))
+    left = entries.map((entry) => ({
+      entry,
+      still: stillHeld(heldPermissions(after.accessPolicies, entry.objectId), entry.permissions)
+    }))
+    if (left.every(({ still }) => isEmpty(still))) break
+  }
+  for (const { entry, still } of left) {
+    const gone = minus(entry.permissions, still)
+    if (!isEmpty(gone)) {
+      ctx.record(`Revoked ${entry.app} on vault ${change.vault}: ${describePermissions(gone)} (access policy).`)
+    }
+    if (!isEmpty(still)) ctx.fail(entry.app, new AccessStillHeldError(entry.app, entry.objectId, vault, still))
+  }
+}
+
+/** What of `removed` is still held, compared without regard to case (any spelling still grants). */
+function stillHeld(held: Partial<Permissions> | undefined, removed: Permissions): Permissions {
+  const result = emptyPermissions()
+  for (const kind of PERMISSION_KINDS) {
+    const have = new Set((held?.[kind] ?? []).map((p) => p.toLowerCase()))
+    result[kind] = removed[kind].filter((p) => have.has(p.toLowerCase()))
+  }
+  return result
+}
+
+function minus(all: Permissions, taken: Permissions): Permissions {
+  const result = emptyPermissions()
+  for (const kind of PERMISSION_KINDS) result[kind] = all[kind].filter((p) => !taken[kind].includes(p))
+  return result
+}

@@ -1,0 +1,48 @@
+// What every executor of a change kind shares: the clients, the state read before the plan, the
+// principals known so far (identities turned on by this run join them), and the run's ledger of
+// writes made and failures met.
+import type { RetryBudget } from '../azure/budget.js'
+import type { AppState } from '../azure/sites.js'
+import type { VaultState } from '../azure/vaults.js'
+import type { OperationContext } from '../errors.js'
+import { checkIdentityTenant, type Change } from '../plan.js'
+import type { Azure } from '../read.js'
+import type { Settings } from '../settings.js'
+
+export interface Principal {
+  principalId: string
+  tenantId: string
+}
+
+export interface ApplyContext {
+  azure: Azure
+  settings: Settings
+  budget: RetryBudget
+  /** Each app's system identity as it stands now, by app key. */
+  principals: Map<string, Principal>
+  app(key: string): AppState
+  vault(id: string): VaultState
+  /** A write that was made: logged as a notice, listed in the summary, counted in `changed`. */
+  record(line: string): void
+  /** One app's part of a change failed; the other apps of the change go on. */
+  fail(app: string, error: unknown): void
+}
+
+export type Of<K extends Change['kind']> = Extract<Change, { kind: K }>
+
+/** The operation context for errors about a vault. */
+export function onVault(ctx: ApplyContext, vault: VaultState, action: string): OperationContext {
+  return { action, kind: 'vault', vault: vault.target, settings: ctx.settings }
+}
+
+/**
+ * The principal to grant for `app` on `vault`: the one the plan knew, or the identity this run
+ * turned on, whose tenant is known only now and must be the vault's.
+ */
+export function principalFor(ctx: ApplyContext, app: string, known: string | undefined, vault: VaultState): string {
+  if (known) return known
+  const principal = ctx.principals.get(app)
+  if (!principal) throw new Error(`No principal id for '${app}': its identity was not turned on.`)
+  checkIdentityTenant(app, principal.tenantId, vault)
+  return principal.principalId
+}

@@ -1,0 +1,104 @@
+// One policy per request attempt, closest to the wire: the log line (method, path, status, time;
+// never headers, query or tokens), a read timeout, and what a failed connection means. A host that
+// cannot be resolved or refuses connections is retried briefly, not for the whole budget.
+import * as core from '@actions/core'
+import { type PipelinePolicy, type PipelineRequest, RestError } from '@azure/core-rest-pipeline'
+import type { NetworkFailure, RetryBudget } from './budget.js'
+import { classify, describeNetworkFailure, errorCode, isUnreachable } from './network.js'
+import { info } from '../log.js'
+
+/** Tries of an unreachable host before giving up on it (about three seconds with the SDK's backoff). */
+export const UNREACHABLE_TRIES = 3
+
+const TRANSIENT = new Set([408, 429, 500, 502, 503, 504])
+
+/** A request that got no answer and will not be retried: the message names the host and the fix. */
+export class NetworkError extends Error {
+  readonly failure: NetworkFailure
+  constructor(label: string, failure: NetworkFailure, cause: unknown) {
+    super(`${label}: ${describeNetworkFailure(failure)}`, { cause })
+    this.name = 'NetworkError'
+    this.failure = failure
+  }
+}
+
+/** Attempts per request that got no answer at all (dropped, timed out): a later 204 may be our own. */
+const unanswered = new WeakMap<PipelineRequest, number>()
+
+/** Did an earlier attempt of this request reach the service without an answer coming back? */
+export function hadUnansweredAttempt(request: PipelineRequest): boolean {
+  return (unanswered.get(request) ?? 0) > 0
+}
+
+export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
+  const unreachableTries = new Map<string, number>()
+  return {
+    name: 'actionAttempt',
+    async sendRequest(request, next) {
+      const started = performance.now()
+      const url = new URL(request.url)
+      const label = `${request.method} ${url.pathname}`
+      const outer = request.abortSignal
+      const attempt = new AbortController()
+      const abort = (): void => attempt.abort()
+      outer?.addEventListener('abort', abort, { once: true })
+      let timedOut = false
+      // Our own timer, always cleared: the SDK's `request.timeout` timer outlives a failed attempt
+      // and would keep the process alive after the run.
+      const timer = setTimeout(() => {
+        timedOut = true
+        attempt.abort()
+      }, budget.attemptTimeoutMs)
+      request.abortSignal = attempt.signal
+      try {
+        const response = await next(request)
+        info(`${label} → ${response.status} (${elapsed(started)} ms)`)
+        unreachableTries.delete(url.origin)
+        // The SDK retries 429 only when the answer says when (Retry-After); 5xx and 408 always.
+        const retryAfter = response.headers.get('retry-after')
+        if (TRANSIENT.has(response.status) && (response.status !== 429 || retryAfter !== undefined)) {
+          budget.lastFailure = `${label} answered ${response.status}`
+          core.warning(
+            `${label} answered ${response.status}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}; retrying within the ${budget.seconds} s retry budget.`
+          )
+        }
+        return response
+      } catch (error) {
+        const code = timedOut ? 'ETIMEDOUT' : (errorCode(error) ?? (error as Error).name)
+        const reason = timedOut ? `no answer within ${budget.attemptTimeoutMs / 1000} s` : code
+        info(`${label} → ${reason} (${elapsed(started)} ms)`)
+        if (budget.expired || outer?.aborted) throw error
+        const problem = classify(error)
+        if (problem) {
+          const failure: NetworkFailure = { origin: url.origin, problem, code, proxy: proxyOf(request) }
+          budget.network.set(url.origin, failure)
+          const tries = (unreachableTries.get(url.origin) ?? 0) + 1
+          unreachableTries.set(url.origin, tries)
+          // Not a RestError with a system code: the SDK's retry policy passes it on untouched.
+          if (!isUnreachable(problem) || tries >= UNREACHABLE_TRIES) throw new NetworkError(label, failure, error)
+        } else {
+          unanswered.set(request, (unanswered.get(request) ?? 0) + 1)
+        }
+        budget.lastFailure = `${label} failed: ${reason}`
+        core.warning(`${label} failed (${reason}); retrying within the ${budget.seconds} s retry budget.`)
+        // As a RestError with a system error code, the retry policy retries a timed-out attempt.
+        if (timedOut) throw new RestError(`${label}: ${reason}`, { code: 'ETIMEDOUT', request })
+        throw error
+      } finally {
+        clearTimeout(timer)
+        outer?.removeEventListener('abort', abort)
+        request.abortSignal = outer
+      }
+    }
+  }
+}
+
+/** The proxy the SDK's proxy policy chose for this request (its agent carries the proxy URL). */
+function proxyOf(request: PipelineRequest): string | undefined {
+  const proxy = (request.agent as { proxy?: URL } | undefined)?.proxy
+  return proxy instanceof URL ? `${proxy.protocol}//${proxy.host}` : undefined
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started)
+}

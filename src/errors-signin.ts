@@ -1,0 +1,140 @@
+// Failures before Azure Resource Manager answers anything: Entra ID (AADSTS codes), the network
+// (recorded by the pipeline as it happened, because MSAL drops the cause), and a spent budget.
+import type { NetworkFailure } from './azure/budget.js'
+import { describeNetworkFailure } from './azure/network.js'
+import type { OidcClaims } from './oidc.js'
+
+interface RestLikeError {
+  name?: string
+  message?: string
+  errorResponse?: { error?: string; errorDescription?: string; errorCodes?: number[] }
+}
+
+export interface ExplainContext {
+  claims?: OidcClaims
+  clientId?: string
+  tenantId?: string
+  authorityHost?: string
+  armEndpoint?: string
+  budget?: {
+    seconds: number
+    expired: boolean
+    lastFailure?: string
+    network?: ReadonlyMap<string, NetworkFailure>
+  }
+}
+
+/** Entra ID sign-in failures (AADSTS codes), with the presented OIDC claims for federation mismatches. */
+export function entraMessage(error: unknown, context: ExplainContext): string | undefined {
+  const textOf = (e: RestLikeError | undefined): string =>
+    `${e?.errorResponse?.errorDescription ?? ''} ${e?.message ?? ''}`
+  // The AADSTS error may be wrapped by @azure/identity and by our own SignInError.
+  let e = error as (RestLikeError & { cause?: unknown }) | undefined
+  for (let depth = 0; e && depth < 8 && !/AADSTS\d+/.test(textOf(e)); depth++) e = e.cause as typeof e
+  // Quote Entra itself, not a wrapper that repeats its text: take the deepest error that carries it.
+  while (e?.cause && /AADSTS\d+/.test(textOf(e.cause))) e = e.cause
+  const code = /AADSTS(\d+)/.exec(textOf(e))?.[1]
+  if (!code) return msalWithoutAnswer(error, context)
+  const said = `Entra ID says: ${firstLine(e?.errorResponse?.errorDescription ?? e?.message ?? '')}`
+  const client = context.clientId ?? '<client-id>'
+  switch (code) {
+    case '700213':
+    case '70021':
+    case '7002138':
+      return federationMismatch(context, said)
+    case '700016':
+      return `Sign-in failed: no application with client id ${client} exists in tenant ${context.tenantId ?? ''}.\nFix: check 'client-id' (the app registration's Application (client) ID, or the user-assigned identity's client id) and 'tenant-id'; the app must be in that tenant.\n${said}`
+    case '90002':
+      return `Sign-in failed: tenant ${context.tenantId ?? ''} was not found.\nFix: check 'tenant-id' (Directory (tenant) ID) and that 'environment' is the cloud the tenant lives in.\n${said}`
+    case '700024':
+      return `Sign-in failed: the GitHub OIDC token was outside its valid time range (it lives about 10 minutes from when the step asked for it).\nFix: check the runner's clock; on self-hosted runners sync it with NTP.\n${said}`
+  }
+  return `Sign-in to Entra ID failed (AADSTS${code}).\n${said}`
+}
+
+/**
+ * MSAL reports a failed OpenID discovery as `endpoints_resolution_error` and a failed token
+ * request as `network_error`, dropping what happened. An unknown tenant also ends in the first
+ * (Entra answers its discovery with 400 AADSTS90002): that is what it means when the network
+ * itself did not fail.
+ */
+function msalWithoutAnswer(error: unknown, context: ExplainContext): string | undefined {
+  const code = msalCode(error)
+  if (!code) return undefined
+  const host = context.authorityHost ?? 'the authority host'
+  const network = networkFailureAt(context, context.authorityHost)
+  if (network) return `Sign-in failed: could not reach Entra ID at ${host}: ${describeNetworkFailure(network)}`
+  if (code === 'endpoints_resolution_error') {
+    return (
+      `Sign-in failed: Entra ID could not resolve tenant ${context.tenantId ?? ''} at ${host}: the tenant was not found (AADSTS90002) or the authority host is wrong.\n` +
+      `Fix: check 'tenant-id' (Directory (tenant) ID), and that 'environment' / 'authority-host' name the cloud the tenant lives in.`
+    )
+  }
+  return `Sign-in failed: the token request to Entra ID at ${host} got no usable answer (MSAL ${code}).\nFix: re-run; on a self-hosted runner check its network access to ${host} (and HTTPS_PROXY / NO_PROXY).`
+}
+
+function msalCode(error: unknown): string | undefined {
+  let e = error as (Error & { errorCode?: string }) | undefined
+  for (let depth = 0; e && depth < 8; depth++, e = e.cause as typeof e) {
+    const code = e.errorCode ?? /\b(endpoints_resolution_error|network_error)\b/.exec(e.message ?? '')?.[1]
+    if (code === 'endpoints_resolution_error' || code === 'network_error') return code
+  }
+  return undefined
+}
+
+/** The recorded network failure for `url`'s origin, or (without a url) the last one recorded. */
+export function networkFailureAt(context: ExplainContext, url?: string): NetworkFailure | undefined {
+  const network = context.budget?.network
+  if (!network || network.size === 0) return undefined
+  if (url) return network.get(new URL(url).origin)
+  return [...network.values()].at(-1)
+}
+
+/** The run ran out of `retry-timeout`: what kept failing, in the network's words when it failed. */
+export function budgetMessage(what: string, context: ExplainContext): string {
+  const budget = context.budget!
+  const network = networkFailureAt(context)
+  if (network)
+    return `${what}: gave up after ${budget.seconds} s (input 'retry-timeout'): ${describeNetworkFailure(network)}`
+  if (budget.lastFailure) {
+    return (
+      `${what}: gave up after ${budget.seconds} s of retries (input 'retry-timeout'): ${budget.lastFailure}.\n` +
+      `Fix: the service is throttling or failing; re-run later (the run is safe to repeat), or raise 'retry-timeout'.`
+    )
+  }
+  return (
+    `${what}: the run did not finish within 'retry-timeout' (${budget.seconds} s); every request that was answered succeeded, the last one was still waiting.\n` +
+    `Fix: raise 'retry-timeout' (it bounds the whole run's time with Azure, retries included); the run is safe to repeat.`
+  )
+}
+
+function federationMismatch(context: ExplainContext, said: string): string {
+  const { claims } = context
+  const iss = claims?.iss ?? 'unknown'
+  const sub = claims?.sub ?? 'unknown'
+  const aud = [claims?.aud ?? 'unknown'].flat().join(', ')
+  const lines = [
+    `Sign-in failed: app ${context.clientId ?? ''} has no federated credential matching the token GitHub presented.`,
+    `  issuer:   ${iss}`,
+    `  subject:  ${sub}`,
+    `  audience: ${aud}`,
+    `Entra matches issuer, subject and audience exactly, and subjects are case-sensitive (they carry the owner/repository spelling GitHub uses, here '${sub.split(':')[1] ?? ''}').`
+  ]
+  if (sub.includes(':environment:')) {
+    lines.push(
+      `This job uses a GitHub environment, so the subject is the environment one, not the branch: the credential must name '${sub}'.`
+    )
+  }
+  const name = `github-${sub.replace(/[^A-Za-z0-9-]+/g, '-').slice(0, 100)}`.replace(/-+$/, '')
+  lines.push(
+    'Fix: add a federated credential with exactly this subject:',
+    `  az ad app federated-credential create --id ${context.clientId ?? '<client-id>'} --parameters '${JSON.stringify({ name, issuer: iss, subject: sub, audiences: [aud] })}'`,
+    `  (for a user-assigned managed identity: az identity federated-credential create --name ${name} --identity-name <identity> --resource-group <group> --issuer ${iss} --subject '${sub}' --audiences ${aud})`,
+    said
+  )
+  return lines.join('\n')
+}
+
+function firstLine(text: string): string {
+  return text.split(/\r?\n/)[0].replace(/ Trace ID:.*$/, '')
+}

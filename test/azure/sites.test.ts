@@ -1,0 +1,164 @@
+// src/azure/sites.ts with the real App Service SDK and the action's pipeline against the fake.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { RetryBudget } from '../../src/azure/budget.js'
+import { Sites } from '../../src/azure/sites.js'
+import type { AppTarget } from '../../src/settings.js'
+import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
+import { captureCommands, cloudOf, credentialFor } from './helpers.ts'
+
+let fake: FakeAzure
+const RG = 'sites-rg'
+const UAI = (n: string): string =>
+  `/subscriptions/${'0'.repeat(8)}-0000-0000-0000-000000000000/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${n}`
+const target = (name: string, slot?: string): AppTarget => ({ name, slot, key: slot ? `${name}/${slot}` : name })
+const sites = (seconds = 60): Sites =>
+  new Sites(credentialFor(fake), cloudOf(fake), new RetryBudget(seconds), fake.subscriptionId, RG)
+const output = captureCommands()
+
+beforeAll(async () => {
+  fake = await startFakeAzure()
+})
+afterAll(async () => {
+  await fake.close()
+})
+
+describe('setSystemIdentity', () => {
+  it('PATCHes only identity, naming every user-assigned identity so none is dropped; tags stay', async () => {
+    fake.addSite({
+      resourceGroup: RG,
+      name: 'keep',
+      tags: { team: 'a' },
+      userAssignedIdentities: [UAI('u1'), UAI('u2')]
+    })
+    const client = sites()
+    const before = await client.read(target('keep'))
+    fake.clearLog()
+    const after = await client.setSystemIdentity(before, true)
+    expect(fake.requests.filter((r) => r.method === 'PATCH').map((r) => r.requestBody)).toEqual([
+      {
+        identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [UAI('u1')]: {}, [UAI('u2')]: {} } }
+      }
+    ])
+    expect(after).toMatchObject({ systemAssigned: true, userAssignedIds: [UAI('u1'), UAI('u2')] })
+    expect(after.principalId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(fake.getSite(RG, 'keep')!.tags).toEqual({ team: 'a' })
+  })
+
+  it('turns a slot off through its own PATCH, leaving production alone', async () => {
+    fake.addSite({ resourceGroup: RG, name: 'prod', systemAssigned: true })
+    fake.addSlot({ resourceGroup: RG, site: 'prod', slot: 'staging', systemAssigned: true })
+    const client = sites()
+    const off = await client.setSystemIdentity(await client.read(target('prod', 'staging')), false)
+    expect(off.systemAssigned).toBe(false)
+    expect(fake.getSite(RG, 'prod')!.identity?.type).toBe('SystemAssigned')
+    expect(fake.getSite(RG, 'prod', 'staging')!.identity).toBeUndefined()
+  })
+
+  it('waits out 409 "another operation is in progress" (Microsoft.Web shape) with a warning', async () => {
+    fake.addSite({ resourceGroup: RG, name: 'busy' })
+    fake.addFault({ server: 'arm', method: 'PATCH', path: '/sites/busy', status: 409, times: 2 })
+    const client = sites()
+    const after = await client.setSystemIdentity(await client.read(target('busy')), true)
+    expect(after.principalId).toBeDefined()
+    expect(fake.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/busy')).map((r) => r.status)).toEqual([
+      409, 409, 200
+    ])
+    expect(output.warnings()).toEqual([
+      expect.stringMatching(
+        /PATCH .*\/sites\/busy: another operation is in progress on it \(409 Conflict\); retry 1 in 1 s\./
+      ),
+      expect.stringMatching(/retry 2 in 2 s\./)
+    ])
+  })
+
+  it('fails at once on 409 ScopeLocked, with Azure code and words on the error', async () => {
+    fake.addSite({ resourceGroup: 'locked-sites-rg', name: 'locked' })
+    fake.addLock(`/subscriptions/${fake.subscriptionId}/resourceGroups/locked-sites-rg`, 'ReadOnly')
+    const client = new Sites(
+      credentialFor(fake),
+      cloudOf(fake),
+      new RetryBudget(60),
+      fake.subscriptionId,
+      'locked-sites-rg'
+    )
+    const app = await client.read(target('locked'))
+    fake.clearLog()
+    await expect(client.setSystemIdentity(app, true)).rejects.toMatchObject({
+      statusCode: 409,
+      code: 'ScopeLocked',
+      message: expect.stringContaining('because following scope(s) are locked')
+    })
+    expect(fake.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1)
+  })
+
+  it("reads Microsoft.Web's own error shape: code and message reach the error", async () => {
+    fake.addSite({ resourceGroup: RG, name: 'web-error' })
+    fake.addFault({ server: 'arm', method: 'PATCH', path: '/sites/web-error', status: 400, times: 1 })
+    const client = sites()
+    await expect(client.setSystemIdentity(await client.read(target('web-error')), true)).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'Error',
+      message: 'Injected fault with status 400.'
+    })
+  })
+
+  it.each([
+    ['with the old site as body', false],
+    ['without a body', true]
+  ])('202 Accepted %s: waits until the site shows the new identity', async (_how, emptyBody) => {
+    const name = emptyBody ? 'async-empty' : 'async-body'
+    fake.addSite({ resourceGroup: RG, name, asyncUpdates: { delayMs: 1200, emptyBody } })
+    const client = sites()
+    const before = await client.read(target(name))
+    fake.clearLog()
+    const after = await client.setSystemIdentity(before, true)
+    expect(after.principalId).toBe(fake.getSite(RG, name)!.identity?.principalId)
+    const calls = fake.requests.map((r) => `${r.method} ${r.status}`)
+    expect(calls[0]).toBe('PATCH 202')
+    expect(calls.slice(1).every((c) => c === 'GET 200')).toBe(true)
+    expect(calls.length).toBeGreaterThanOrEqual(2)
+    expect(fake.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1) // never patched twice
+  })
+
+  it('202 and turning off: waits until the identity is gone', async () => {
+    fake.addSite({ resourceGroup: RG, name: 'async-off', systemAssigned: true, asyncUpdates: { delayMs: 300 } })
+    const client = sites()
+    const off = await client.setSystemIdentity(await client.read(target('async-off')), false)
+    expect(off.systemAssigned).toBe(false)
+  })
+
+  it('202 that never shows within the budget: fails saying the change was accepted and the run is safe to repeat', async () => {
+    fake.addSite({ resourceGroup: RG, name: 'async-slow', asyncUpdates: { delayMs: 60_000 } })
+    const client = sites(3)
+    const app = await client.read(target('async-slow'))
+    await expect(client.setSystemIdentity(app, true)).rejects.toThrow(
+      /Azure accepted turning on the system-assigned identity of 'async-slow' \(202 Accepted\), but the site did not show the change within 'retry-timeout' \(3 s\)/
+    )
+  })
+})
+
+describe('data from Azure is checked before use', () => {
+  it('refuses a principal id that is not a GUID', async () => {
+    fake.addSite({ resourceGroup: RG, name: 'odd' })
+    const body = {
+      id: `/subscriptions/${fake.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Web/sites/odd`,
+      name: 'odd',
+      identity: { type: 'SystemAssigned', principalId: '../../evil', tenantId: fake.tenantId }
+    }
+    fake.addFault({ server: 'arm', method: 'GET', path: '/sites/odd', status: 200, body })
+    await expect(sites().read(target('odd'))).rejects.toThrow(
+      "Azure returned the principal id of 'odd' '../../evil', which is not a GUID; not using it."
+    )
+  })
+
+  it('refuses a user-assigned identity id that is not one (it would go back into the PATCH body)', async () => {
+    fake.addSite({ resourceGroup: RG, name: 'odd-uai' })
+    const body = {
+      id: `/subscriptions/${fake.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Web/sites/odd-uai`,
+      name: 'odd-uai',
+      identity: { type: 'UserAssigned', userAssignedIdentities: { '/subscriptions/x/resourceGroups/y': {} } }
+    }
+    fake.addFault({ server: 'arm', method: 'GET', path: '/sites/odd-uai', status: 200, body })
+    await expect(sites().read(target('odd-uai'))).rejects.toThrow(/Azure returned a user-assigned identity id/)
+  })
+})
