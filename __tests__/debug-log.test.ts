@@ -2,11 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 
 const isDebug = jest.fn<() => boolean>()
 const debug = jest.fn<(message: string) => void>()
-jest.unstable_mockModule('@actions/core', () => ({ isDebug, debug }))
+const setSecret = jest.fn<(s: string) => void>()
+jest.unstable_mockModule('@actions/core', () => ({ isDebug, debug, setSecret }))
 
 // The real @azure/logger: the SDK clients log through loggers created from it.
 const { AzureLogger, createClientLogger, getLogLevel, setLogLevel } = await import('@azure/logger')
-const { routeSdkLogsToDebug } = await import('../src/debug-log.js')
+const { maskProxyCredentials, routeSdkLogsToDebug, withoutUrlCredentials } = await import('../src/debug-log.js')
 
 const originalLog = AzureLogger.log
 const originalLevel = getLogLevel()
@@ -14,6 +15,7 @@ const originalLevel = getLogLevel()
 beforeEach(() => {
   isDebug.mockReset()
   debug.mockReset()
+  setSecret.mockReset()
 })
 
 afterEach(() => {
@@ -62,5 +64,31 @@ describe('routeSdkLogsToDebug', () => {
     routeSdkLogsToDebug()
     AzureLogger.log('headers', { 'x-ms-request-id': 'abc' })
     expect(debug).toHaveBeenCalledWith("headers { 'x-ms-request-id': 'abc' }")
+  })
+})
+
+describe('proxy credentials never reach the log', () => {
+  it('cuts user:password out of every URL in a line, whatever surrounds it', () => {
+    const line = `Request: {"agent":{"proxy":"http://alice:s3cret%21@proxy.corp:3128/"},"url":"https://management.azure.com/x"} socks5://bob:pw@h:1`
+    const clean = withoutUrlCredentials(line)
+    expect(clean).not.toContain('s3cret')
+    expect(clean).not.toContain('alice')
+    expect(clean).not.toContain(':pw@')
+    expect(clean).toContain('http://***@proxy.corp:3128/')
+    expect(clean).toContain('https://management.azure.com/x')
+  })
+
+  it('masks the password of each proxy variable, raw and decoded; not the user name', () => {
+    maskProxyCredentials({
+      HTTPS_PROXY: 'http://alice:s3cret%21@proxy:3128',
+      http_proxy: 'http://proxy:3128',
+      NO_PROXY: 'x'
+    })
+    expect(setSecret.mock.calls.map(([s]) => s)).toEqual(['s3cret%21', 's3cret!'])
+  })
+
+  it('ignores a proxy variable that is not a URL', () => {
+    maskProxyCredentials({ HTTPS_PROXY: 'not a url' })
+    expect(setSecret).not.toHaveBeenCalled()
   })
 })

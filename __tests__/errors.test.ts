@@ -581,6 +581,21 @@ describe('explain: review findings', () => {
   })
 })
 
+describe('explain: a spent budget explains only what it stopped', () => {
+  it('an error of its own (a plan refusal) is reported as itself even after the budget ran out', () => {
+    const refusal = new Error("The identity of 'api' belongs to tenant x, but Key Vault 'kv' belongs to tenant y.")
+    refusal.name = 'PlanError'
+    expect(
+      explain(refusal, { ...explainCtx, budget: { seconds: 5, expired: true, lastFailure: 'GET /x answered 503' } })
+    ).toBe(refusal.message)
+  })
+
+  it('a redirect to another host is named as such', () => {
+    const message = explain(new AzureOperationError(appCtx(), armError(302, '', '')), explainCtx)
+    expect(message).toContain('Azure answered with a redirect (302) to another host, which the action does not follow')
+  })
+})
+
 describe('explain: resource locks', () => {
   it('ScopeLocked names the locked scope, the operation, and the fix; it is not a busy resource', () => {
     const group = `/subscriptions/${SUB}/resourcegroups/rg`

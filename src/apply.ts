@@ -8,7 +8,7 @@ import { addAccessPolicies, removeAccessPolicies } from './apply/access-policies
 import type { ApplyContext, Principal } from './apply/context.js'
 import { setIdentity } from './apply/identity.js'
 import { assignRole, deleteRoleAssignment } from './apply/role-assignments.js'
-import type { Change } from './plan.js'
+import { type Change, checkIdentityTenant } from './plan.js'
 import type { Azure, CurrentState } from './read.js'
 import { mapLimit } from './concurrency.js'
 import type { Settings } from './settings.js'
@@ -55,6 +55,8 @@ export async function applyPlan(
   // skip only the apps an earlier failure touched, and the caller reports every write made.
   const failures: unknown[] = []
   const failedApps = new Set<string>()
+  /** `app vault-id` pairs that cannot be granted (a new identity in another tenant than the vault). */
+  const failedPairs = new Set<string>()
   const ctx: ApplyContext = {
     azure,
     settings,
@@ -66,9 +68,10 @@ export async function applyPlan(
       writes.push(line)
       core.notice(line)
     },
-    fail: (app, error) => {
+    fail: (app, error, vaultId) => {
       failures.push(error)
-      failedApps.add(app)
+      if (vaultId) failedPairs.add(pair(app, vaultId))
+      else failedApps.add(app)
     }
   }
   const run = async (change: Change): Promise<void> => {
@@ -79,11 +82,14 @@ export async function applyPlan(
       for (const app of appsOf(change)) failedApps.add(app)
     }
   }
-  for (const kinds of PHASES) {
+  for (const [phase, kinds] of PHASES.entries()) {
+    // After identities are turned on their tenants are known: each new identity is checked once
+    // against each vault it is to be granted on, and only that pair is left out if they differ.
+    if (phase === 1) checkNewIdentityTenants(changes, ctx)
     // An identity whose access could not be changed stays as it is, so that a re-run can finish the job.
     const runnable = changes
       .filter((c) => kinds.includes(c.kind))
-      .map((c) => withoutApps(c, failedApps))
+      .map((c) => withoutFailed(c, failedApps, failedPairs))
       .filter((c) => c !== undefined)
     await mapLimit(runnable, WRITE_CONCURRENCY, run)
   }
@@ -96,11 +102,35 @@ function appsOf(change: Change): string[] {
   return 'entries' in change ? change.entries.map((e) => e.app) : [change.app]
 }
 
-/** The change without the apps an earlier phase failed for; undefined when nothing is left. */
-function withoutApps<C extends Change>(change: C, failed: Set<string>): C | undefined {
-  if (!('entries' in change)) return failed.has(change.app) ? undefined : change
-  const entries = change.entries.filter((e) => !failed.has(e.app))
+const pair = (app: string, vaultId: string): string => `${app} ${vaultId.toLowerCase()}`
+
+/** The change without the apps (or app and vault pairs) that failed before; undefined when nothing is left. */
+function withoutFailed<C extends Change>(change: C, apps: Set<string>, pairs: Set<string>): C | undefined {
+  const vaultId = 'vaultId' in change ? change.vaultId : undefined
+  const ok = (app: string): boolean => !apps.has(app) && !(vaultId && pairs.has(pair(app, vaultId)))
+  if (!('entries' in change)) return ok(change.app) ? change : undefined
+  const entries = change.entries.filter((e) => ok(e.app))
   return entries.length > 0 ? { ...change, entries } : undefined
+}
+
+/** One failure per new identity and vault of another tenant, however many changes the pair has. */
+function checkNewIdentityTenants(changes: Change[], ctx: ApplyContext): void {
+  const checked = new Set<string>()
+  for (const change of changes) {
+    if (!('vaultId' in change)) continue
+    const unknown =
+      'entries' in change ? change.entries.filter((e) => !e.principalId) : change.principalId ? [] : [change]
+    for (const { app } of unknown) {
+      const principal = ctx.principals.get(app)
+      if (!principal || checked.has(pair(app, change.vaultId))) continue
+      checked.add(pair(app, change.vaultId))
+      try {
+        checkIdentityTenant(app, principal.tenantId, ctx.vault(change.vaultId))
+      } catch (error) {
+        ctx.fail(app, error, change.vaultId)
+      }
+    }
+  }
 }
 
 /** The system identities that exist before any write, by app key (all that plan and verify report). */

@@ -83,7 +83,7 @@ export function explain(error: unknown, context: ExplainContext = {}): string {
   if (why) return `${what}: ${why.message}`
   const oidc = findCause(error, 'OidcRequestError')
   if (oidc && !isAbort(oidc)) return oidc.message
-  if (context.budget?.expired && (isAbort(error) || !hasStatus(error))) return budgetMessage(what, context)
+  if (context.budget?.expired && isAbort(error)) return budgetMessage(what, context)
   if (!(error instanceof AzureOperationError)) return entraMessage(error, context) ?? messageOf(error)
   const cause = error.cause as RestLikeError
   const entra = entraMessage(cause, context)
@@ -139,6 +139,9 @@ function armMessage(error: AzureOperationError, cause: RestLikeError, context: E
     case 'ScopeLocked':
       return scopeLocked(what, cause.message ?? '', azureSays)
   }
+  if (cause?.statusCode !== undefined && cause.statusCode >= 300 && cause.statusCode < 400) {
+    return `${what}: Azure answered with a redirect (${cause.statusCode}) to another host, which the action does not follow (the access token goes only to the ARM endpoint).\nFix: check 'arm-endpoint' (or 'environment') and any proxy in between.\n${azureSays}`
+  }
   if (cause?.statusCode === 401) {
     return `${what}: Azure Resource Manager did not accept the access token (401).\nFix: check that 'environment' / 'arm-endpoint' match the cloud the tenant lives in, and that 'tenant-id' is the subscription's tenant.\n${azureSays}`
   }
@@ -176,18 +179,6 @@ function findCause(error: unknown, name: string): Error | undefined {
 
 function isAbort(error: unknown): boolean {
   return findCause(error, 'AbortError') !== undefined
-}
-
-/** Did Azure answer at all (an HTTP status somewhere in the chain)? */
-function hasStatus(error: unknown): boolean {
-  for (
-    let e = error as RestLikeError & { cause?: unknown }, depth = 0;
-    e && depth < 8;
-    e = e.cause as typeof e, depth++
-  ) {
-    if (typeof e.statusCode === 'number') return true
-  }
-  return false
 }
 
 function messageOf(error: unknown): string {

@@ -4,7 +4,7 @@ import { type Applied, applyPlan, PartialApplyError, principalsBefore } from './
 import { RetryBudget } from './azure/budget.js'
 import { createCredential, signIn as signInToAzure } from './credential.js'
 import type { GitHubAssertion } from './oidc.js'
-import { routeSdkLogsToDebug } from './debug-log.js'
+import { maskProxyCredentials, routeSdkLogsToDebug } from './debug-log.js'
 import { explain } from './errors.js'
 import { info } from './log.js'
 import { describeChange, makePlan, type Plan } from './plan.js'
@@ -20,6 +20,7 @@ export async function run(): Promise<void> {
   let budget: RetryBudget | undefined
   let plan: Plan | undefined
   try {
+    maskProxyCredentials()
     routeSdkLogsToDebug()
     settings = parseSettings((name) => core.getInput(name))
     budget = new RetryBudget(settings.retryTimeoutSeconds)

@@ -15,7 +15,7 @@ export async function addAccessPolicies(change: Of<'add-access-policy'>, ctx: Ap
     try {
       return [{ ...entry, objectId: principalFor(ctx, entry.app, entry.principalId, vault) }]
     } catch (error) {
-      ctx.fail(entry.app, error)
+      ctx.fail(entry.app, error, vault.id)
       return []
     }
   })
@@ -52,8 +52,12 @@ export async function removeAccessPolicies(change: Of<'remove-access-policy'>, c
   )
   let left = entries.map((e) => ({ entry: e, still: e.permissions }))
   for (const delay of CONFIRM_DELAYS_MS) {
-    if (delay > 0) await ctx.budget.wait(delay)
-    if (ctx.budget.expired) break
+    // The first read back always happens (and fails, naming the budget, if that is spent); the
+    // later ones only while time is left.
+    if (delay > 0) {
+      await ctx.budget.wait(delay)
+      if (ctx.budget.expired) break
+    }
     const after = await during(onVault(ctx, vault, 'read back the access policies of'), () => client.reread(vault))
     left = entries.map((entry) => ({
       entry,

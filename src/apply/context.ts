@@ -24,8 +24,11 @@ export interface ApplyContext {
   vault(id: string): VaultState
   /** A write that was made: logged as a notice, listed in the summary, counted in `changed`. */
   record(line: string): void
-  /** One app's part of a change failed; the other apps of the change go on. */
-  fail(app: string, error: unknown): void
+  /**
+   * One app's part of a change failed; the other apps of the change go on. With a vault, only
+   * that app's later changes on that vault are left out; without, all its later changes.
+   */
+  fail(app: string, error: unknown, vaultId?: string): void
 }
 
 export type Of<K extends Change['kind']> = Extract<Change, { kind: K }>

@@ -7,7 +7,7 @@ import type { NetworkFailure, RetryBudget } from './budget.js'
 import { classify, describeNetworkFailure, errorCode, isUnreachable } from './network.js'
 import { info } from '../log.js'
 
-/** Tries of an unreachable host before giving up on it (about three seconds with the SDK's backoff). */
+/** Tries of an unreachable host before giving up on it (a second or two with the SDK's backoff). */
 export const UNREACHABLE_TRIES = 3
 
 const TRANSIENT = new Set([408, 429, 500, 502, 503, 504])
@@ -29,6 +29,11 @@ const unanswered = new WeakMap<PipelineRequest, number>()
 export function hadUnansweredAttempt(request: PipelineRequest): boolean {
   return (unanswered.get(request) ?? 0) > 0
 }
+
+/** Codes the SDK's retry policy retries (isSystemError in @typespec/ts-http-runtime). */
+const SDK_RETRIES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'ENOTFOUND'])
+/** No answer came back, though the request may have reached the service. */
+const ANSWER_LOST = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNRESET'])
 
 export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
   const unreachableTries = new Map<string, number>()
@@ -53,7 +58,9 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
       try {
         const response = await next(request)
         info(`${label} → ${response.status} (${elapsed(started)} ms)`)
+        // The host answered: what failed before no longer explains anything.
         unreachableTries.delete(url.origin)
+        budget.network.delete(url.origin)
         // The SDK retries 429 only when the answer says when (Retry-After); 5xx and 408 always.
         const retryAfter = response.headers.get('retry-after')
         if (TRANSIENT.has(response.status) && (response.status !== 429 || retryAfter !== undefined)) {
@@ -68,17 +75,24 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
         const reason = timedOut ? `no answer within ${budget.attemptTimeoutMs / 1000} s` : code
         info(`${label} → ${reason} (${elapsed(started)} ms)`)
         if (budget.expired || outer?.aborted) throw error
-        const problem = classify(error)
+        const proxy = proxyOf(request)
+        // Through a proxy, the runner connects only to the proxy (the proxy connects onwards):
+        // a name that does not resolve or a port that refuses is the proxy's.
+        const classified = classify(error)
+        const problem = proxy && isUnreachable(classified) ? 'proxy' : classified
         if (problem) {
-          const failure: NetworkFailure = { origin: url.origin, problem, code, proxy: proxyOf(request) }
+          const failure: NetworkFailure = { origin: url.origin, problem, code, proxy }
           budget.network.set(url.origin, failure)
           const tries = (unreachableTries.get(url.origin) ?? 0) + 1
           unreachableTries.set(url.origin, tries)
-          // Not a RestError with a system code: the SDK's retry policy passes it on untouched.
           if (!isUnreachable(problem) || tries >= UNREACHABLE_TRIES) throw new NetworkError(label, failure, error)
-        } else {
-          unanswered.set(request, (unanswered.get(request) ?? 0) + 1)
+          budget.lastFailure = `${label} failed: ${reason}`
+          core.warning(`${label} failed (${reason}); retrying within the ${budget.seconds} s retry budget.`)
+          // A system code the SDK's retry policy retries (EAI_AGAIN, EHOSTUNREACH… are not among them).
+          throw new RestError(`${label}: ${reason}`, { code: 'ECONNREFUSED', request })
         }
+        if (!timedOut && !SDK_RETRIES.has(code)) throw error // not retried: the caller explains it
+        if (ANSWER_LOST.has(code)) unanswered.set(request, (unanswered.get(request) ?? 0) + 1)
         budget.lastFailure = `${label} failed: ${reason}`
         core.warning(`${label} failed (${reason}); retrying within the ${budget.seconds} s retry budget.`)
         // As a RestError with a system error code, the retry policy retries a timed-out attempt.

@@ -39,7 +39,7 @@ export function classify(error: unknown): NetworkProblem | undefined {
 
 /** Hosts that are worth only a brief retry: a wrong name or a closed port does not heal in minutes. */
 export function isUnreachable(problem: NetworkProblem | undefined): boolean {
-  return problem === 'unresolvable' || problem === 'refused' || problem === 'unreachable'
+  return problem === 'unresolvable' || problem === 'refused' || problem === 'unreachable' || problem === 'proxy'
 }
 
 /** "login.example.com:443 refused the connection (ECONNREFUSED)", with the fix. */
@@ -74,8 +74,9 @@ export function describeNetworkFailure(failure: NetworkFailure): string {
       )
     case 'proxy':
       return (
-        `the proxy ${failure.proxy ?? ''} did not connect to ${where} (${failure.code}).\n` +
-        `Fix: check HTTPS_PROXY / HTTP_PROXY and NO_PROXY, and that the proxy allows ${url.hostname}.`
+        `the proxy ${failure.proxy ?? ''} itself could not be reached on the way to ${where} (${failure.code}).\n` +
+        `Fix: check HTTPS_PROXY (or HTTP_PROXY / ALL_PROXY): its host and port must be the proxy's; ` +
+        `list hosts that must not use it in NO_PROXY.`
       )
   }
 }

@@ -43,7 +43,7 @@ function asSignal(like: NonNullable<PipelineRequest['abortSignal']>): AbortSigna
 export class ForeignOriginError extends Error {
   constructor(url: string, allowed: string) {
     super(
-      `Refusing to send a request to ${new URL(url).origin}: Azure pointed the action there (a page link or redirect), ` +
+      `Refusing to send a request to ${new URL(url).origin}: an answer from Azure pointed the action there (a page link), ` +
         `but the access token is only ever sent to ${allowed}.`
     )
     this.name = 'ForeignOriginError'
@@ -51,8 +51,9 @@ export class ForeignOriginError extends Error {
 }
 
 /**
- * Per attempt, after the bearer token is added: a page link (`nextLink`) or redirect that leaves
- * the ARM origin is refused for every client and every paged list, before the token goes out.
+ * Per attempt, after the bearer token is added: a page link (`nextLink`) that leaves the ARM
+ * origin is refused for every client and every paged list, before the token goes out. (The SDK's
+ * redirect policy follows same-origin redirects only and hands others back as 3xx answers.)
  */
 function originPolicy(origin: string): PipelinePolicy {
   return {

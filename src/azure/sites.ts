@@ -101,8 +101,11 @@ export class Sites {
       // A 202 without a body makes the SDK's deserializer throw; the change is under way all the same.
       if (status !== 202) throw error
     }
-    const after = site && toAppState(app.target, site)
-    if (after && shows(after, enabled)) return after
+    // A 202's body (if any) is the site as it was, or a partial one: only a read shows the change.
+    if (status !== 202 && site) {
+      const after = toAppState(app.target, site)
+      if (shows(after, enabled)) return after
+    }
     return this.waitUntilShown(app.target, enabled, retryAfter)
   }
 

@@ -127,6 +127,19 @@ describe('setSystemIdentity', () => {
     expect(off.systemAssigned).toBe(false)
   })
 
+  it('a 202 is always confirmed by reading the site: a partial body ({}) is not taken for "identity off"', async () => {
+    fake.addSite({ resourceGroup: RG, name: 'async-partial', systemAssigned: true })
+    fake.addFault({ server: 'arm', method: 'PATCH', path: '/sites/async-partial', status: 202, body: {} })
+    const client = sites(3)
+    const app = await client.read(target('async-partial'))
+    fake.clearLog()
+    // The fault changed nothing: the identity is still on, so the wait ends with the budget.
+    await expect(client.setSystemIdentity(app, false)).rejects.toThrow(
+      /Azure accepted turning off the system-assigned identity of 'async-partial'/
+    )
+    expect(fake.requests.filter((r) => r.method === 'GET').length).toBeGreaterThan(0)
+  })
+
   it('202 that never shows within the budget: fails saying the change was accepted and the run is safe to repeat', async () => {
     fake.addSite({ resourceGroup: RG, name: 'async-slow', asyncUpdates: { delayMs: 60_000 } })
     const client = sites(3)

@@ -54,7 +54,7 @@ describe('Vaults', () => {
       body: { value: [], nextLink: foreign }
     })
     await expect(vaults().read(target('kv-anything'))).rejects.toThrow(
-      'Refusing to send a request to https://evil.example: Azure pointed the action there (a page link or redirect), but the access token is only ever sent to'
+      'Refusing to send a request to https://evil.example: an answer from Azure pointed the action there (a page link), but the access token is only ever sent to'
     )
   })
 

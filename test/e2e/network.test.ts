@@ -56,8 +56,43 @@ describe('a self-hosted runner behind a forward proxy', () => {
     const run = await runAction(proxied, { ...inputs, 'retry-timeout': '60' }, { env: { HTTPS_PROXY: undefined } })
     const error = failed(run)
     expect(run.durationMs).toBeLessThan(20_000)
-    expect(error).toContain(`the host name ${PROXIED_HOSTS.oidc} could not be resolved (ENOTFOUND)`)
+    expect(error).toMatch(
+      new RegExp(
+        `the host name ${PROXIED_HOSTS.oidc.replaceAll('.', '\\.')} could not be resolved \\((ENOTFOUND|EAI_AGAIN)\\)`
+      )
+    )
     expect(error).toContain('set HTTPS_PROXY')
+  })
+
+  it('a proxy that asks for credentials gets them from HTTPS_PROXY; they never reach the log, even in debug', async () => {
+    const password = 'pr0xy-S3cret!'
+    const guarded = await startFakeAzure({ proxy: true, proxyAuth: { user: 'runner', password } })
+    try {
+      const inputs = seed(guarded)
+      const run = await runAction(guarded, inputs, { env: { RUNNER_DEBUG: '1' } })
+      expect(run.error).toBe('')
+      expect(run.exitCode).toBe(0)
+      expect(guarded.proxy!.log.every((e) => e.status === 200)).toBe(true)
+      expect(run.stdout).toMatch(/^::debug::.*Request/m) // the SDK's own logs were on
+      const lines = `${run.stdout}\n${run.stderr}`.split('\n').filter((l) => !l.startsWith('::add-mask::'))
+      expect(lines.filter((l) => l.includes(password) || l.includes(encodeURIComponent(password)))).toEqual([])
+      expect(run.stdout).toContain(`::add-mask::${password}`)
+    } finally {
+      await guarded.close()
+    }
+  })
+
+  it('a proxy that cannot be reached is named as the proxy, not as the host behind it', async () => {
+    const inputs = seed(proxied)
+    const run = await runAction(
+      proxied,
+      { ...inputs, 'retry-timeout': '60' },
+      { env: { HTTPS_PROXY: 'http://127.0.0.1:9' } }
+    )
+    const error = failed(run)
+    expect(error).toContain('the proxy http://127.0.0.1:9 itself could not be reached')
+    expect(error).toContain('(ECONNREFUSED)')
+    expect(run.durationMs).toBeLessThan(20_000)
   })
 
   it('NO_PROXY naming the hosts sends them direct, as the Azure SDK reads it', async () => {
@@ -67,7 +102,7 @@ describe('a self-hosted runner behind a forward proxy', () => {
       { ...inputs, 'retry-timeout': '60' },
       { env: { NO_PROXY: '.fake-azure.invalid' } }
     )
-    expect(failed(run)).toContain('could not be resolved (ENOTFOUND)')
+    expect(failed(run)).toMatch(/could not be resolved \((ENOTFOUND|EAI_AGAIN)\)/)
   })
 })
 
@@ -107,8 +142,8 @@ describe('sign-in obeys retry-timeout and says what the network said', () => {
       'retry-timeout': '60'
     })
     const error = failed(run)
-    expect(error).toContain(
-      'Sign-in failed: could not reach Entra ID at https://login.nowhere.invalid: the host name login.nowhere.invalid could not be resolved (ENOTFOUND).'
+    expect(error).toMatch(
+      /^Sign-in failed: could not reach Entra ID at https:\/\/login\.nowhere\.invalid: the host name login\.nowhere\.invalid could not be resolved \((ENOTFOUND|EAI_AGAIN)\)\./
     )
     expect(error).not.toContain('AADSTS90002')
     expect(run.durationMs).toBeLessThan(20_000)
@@ -154,7 +189,7 @@ describe('an unreachable arm-endpoint is not throttling', () => {
     [
       'cannot be resolved',
       'https://management.nowhere.invalid',
-      'the host name management.nowhere.invalid could not be resolved (ENOTFOUND)'
+      'the host name management.nowhere.invalid could not be resolved (E' // ENOTFOUND, or EAI_AGAIN without DNS
     ]
   ])('one that %s is retried briefly, then named', async (_, endpoint, said) => {
     const run = await runAction(fake, { ...seed(), 'arm-endpoint': endpoint, 'retry-timeout': '300' })

@@ -244,6 +244,30 @@ describe('partial failures', () => {
     expect(run.stdout).toContain(`::notice::Granted ${friend} on vault ${vault}`)
   })
 
+  it('on an RBAC vault with two roles to assign, the mismatch is one error, and the same app still gets its other vault', async () => {
+    const stranger = next('stranger')
+    const home = next('kv-home')
+    const away = next('kv-away')
+    const otherTenant = randomUUID()
+    fake.addSite({ resourceGroup: RG, name: stranger, identityTenantId: otherTenant })
+    fake.addVault({ resourceGroup: RG, name: home, enableRbacAuthorization: true, tenantId: otherTenant })
+    fake.addVault({ resourceGroup: RG, name: away, enableRbacAuthorization: true })
+    const run = await runAction(fake, {
+      ...targetInputs(RG, stranger, `${home},${away}`),
+      'secret-permissions': 'get',
+      'key-permissions': 'sign'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout.split('\n').filter((l) => l.startsWith('::error'))).toHaveLength(1)
+    expect(run.error).toContain(
+      `The identity of '${stranger}' belongs to tenant ${otherTenant}, but Key Vault '${away}'`
+    )
+    expect(run.error).not.toContain('more failed write')
+    const principal = run.outputs['principal-id']
+    const granted = fake.roleAssignments().filter((a) => a.properties.principalId === principal)
+    expect(granted.map((a) => a.properties.scope.split('/').pop()).sort()).toEqual([home, home])
+  })
+
   it('a role assignment DELETE whose answer was lost (204 on the retry) still counts as revoked', async () => {
     const app = next('app')
     const vault = next('kv-lost')

@@ -90,6 +90,14 @@ export interface FakeAzure {
   close(): Promise<void>
 }
 
+function proxyUrl(url: string, auth: FakeAzureOptions['proxyAuth']): string {
+  if (!auth) return url
+  const u = new URL(url)
+  u.username = encodeURIComponent(auth.user)
+  u.password = encodeURIComponent(auth.password)
+  return u.toString().replace(/\/$/, '')
+}
+
 export interface FakeAzureOptions {
   latencyMs?: number
   principalReplicationDelayMs?: number
@@ -99,6 +107,8 @@ export interface FakeAzureOptions {
    * that ignores the proxy fails with ENOTFOUND.
    */
   proxy?: boolean
+  /** With `proxy`: the proxy asks for these Basic credentials (407 without them); env() puts them in HTTPS_PROXY. */
+  proxyAuth?: { user: string; password: string }
 }
 
 export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<FakeAzure> {
@@ -144,7 +154,8 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
         [`${PROXIED_HOSTS.entra}:443`]: local(entra.port),
         [`${PROXIED_HOSTS.oidc}:80`]: local(oidc.port)
       },
-      unknownHostStatus: 403
+      unknownHostStatus: 403,
+      requireAuth: options.proxyAuth
     })
     urls.arm = `https://${PROXIED_HOSTS.arm}`
     urls.entra = `https://${PROXIED_HOSTS.entra}`
@@ -175,7 +186,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       'INPUT_CLIENT-ID': state.clientId,
       'INPUT_TENANT-ID': state.tenantId,
       'INPUT_SUBSCRIPTION-ID': state.subscriptionId,
-      ...(proxy ? { HTTPS_PROXY: proxy.url } : {})
+      ...(proxy ? { HTTPS_PROXY: proxyUrl(proxy.url, options.proxyAuth) } : {})
     }),
     addResourceGroup: (name, subscriptionId) => {
       st.addResourceGroup(state, name, sub(subscriptionId))
