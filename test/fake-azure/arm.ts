@@ -11,7 +11,9 @@ import {
   type ApiFamily,
   type ArmContext
 } from './arm-common.ts'
+import { handleSiteConfig } from './app-config.ts'
 import { handleRoleAssignments } from './role-assignments.ts'
+import { handleSecrets } from './secrets.ts'
 import type { FakeRequest, FakeResponse, Handler } from './server.ts'
 import { handleSite, siteOperation } from './sites.ts'
 import type { State } from './state.ts'
@@ -89,6 +91,31 @@ function route(req: FakeRequest, segs: string[]): Route | undefined {
       sub,
       rg,
       run: (ctx) => handleSite(ctx, sub, rg, segs[7], segs[9])
+    }
+  }
+  // {site}[/slots/{slot}]/config/… and …/restart
+  const slotted = l[8] === 'slots' && segs.length >= 11
+  const under = segs.slice(slotted ? 10 : 8)
+  if (
+    p === 'microsoft.web/sites' &&
+    segs.length >= 9 &&
+    (l[slotted ? 10 : 8] === 'config' || l[slotted ? 10 : 8] === 'restart')
+  ) {
+    return {
+      family: 'web',
+      resourceType: slotted ? 'sites/slots/config' : 'sites/config',
+      sub,
+      rg,
+      run: (ctx) => handleSiteConfig(ctx, sub, rg, segs[7], slotted ? segs[9] : undefined, under)
+    }
+  }
+  if (p === 'microsoft.keyvault/vaults' && l[8] === 'secrets' && (segs.length === 9 || segs.length === 10)) {
+    return {
+      family: 'keyVault',
+      resourceType: 'vaults/secrets',
+      sub,
+      rg,
+      run: (ctx) => handleSecrets(ctx, sub, rg, segs[7], segs[9])
     }
   }
   if (p === 'microsoft.keyvault/vaults') {

@@ -1,18 +1,28 @@
 // Public face of the fake Azure: start three servers (GitHub OIDC over http, Entra ID and ARM
 // over https), seed and inspect their shared in-memory state, close them.
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { configApi } from './app-config.ts'
 import { armHandler } from './arm.ts'
 import { clone } from './arm-common.ts'
 import { withAdfs } from './adfs.ts'
 import { entraHandler } from './entra.ts'
 import { oidcHandler, type OidcKeys } from './oidc.ts'
 import { seedRoleAssignment } from './role-assignments.ts'
+import { seedSecret, type SecretSeed } from './secrets.ts'
 import { startProxy, type FakeProxy } from './proxy.ts'
 import { closeServer, listen, type Listening } from './server.ts'
 import { seedSite, type SiteSeed } from './sites.ts'
 import * as st from './state.ts'
 import { makeTls } from './tls.ts'
-import type { FaultRule, RequestLogEntry, RoleAssignmentRecord, SiteRecord, VaultRecord } from './types.ts'
+import type {
+  FaultRule,
+  RequestLogEntry,
+  RoleAssignmentRecord,
+  SecretRecord,
+  SiteRecord,
+  SlotConfigNames,
+  VaultRecord
+} from './types.ts'
 import { seedVault, vaultId, type VaultSeed } from './vaults.ts'
 
 export type {
@@ -21,9 +31,12 @@ export type {
   ManagedIdentity,
   RequestLogEntry,
   RoleAssignmentRecord,
+  SecretRecord,
   SiteRecord,
+  SlotConfigNames,
   VaultRecord
 } from './types.ts'
+export type { SecretSeed } from './secrets.ts'
 
 /** What a test may set on a seeded site or slot (its location is fixed). */
 export type SiteOptions = Omit<SiteSeed, 'resourceGroup' | 'name' | 'slot' | 'location'>
@@ -84,6 +97,19 @@ export interface FakeAzure {
   setPageSize(n: number): void
   getSite(rg: string, name: string, slot?: string): SiteRecord | undefined
   getVault(rg: string, name: string): VaultRecord | undefined
+  /** A site's or slot's app settings as POST …/config/appsettings/list answers them. */
+  appSettings(rg: string, name: string, slot?: string): Record<string, string>
+  connectionStrings(rg: string, name: string, slot?: string): Record<string, { value: string; type: string }>
+  /** The production site's slot-sticky names; a list never set is null, as the service answers. */
+  slotConfigNames(rg: string, name: string): SlotConfigNames
+  /** Restarts caused through the API: settings or connection strings PUT, POST …/restart, a site PUT. */
+  restarts(rg: string, name: string, slot?: string): number
+  /** Replace the settings behind the API's back: no restart counted, but Key Vault references refetch. */
+  setAppSettings(rg: string, name: string, slot: string | undefined, settings: Record<string, string>): void
+  /** Add a secret to a vault, or on an existing name add versions (default one new: a rotation). */
+  addSecret(rg: string, vault: string, name: string, s?: SecretSeed): SecretRecord
+  /** How long references report Initialized after a configuration change before they resolve (ms). */
+  setReferenceResolveDelay(ms: number): void
   roleAssignments(): RoleAssignmentRecord[]
   requests: RequestLogEntry[]
   clearLog(): void
@@ -109,12 +135,15 @@ export interface FakeAzureOptions {
   proxy?: boolean
   /** With `proxy`: the proxy asks for these Basic credentials (407 without them); env() puts them in HTTPS_PROXY. */
   proxyAuth?: { user: string; password: string }
+  /** How long Key Vault references stay Initialized after a configuration change (default 1000 ms). */
+  referenceResolveDelayMs?: number
 }
 
 export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<FakeAzure> {
   const state = st.createState()
   state.latencyMs = options.latencyMs ?? 0
   state.principalReplicationDelayMs = options.principalReplicationDelayMs ?? 0
+  state.referenceResolveDelayMs = options.referenceResolveDelayMs ?? 1000
   const tls = makeTls(options.proxy ? [PROXIED_HOSTS.arm, PROXIED_HOSTS.entra] : [])
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const keys: OidcKeys = { privateKey, publicKey, kid: randomBytes(8).toString('hex') }
@@ -245,6 +274,15 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
     getVault: (g, name) => {
       const v = state.vaults.get(vaultId(state.subscriptionId, g, name).toLowerCase())
       return v && clone(v)
+    },
+    ...configApi(state),
+    addSecret: (g, vault, name, s) => {
+      const v = state.vaults.get(vaultId(state.subscriptionId, g, vault).toLowerCase())
+      if (!v) throw new Error(`addSecret: no vault '${vault}' in '${g}'`)
+      return seedSecret(state, v, name, s)
+    },
+    setReferenceResolveDelay: (ms) => {
+      state.referenceResolveDelayMs = ms
     },
     roleAssignments: () => [...state.roleAssignments.values()].map((r) => clone(r)),
     get requests() {

@@ -84,6 +84,20 @@ function relation(state: State, assignmentScope: string, scope: string): 'at' | 
   return undefined
 }
 
+/**
+ * Whether `principalId` holds one of `roles` (guids) at `scope` or above it (a resource group,
+ * the subscription, a management group, the root): what a data-plane access check sees.
+ */
+export function holdsRole(state: State, principalId: string, roles: string[], scope: string): boolean {
+  const wanted = new Set(roles.map(lc))
+  return [...state.roleAssignments.values()].some((r) => {
+    if (lc(r.properties.principalId) !== lc(principalId) || !wanted.has(roleGuid(r.properties.roleDefinitionId)))
+      return false
+    const rel = relation(state, r.properties.scope, scope)
+    return rel === 'at' || rel === 'above'
+  })
+}
+
 export function handleRoleAssignments(ctx: ArmContext, scope: string, name: string | undefined): FakeResponse {
   const { state, req } = ctx
   if (name === undefined) {

@@ -4,8 +4,20 @@
 import { randomUUID } from 'node:crypto'
 import { ClientAssertionCredential } from '@azure/identity'
 import { createWebSiteManagement } from '@azure/arm-appservice/api'
-import { get as getSite, getSlot, update as updateSite, updateSlot } from '@azure/arm-appservice/api/webApps'
+import {
+  get as getSite,
+  getAppSettingKeyVaultReference,
+  getSlot,
+  listApplicationSettings,
+  listAppSettingsKeyVaultReferences,
+  listConnectionStrings,
+  listSlotConfigurationNames,
+  update as updateSite,
+  updateApplicationSettings,
+  updateSlot
+} from '@azure/arm-appservice/api/webApps'
 import { createKeyVaultManagement } from '@azure/arm-keyvault/api'
+import { get as getSecret, list as listSecrets } from '@azure/arm-keyvault/api/secrets'
 import { get as getVault, listBySubscription, updateAccessPolicy } from '@azure/arm-keyvault/api/vaults'
 import { getClient } from '@azure-rest/core-client'
 import { startFakeAzure, type FakeAzure } from './index.ts'
@@ -148,4 +160,48 @@ it('the SDK pipeline retries 429 with Retry-After and a dropped connection, but 
     message: 'Unexpected status code: 409'
   })
   expect(fake.getSite(RG, 'flaky')!.kind).toBe('app')
+})
+
+it('app settings, reference status and secret metadata through the SDKs (flattened where the SDK flattens)', async () => {
+  const web = createWebSiteManagement(credential, fake.subscriptionId, { endpoint: fake.armEndpoint, ...fast })
+  const kv = createKeyVaultManagement(credential, fake.subscriptionId, { endpoint: fake.armEndpoint, ...fast })
+  const app = fake.addSite({
+    resourceGroup: RG,
+    name: 'sdk-ref',
+    systemAssigned: true,
+    connectionStrings: { Db: { value: 'Server=db', type: 'SQLAzure' } },
+    slotConfigNames: { appSettingNames: ['SECRET'] }
+  })
+  const version = 'abcdefabcdefabcdefabcdefabcdef01'
+  fake.addVault({
+    resourceGroup: RG,
+    name: 'sdk-kv-ref',
+    accessPolicies: [
+      { tenantId: fake.tenantId, objectId: app.identity!.principalId!, permissions: { secrets: ['get'] } }
+    ],
+    secrets: { token: { versions: [version] } }
+  })
+  const reference = '@Microsoft.KeyVault(VaultName=sdk-kv-ref;SecretName=token)'
+  fake.setReferenceResolveDelay(0) // resolve at once (default: Initialized for 1 s)
+  const put = await updateApplicationSettings(web, RG, 'sdk-ref', { properties: { SECRET: reference, A: '1' } })
+  expect(put.properties).toEqual({ SECRET: reference, A: '1' })
+  expect((await listApplicationSettings(web, RG, 'sdk-ref')).properties).toEqual({ SECRET: reference, A: '1' })
+  expect((await listConnectionStrings(web, RG, 'sdk-ref')).properties).toEqual({
+    Db: { value: 'Server=db', type: 'SQLAzure' }
+  })
+  expect((await listSlotConfigurationNames(web, RG, 'sdk-ref')).appSettingNames).toEqual(['SECRET'])
+  const refs = []
+  for await (const r of listAppSettingsKeyVaultReferences(web, RG, 'sdk-ref')) refs.push(r)
+  expect(refs).toHaveLength(1)
+  expect(refs[0]).toMatchObject({ name: 'SECRET', status: 'Resolved', activeVersion: version, vaultName: 'sdk-kv-ref' })
+  expect(refs[0].identityType?.type).toBe('SystemAssigned')
+  expect((await getAppSettingKeyVaultReference(web, RG, 'sdk-ref', 'SECRET')).reference).toBe(reference)
+  const secret = await getSecret(kv, RG, 'sdk-kv-ref', 'token')
+  expect(secret.properties.secretUriWithVersion).toBe(`https://sdk-kv-ref.vault.azure.net/secrets/token/${version}`)
+  expect(secret.properties.attributes?.enabled).toBe(true)
+  expect(secret.properties.attributes?.created).toBeInstanceOf(Date)
+  expect(secret.properties.value).toBeUndefined()
+  const names: string[] = []
+  for await (const s of listSecrets(kv, RG, 'sdk-kv-ref')) names.push(s.name!)
+  expect(names).toEqual(['token'])
 })

@@ -63,6 +63,11 @@ function takeFault(state: State, req: FakeRequest): FaultRule | undefined {
   )
   if (i < 0) return undefined
   const f = state.faults[i]
+  if (f.skip) {
+    // Let this many matching requests through first.
+    state.faults[i] = { ...f, skip: f.skip - 1 }
+    return undefined
+  }
   const left = (f.times ?? 1) - 1
   if (left <= 0) state.faults.splice(i, 1)
   else state.faults[i] = { ...f, times: left }

@@ -113,9 +113,11 @@ describe('sites', () => {
         state: 'Running',
         enabled: true,
         defaultHostName: 'Shop-Api.azurewebsites.net',
-        siteConfig: { appSettings: [{ name: 'A', value: '1' }] }
+        siteConfig: { appSettings: null, connectionStrings: null }, // values need POST …/list
+        keyVaultReferenceIdentity: 'SystemAssigned'
       }
     })
+    expect(fake.appSettings('shop-rg', 'Shop-Api')).toEqual({ A: '1' })
     expect(r.body.id).toBe(site('Shop-Api'))
     expect(r.body.identity).toBeUndefined()
   })
@@ -129,7 +131,8 @@ describe('sites', () => {
       tenantId: fake.tenantId
     })
     expect(r.body.tags).toEqual({ t: '1' })
-    expect(r.body.properties.siteConfig.appSettings).toEqual([{ name: 'S', value: 'x' }])
+    expect(fake.appSettings('shop-rg', 'sys')).toEqual({ S: 'x' })
+    expect(fake.restarts('shop-rg', 'sys')).toBe(0) // an identity change is no configuration change
     const again = await arm('PATCH', site('sys'), { identity: { type: 'systemassigned' } })
     expect(again.body.identity.principalId).toBe(r.body.identity.principalId)
     await arm('PATCH', site('sys'), { identity: { type: 'None' } })

@@ -12,10 +12,11 @@ import {
   type ArmContext
 } from './arm-common.ts'
 import { applyIdentity } from './identity.ts'
+import { configChanged } from './kv-references.ts'
 import type { FakeResponse } from './server.ts'
 import { randomUUID } from 'node:crypto'
 import { addPrincipal, addResourceGroup, rgId, userAssignedValue, type State } from './state.ts'
-import type { ManagedIdentity, NameValue, SiteRecord } from './types.ts'
+import type { ConnStringInfo, ManagedIdentity, NameValue, SiteRecord } from './types.ts'
 
 /**
  * How a site answers an update. WebApps_Update lists 200 and 202 (azure-rest-api-specs
@@ -42,6 +43,11 @@ export interface SiteSeed {
   identityTenantId?: string
   tags?: Record<string, string>
   appSettings?: Record<string, string>
+  connectionStrings?: Record<string, { value: string; type: string }>
+  /** The production site's slot-sticky names (app-config.ts); lists not given read back null. */
+  slotConfigNames?: { appSettingNames?: string[]; connectionStringNames?: string[] }
+  /** properties.keyVaultReferenceIdentity: 'SystemAssigned' (default) or a user-assigned identity's id. */
+  keyVaultReferenceIdentity?: string
   systemAssigned?: boolean
   userAssignedIdentities?: string[]
   subscriptionId?: string
@@ -95,7 +101,13 @@ export function seedSite(state: State, s: SiteSeed): SiteRecord {
     if (uai.length)
       identity.userAssignedIdentities = Object.fromEntries(uai.map((id) => [id, userAssignedValue(state, id)]))
   }
+  if (s.slot && s.slotConfigNames) throw new Error('addSlot: slotConfigNames belong to the production site')
   const appSettings: NameValue[] = Object.entries(s.appSettings ?? {}).map(([name, value]) => ({ name, value }))
+  const connectionStrings: ConnStringInfo[] = Object.entries(s.connectionStrings ?? {}).map(([name, c]) => ({
+    name,
+    connectionString: c.value,
+    type: c.type
+  }))
   const site: SiteRecord = {
     id: siteId(sub, s.resourceGroup, s.name, s.slot),
     name: s.slot ? `${s.name}/${s.slot}` : s.name,
@@ -104,10 +116,22 @@ export function seedSite(state: State, s: SiteSeed): SiteRecord {
     location: s.location ?? 'West Europe',
     tags: { ...s.tags },
     identity,
-    properties: { ...computed(s.resourceGroup, s.name, s.slot, sub), siteConfig: { appSettings } }
+    properties: {
+      ...computed(s.resourceGroup, s.name, s.slot, sub),
+      siteConfig: { appSettings, connectionStrings },
+      // Reads back as SystemAssigned even without an identity (az webapp show outputs, research-11 §9).
+      keyVaultReferenceIdentity: s.keyVaultReferenceIdentity ?? 'SystemAssigned'
+    }
   }
   if (!identity) delete site.identity
   state.sites.set(site.id.toLowerCase(), site)
+  if (s.slotConfigNames) {
+    state.slotConfigNames.set(site.id.toLowerCase(), {
+      appSettingNames: s.slotConfigNames.appSettingNames ?? null,
+      connectionStringNames: s.slotConfigNames.connectionStringNames ?? null,
+      azureStorageConfigNames: null
+    })
+  }
   const async = s.asyncUpdates ?? (site.kind.toLowerCase().includes('azurecontainerapps') ? {} : false)
   if (s.identityTenantId) state.siteIdentityTenant.set(site.id.toLowerCase(), s.identityTenantId)
   if (async)
@@ -132,7 +156,7 @@ export function handleSite(ctx: ArmContext, sub: string, rg: string, name: strin
   const site = state.sites.get(id.toLowerCase())
   const notFound = (): FakeResponse =>
     resourceNotFound('Microsoft.Web/sites', slot ? `${name}/slots/${slot}` : name, rg)
-  if (method === 'GET') return site ? ok(clone(site)) : notFound()
+  if (method === 'GET') return site ? ok(siteView(site)) : notFound()
   if (!isObject(req.body)) return invalidContent()
   const body = req.body
   if (method === 'PATCH') {
@@ -157,6 +181,7 @@ export function handleSite(ctx: ArmContext, sub: string, rg: string, name: strin
     location: body.location,
     tags: isObject(body.tags) ? (clone(body.tags) as Record<string, string>) : {},
     properties: {
+      keyVaultReferenceIdentity: 'SystemAssigned',
       ...props,
       ...computed(rg, name, slot, sub, site?.properties),
       ...(typeof props.serverFarmId === 'string' ? { serverFarmId: props.serverFarmId } : {})
@@ -164,7 +189,20 @@ export function handleSite(ctx: ArmContext, sub: string, rg: string, name: strin
   }
   if (idRes.identity) next.identity = idRes.identity
   state.sites.set(next.id.toLowerCase(), next)
-  return ok(clone(next))
+  if (site) configChanged(state, next.id.toLowerCase(), true) // its settings were replaced too
+  return ok(siteView(next))
+}
+
+/**
+ * The site as GET answers it: siteConfig without setting values. Real GETs show
+ * `"appSettings": null` and `"connectionStrings": null` in siteConfig (az webapp show and
+ * az functionapp create outputs quoted in many READMEs); the values need POST …/config/…/list.
+ */
+export function siteView(site: SiteRecord): SiteRecord {
+  const v = clone(site)
+  if (v.properties.siteConfig)
+    v.properties.siteConfig = { ...v.properties.siteConfig, appSettings: null, connectionStrings: null }
+  return v
 }
 
 // PATCH merges the top-level fields it names; nested siteConfig merges one level deeper.
@@ -188,29 +226,38 @@ function patchSite(ctx: ArmContext, site: SiteRecord, body: Record<string, unkno
   if (isObject(body.properties)) {
     const { siteConfig, ...rest } = clone(body.properties)
     Object.assign(next.properties, rest)
-    if (isObject(siteConfig)) next.properties.siteConfig = { ...next.properties.siteConfig, ...siteConfig }
+    // null is "not given", as a site read back and patched carries `appSettings: null` (siteView).
+    const given = isObject(siteConfig) ? Object.entries(siteConfig).filter(([, v]) => v !== null) : []
+    if (given.length) next.properties.siteConfig = { ...next.properties.siteConfig, ...Object.fromEntries(given) }
   }
   const key = site.id.toLowerCase()
+  // Settings written through siteConfig are a configuration change like a PUT of config/appsettings.
+  const cfg = isObject(body.properties) ? body.properties.siteConfig : undefined
+  const changesConfig = isObject(cfg) && (Array.isArray(cfg.appSettings) || Array.isArray(cfg.connectionStrings))
+  const apply = (): void => {
+    state.sites.set(key, next)
+    if (changesConfig) configChanged(state, key, true)
+  }
   const async = state.siteAsync.get(key)
   if (!async) {
-    state.sites.set(key, next)
-    return ok(clone(next))
+    apply()
+    return ok(siteView(next))
   }
   const operationId = randomUUID()
   state.sitePending.set(key, { operationId, createdAt: new Date().toISOString() })
   setTimeout(() => {
-    state.sites.set(key, next)
+    apply()
     state.sitePending.delete(key)
   }, async.delayMs).unref()
   const status = `${ctx.armEndpoint}${site.id}/operationresults/${operationId}?api-version=${ctx.apiVersion}`
   return {
     status: 202,
     headers: { 'azure-asyncoperation': status, location: status, 'retry-after': '1' },
-    body: async.emptyBody ? undefined : clone(site)
+    body: async.emptyBody ? undefined : siteView(site)
   }
 }
 
-function operationInProgress(busy: { operationId: string; createdAt: string }): FakeResponse {
+export function operationInProgress(busy: { operationId: string; createdAt: string }): FakeResponse {
   return webError(
     409,
     'Conflict',

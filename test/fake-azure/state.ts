@@ -5,7 +5,9 @@ import type {
   FaultRule,
   RequestLogEntry,
   RoleAssignmentRecord,
+  SecretRecord,
   SiteRecord,
+  SlotConfigNames,
   UserAssignedIdentityValue,
   VaultRecord
 } from './types.ts'
@@ -47,6 +49,18 @@ export interface ResourceGroup {
   subscriptionId: string
 }
 
+/** One resolved Key Vault reference, as App Service caches it (kv-references.ts). */
+export interface RefEntry {
+  reference: string
+  properties: Record<string, unknown>
+}
+/** A site's or slot's reference cache: pending after a config change, then resolved entries by setting name. */
+export interface RefCache {
+  pendingUntil?: number
+  timer?: ReturnType<typeof setTimeout>
+  entries: Map<string, RefEntry>
+}
+
 export interface OidcClaims {
   sub: string
   aud: string
@@ -70,7 +84,12 @@ export interface State {
   siteAsync: Map<string, { delayMs: number; emptyBody: boolean }> // sites whose updates answer 202
   sitePending: Map<string, { operationId: string; createdAt: string }> // updates under way
   siteIdentityTenant: Map<string, string> // sites whose new system identity lands in another tenant
+  siteRestarts: Map<string, number> // by lower-case site or slot id
+  slotConfigNames: Map<string, SlotConfigNames> // by lower-case production site id
+  kvRefs: Map<string, RefCache> // by lower-case site or slot id
+  referenceResolveDelayMs: number
   vaults: Map<string, VaultRecord>
+  secrets: Map<string, Map<string, SecretRecord>> // lower-case vault id -> lower-case secret name
   roleAssignments: Map<string, RoleAssignmentRecord>
   principals: Map<string, Principal>
   userAssigned: Map<string, UserAssignedIdentityValue> // stable ids per user-assigned identity
@@ -109,7 +128,12 @@ export function createState(): State {
     siteAsync: new Map(),
     sitePending: new Map(),
     siteIdentityTenant: new Map(),
+    siteRestarts: new Map(),
+    slotConfigNames: new Map(),
+    kvRefs: new Map(),
+    referenceResolveDelayMs: 1000,
     vaults: new Map(),
+    secrets: new Map(),
     roleAssignments: new Map(),
     principals: new Map(),
     userAssigned: new Map(),

@@ -17,6 +17,13 @@ export interface NameValue {
   value: string
 }
 
+/** How SiteConfig.connectionStrings stores one (ConnStringInfo in the spec). */
+export interface ConnStringInfo {
+  name: string
+  connectionString: string
+  type: string
+}
+
 export interface SiteRecord {
   id: string
   name: string
@@ -31,7 +38,9 @@ export interface SiteRecord {
     defaultHostName?: string
     hostNames?: string[]
     serverFarmId?: string
-    siteConfig?: { appSettings?: NameValue[]; [k: string]: unknown }
+    /** The stored settings; GET answers them as null (sites.ts siteView). */
+    siteConfig?: { appSettings?: NameValue[] | null; connectionStrings?: ConnStringInfo[] | null; [k: string]: unknown }
+    keyVaultReferenceIdentity?: string
     [k: string]: unknown
   }
 }
@@ -65,6 +74,22 @@ export interface VaultRecord {
     provisioningState: string
     [k: string]: unknown
   }
+}
+
+/** Control-plane metadata of a Key Vault secret: its versions (oldest first), never a value. */
+export interface SecretRecord {
+  name: string
+  versions: string[]
+  enabled: boolean
+  created: number // unix seconds, as the wire has them
+  updated: number
+}
+
+/** Names sticky to a slot; null where never set, as the service answers (see app-config.ts). */
+export interface SlotConfigNames {
+  appSettingNames: string[] | null
+  connectionStringNames: string[] | null
+  azureStorageConfigNames: string[] | null
 }
 
 export interface RoleAssignmentRecord {
@@ -108,6 +133,8 @@ export interface FaultRule {
   dropAnswer?: boolean
   delayMs?: number
   times?: number
+  /** Let this many matching requests through before the fault applies. */
+  skip?: number
   /** Answer in Microsoft.Web's top-level {Code, Message, …} shape (default: 400/409 on Microsoft.Web paths). */
   webShape?: boolean
 }

@@ -13,6 +13,7 @@ import {
   resourceNotFound,
   type ArmContext
 } from './arm-common.ts'
+import { seedSecret, type SecretSeed } from './secrets.ts'
 import type { FakeResponse } from './server.ts'
 import { addResourceGroup, rgId, type State } from './state.ts'
 import type { AccessPolicyEntry, VaultRecord } from './types.ts'
@@ -31,6 +32,8 @@ export interface VaultSeed {
   tenantId?: string
   accessPolicies?: AccessPolicyEntry[]
   tags?: Record<string, string>
+  /** Secrets by name (control-plane metadata only: secrets.ts). */
+  secrets?: Record<string, SecretSeed>
   subscriptionId?: string
   location?: string
 }
@@ -83,6 +86,7 @@ export function seedVault(state: State, v: VaultSeed): VaultRecord {
     structuredClone(v.accessPolicies ?? [])
   )
   state.vaults.set(vault.id.toLowerCase(), vault)
+  for (const [name, seed] of Object.entries(v.secrets ?? {})) seedSecret(state, vault, name, seed)
   return clone(vault)
 }
 

@@ -1,0 +1,240 @@
+// Key Vault references in app settings, as App Service reports them: parse, resolve against the
+// fake's real state (identity, vault, secret, access), cache, and answer
+// GET {site|slot}/config/configreferences/appsettings[/{name}] (WebApps_GetAppSettingsKeyVaultReferences,
+// @azure/arm-appservice 19: `{value: ApiKVReference[], nextLink?}`, each
+// `{id, name, type, properties: {reference, status, vaultName, secretName, secretVersion,
+// identityType, details, source, activeVersion}}`; ResolveStatus from the SDK's models.d.ts).
+//
+// Caching (learn.microsoft.com/azure/app-service/app-service-key-vault-references, "Understand
+// rotation"): "App Service caches the values of the Key Vault references … Any configuration change
+// to the app causes an app restart and an immediate refetch of all referenced secrets." A restart
+// alone does not refetch (MicrosoftDocs/azure-docs#100848). No source says failures are cached
+// differently, so a failure stays until the next configuration change, as a success does.
+import { webError, ok, page, type ArmContext } from './arm-common.ts'
+import { holdsRole } from './role-assignments.ts'
+import { findSecret, findVaultByName } from './secrets.ts'
+import type { FakeResponse } from './server.ts'
+import type { RefCache, State } from './state.ts'
+import type { SiteRecord, VaultRecord } from './types.ts'
+
+// Key Vault Secrets User, Secrets Officer, Administrator: the built-in roles with secrets/getSecret.
+const SECRET_READERS = [
+  '4633458b-17de-408a-b874-0445c86b69e6',
+  'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+  '00482a5a-887f-4fb3-b363-3b7fe8e74483'
+]
+const lc = (s: string): string => s.toLowerCase()
+
+// Portal texts quoted by users (research-11 §5) where known; the others are the fake's own wording.
+const DETAILS = {
+  Initialized: 'Reference has not been resolved yet.',
+  Resolved: 'Reference was successfully resolved.',
+  InvalidSyntax: 'Reference was not able to be resolved because of a syntax error.',
+  MSINotEnabled: 'Reference was not able to be resolved because site Managed Identity not enabled.',
+  VaultNotFound:
+    "Key Vault reference was not able to be resolved because the Key Vault reference's vault could not be found.",
+  SecretNotFound: 'Key Vault reference was not able to be resolved because the secret could not be found.',
+  SecretVersionNotFound:
+    'Key Vault reference was not able to be resolved because the secret version could not be found.',
+  AccessToKeyVaultDenied:
+    "Key Vault reference was not able to be resolved because site was denied access to Key Vault reference's vault."
+}
+type Status = keyof typeof DETAILS
+
+export interface ParsedReference {
+  vaultName?: string
+  secretName?: string
+  secretVersion?: string
+  invalid?: boolean
+  /** A SecretUri outside the public cloud's vault.azure.net: not a vault App Service can find. */
+  foreignHost?: boolean
+}
+
+const PREFIX = '@microsoft.keyvault('
+
+/**
+ * undefined: not a reference (the docs: "If you don't see the status message, it means that the
+ * syntax is invalid and not recognized as a Key Vault reference"). The two documented forms are
+ * `VaultName=v;SecretName=s[;SecretVersion=x]` and `SecretUri=https://v.vault.azure.net/secrets/s[/x]`;
+ * a trailing slash without a version does not work (MicrosoftDocs/azure-docs PR #124163). Case of
+ * the prefix and keys is undocumented: both are accepted in any case here.
+ */
+export function parseReference(value: string): ParsedReference | undefined {
+  if (!lc(value).startsWith(PREFIX)) return undefined
+  const invalid = { invalid: true }
+  if (!value.endsWith(')')) return invalid
+  const pairs = new Map<string, string>()
+  for (const part of value.slice(PREFIX.length, -1).split(';')) {
+    if (!part.trim()) continue
+    const eq = part.indexOf('=')
+    const key = lc(part.slice(0, eq).trim())
+    if (eq <= 0 || pairs.has(key)) return invalid
+    pairs.set(key, part.slice(eq + 1).trim())
+  }
+  const uri = pairs.get('secreturi')
+  if (uri !== undefined) return pairs.size === 1 ? parseSecretUri(uri) : invalid
+  const [vaultName, secretName, secretVersion] = ['vaultname', 'secretname', 'secretversion'].map((k) => pairs.get(k))
+  const known = [vaultName, secretName, secretVersion].filter((v) => v !== undefined).length
+  if (!vaultName || !secretName || known !== pairs.size) return invalid
+  return { vaultName, secretName, secretVersion: secretVersion || undefined }
+}
+
+function parseSecretUri(text: string): ParsedReference {
+  let u: URL
+  try {
+    u = new URL(text)
+  } catch {
+    return { invalid: true }
+  }
+  const segs = u.pathname.split('/').slice(1)
+  if (u.protocol !== 'https:' || u.search || u.hash || lc(segs[0] ?? '') !== 'secrets') return { invalid: true }
+  if ((segs.length !== 2 && segs.length !== 3) || segs.some((s) => !s)) return { invalid: true }
+  const dot = u.hostname.indexOf('.')
+  return {
+    vaultName: u.hostname.slice(0, dot),
+    secretName: decodeURIComponent(segs[1]),
+    secretVersion: segs[2],
+    foreignHost: u.hostname.slice(dot + 1) !== 'vault.azure.net'
+  }
+}
+
+// properties.keyVaultReferenceIdentity: "SystemAssigned" (the default) or a user-assigned identity's
+// resource id, which must be attached to the site (KV references doc, "Access vaults with a
+// user-assigned identity").
+function identityFor(site: SiteRecord): { identityType: Record<string, unknown>; principalId?: string } {
+  const wanted = site.properties.keyVaultReferenceIdentity ?? 'SystemAssigned'
+  if (lc(wanted) === 'systemassigned')
+    return { identityType: { type: 'SystemAssigned' }, principalId: site.identity?.principalId }
+  const hit = Object.entries(site.identity?.userAssignedIdentities ?? {}).find(([id]) => lc(id) === lc(wanted))
+  return {
+    identityType: { type: 'UserAssigned', userAssignedIdentities: { [wanted]: {} } },
+    principalId: hit?.[1].principalId
+  }
+}
+
+// What the data plane would allow: RBAC roles at the secret or above, or a Get/All access policy
+// for the identity itself (an entry with an applicationId is a compound identity, not this one).
+function canGetSecret(state: State, vault: VaultRecord, secretName: string, principalId: string): boolean {
+  if (vault.properties.enableRbacAuthorization === true)
+    return holdsRole(state, principalId, SECRET_READERS, `${vault.id}/secrets/${secretName}`)
+  return vault.properties.accessPolicies.some(
+    (p) =>
+      lc(p.objectId) === lc(principalId) &&
+      !p.applicationId &&
+      (p.permissions.secrets ?? []).some((s) => lc(s) === 'get' || lc(s) === 'all')
+  )
+}
+
+function report(site: SiteRecord, value: string, p: ParsedReference, status: Status): Record<string, unknown> {
+  const { vaultName, secretName, secretVersion } = p
+  const { identityType } = identityFor(site)
+  return {
+    reference: value,
+    status,
+    vaultName,
+    secretName,
+    secretVersion,
+    identityType,
+    details: DETAILS[status],
+    source: 'KeyVault'
+  }
+}
+
+function resolve(state: State, site: SiteRecord, value: string, p: ParsedReference): Record<string, unknown> {
+  const { principalId } = identityFor(site)
+  const done = (status: Status, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    ...report(site, value, p, status),
+    ...extra
+  })
+  if (p.invalid) return done('InvalidSyntax')
+  if (!principalId) return done('MSINotEnabled')
+  const vault = p.foreignHost ? undefined : findVaultByName(state, p.vaultName!)
+  if (!vault) return done('VaultNotFound')
+  // Key Vault authorizes before it looks the secret up: without access every name is a 403.
+  if (!canGetSecret(state, vault, p.secretName!, principalId)) return done('AccessToKeyVaultDenied')
+  const secret = findSecret(state, vault, p.secretName!)
+  // A disabled secret answers 403 on the data plane; App Service's status for it is unknown.
+  if (!secret?.enabled) return done('SecretNotFound')
+  const version = p.secretVersion
+    ? secret.versions.find((v) => lc(v) === lc(p.secretVersion!))
+    : secret.versions[secret.versions.length - 1]
+  if (!version) return done('SecretVersionNotFound')
+  return done('Resolved', { activeVersion: version })
+}
+
+const settingsOf = (site: SiteRecord): { name: string; value: string }[] =>
+  site.properties.siteConfig?.appSettings ?? []
+
+function cacheOf(state: State, key: string): RefCache {
+  let c = state.kvRefs.get(key)
+  if (!c) state.kvRefs.set(key, (c = { entries: new Map() }))
+  return c
+}
+
+// Resolves every reference once, against the state of this moment, when the refetch is due.
+function settle(state: State, key: string, force = false): void {
+  const c = state.kvRefs.get(key)
+  if (c?.pendingUntil === undefined || (!force && Date.now() < c.pendingUntil)) return
+  clearTimeout(c.timer)
+  c.pendingUntil = c.timer = undefined
+  c.entries = new Map()
+  const site = state.sites.get(key)
+  for (const { name, value } of site ? settingsOf(site) : []) {
+    const p = parseReference(value)
+    if (p) c.entries.set(name, { reference: value, properties: resolve(state, site!, value, p) })
+  }
+}
+
+/**
+ * A configuration change of a site or slot (lower-case id): the app restarts (`restart`) and every
+ * reference reports Initialized for state.referenceResolveDelayMs, then resolves once.
+ */
+export function configChanged(state: State, key: string, restart: boolean): void {
+  if (restart) state.siteRestarts.set(key, (state.siteRestarts.get(key) ?? 0) + 1)
+  const c = cacheOf(state, key)
+  clearTimeout(c.timer)
+  c.entries = new Map()
+  c.pendingUntil = Date.now() + state.referenceResolveDelayMs
+  if (state.referenceResolveDelayMs <= 0) return settle(state, key, true)
+  c.timer = setTimeout(() => settle(state, key, true), state.referenceResolveDelayMs)
+  c.timer.unref()
+}
+
+function items(state: State, site: SiteRecord): Record<string, unknown>[] {
+  const key = lc(site.id)
+  settle(state, key)
+  const c = cacheOf(state, key)
+  return settingsOf(site).flatMap(({ name, value }) => {
+    const p = parseReference(value)
+    if (!p) return []
+    let props = report(site, value, p, 'Initialized')
+    if (c.pendingUntil === undefined) {
+      // Seeded settings resolve lazily on the first read, then stay cached like the others.
+      let e = c.entries.get(name)
+      if (e?.reference !== value)
+        c.entries.set(name, (e = { reference: value, properties: resolve(state, site, value, p) }))
+      props = e.properties
+    }
+    const type = `${site.type}/config/configreferences`
+    return [
+      { id: `${site.id}/config/configreferences/appsettings/${name}`, name, type, properties: structuredClone(props) }
+    ]
+  })
+}
+
+/**
+ * GET …/configreferences/appsettings (list), GET …/appsettings/{name} (one; 404 when that setting
+ * is not a reference), POST …/appsettings/refresh: documented in the KV references doc ("To force
+ * resolution …") but in neither the REST spec nor the SDK; modelled as a refetch without restart,
+ * answering the list.
+ */
+export function configReferences(ctx: ArmContext, site: SiteRecord, name?: string, refresh = false): FakeResponse {
+  if (refresh) configChanged(ctx.state, lc(site.id), false)
+  const all = items(ctx.state, site)
+  if (refresh) return ok({ value: all })
+  if (name === undefined) return ok(page(ctx, all))
+  const one = all.find((i) => i.name === name) ?? all.find((i) => lc(i.name as string) === lc(name))
+  return one
+    ? ok(one)
+    : webError(404, 'NotFound', `App setting '${name}' of site '${site.name}' is not a Key Vault reference.`)
+}
