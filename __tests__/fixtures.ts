@@ -87,12 +87,15 @@ export function assignment(scope: string, roleGuid: string, principalId = PRINCI
 export function state(
   apps: AppState[],
   vaults: VaultState[],
-  assignments: Record<string, RoleAssignment[]> = {}
+  assignments: Record<string, RoleAssignment[]> = {},
+  more: Partial<Pick<CurrentState, 'references' | 'secrets'>> = {}
 ): CurrentState {
   return {
     apps,
     vaults,
-    assignments: new Map(Object.entries(assignments).map(([k, v]) => [k.toLowerCase(), v]))
+    assignments: new Map(Object.entries(assignments).map(([k, v]) => [k.toLowerCase(), v])),
+    references: more.references ?? new Map(),
+    secrets: more.secrets ?? []
   }
 }
 
@@ -115,9 +118,11 @@ export function settings(over: Partial<Settings> = {}): Settings {
       authorityHost: 'https://login.microsoftonline.com',
       armScope: 'https://management.azure.com/.default',
       portal: 'https://portal.azure.com',
+      keyVaultSuffix: 'vault.azure.net',
       disableInstanceDiscovery: false
     },
     retryTimeoutSeconds: 300,
+    appSettings: [],
     ...over
   }
 }

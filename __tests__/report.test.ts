@@ -28,6 +28,7 @@ const grant = (app: string, model: Grant['model'], delta = ''): Grant => ({
 })
 const applied = (principals: [string, string][], writes: string[] = []): Applied => ({
   principals: new Map(principals.map(([k, id]) => [k, { principalId: id, tenantId: TENANT }])),
+  references: new Map(),
   writes
 })
 
@@ -44,7 +45,8 @@ describe('computeOutputs', () => {
       'principal-ids': JSON.stringify({ 'shop-api': PRINCIPAL }),
       'tenant-id': TENANT,
       'access-model': 'access-policy',
-      changed: 'false'
+      changed: 'false',
+      references: '{}'
     })
   })
 
@@ -90,15 +92,54 @@ describe('computeOutputs', () => {
       'principal-ids': '{}',
       'tenant-id': 't',
       'access-model': 'rbac',
-      changed: 'true'
+      changed: 'true',
+      references: '{}'
     })
     expect(setOutput.mock.calls).toEqual([
       ['principal-id', 'p'],
       ['principal-ids', '{}'],
       ['tenant-id', 't'],
       ['access-model', 'rbac'],
-      ['changed', 'true']
+      ['changed', 'true'],
+      ['references', '{}']
     ])
+  })
+})
+
+describe('references', () => {
+  it('the output maps each app to its settings and statuses; the summary lists names and statuses, never values', async () => {
+    const refs = [
+      {
+        setting: 'DB',
+        reference: '@Microsoft.KeyVault(VaultName=kv;SecretName=db)',
+        status: 'Resolved',
+        vaultName: 'kv',
+        secretName: 'db'
+      },
+      {
+        setting: 'API',
+        reference: '@Microsoft.KeyVault(VaultName=kv;SecretName=api)',
+        status: 'SecretNotFound',
+        vaultName: 'kv',
+        secretName: 'api'
+      }
+    ]
+    const a: Applied = { ...applied([['api', PRINCIPAL]]), references: new Map([['api', refs]]) }
+    const plan: Plan = { changes: [], grants: [grant('api', 'access-policy')] }
+    const outputs = computeOutputs(settings(), plan, a)
+    expect(JSON.parse(outputs.references)).toEqual({ api: { DB: 'Resolved', API: 'SecretNotFound' } })
+    const before = { ...process.env }
+    process.env.GITHUB_STEP_SUMMARY = '/tmp/summary.md'
+    try {
+      await writeSummary(settings(), plan, a, outputs)
+    } finally {
+      process.env = before
+    }
+    const text = JSON.stringify(added)
+    expect(text).toContain('Key Vault references')
+    expect(text).toContain('kv/api')
+    expect(text).toContain('SecretNotFound ✗')
+    expect(text).not.toContain('@Microsoft.KeyVault')
   })
 })
 

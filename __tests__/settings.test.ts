@@ -63,9 +63,11 @@ describe('parseSettings: defaults', () => {
       authorityHost: 'https://login.microsoftonline.com',
       armScope: 'https://management.azure.com/.default',
       portal: 'https://portal.azure.com',
+      keyVaultSuffix: 'vault.azure.net',
       disableInstanceDiscovery: false
     })
     expect(s.retryTimeoutSeconds).toBe(300)
+    expect(s.appSettings).toEqual([])
   })
 
   it('uses the vault resource group and subscription when given', () => {

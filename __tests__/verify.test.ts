@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { verifyFailure } from '../src/verify.js'
+import { unresolvedReferences, verifyFailure } from '../src/verify.js'
 import { makePlan, type Plan, type Wanted } from '../src/plan.js'
 import { ROLES } from '../src/rbac.js'
 import { app, appWithoutIdentity, assignment, perms, policy, PRINCIPAL, PRINCIPAL_2, state, vault } from './fixtures.js'
@@ -77,5 +77,46 @@ describe('verifyFailure', () => {
       'Verify failed: 0 thing(s) missing:',
       `${FIX_PREFIX} 'mode: plan' previews the 1 change(s) it would make.`
     ])
+  })
+})
+
+describe('verifyFailure: Key Vault references', () => {
+  const refs = new Map([
+    [
+      'api',
+      [
+        {
+          setting: 'DB',
+          reference: '@Microsoft.KeyVault(VaultName=kv;SecretName=db)',
+          status: 'Resolved',
+          vaultName: 'kv',
+          secretName: 'db'
+        },
+        {
+          setting: 'LEGACY',
+          reference: '@Microsoft.KeyVault(VaultName=old-kv;SecretName=x)',
+          status: 'AccessToKeyVaultDenied',
+          vaultName: 'old-kv',
+          secretName: 'x',
+          details:
+            "Key Vault reference was not able to be resolved because site was denied access to Key Vault reference's vault."
+        }
+      ]
+    ]
+  ])
+
+  it('names every reference of the app that does not resolve, with its vault and secret, status, details and fix', () => {
+    const plan = makePlan(
+      wanted(),
+      state([app('api')], [vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['get', 'list'] })] })])
+    )
+    const unresolved = unresolvedReferences(refs)
+    expect(unresolved.map((u) => u.ref.setting)).toEqual(['LEGACY'])
+    const message = verifyFailure(plan, unresolved)
+    expect(message).toMatch(/^Verify failed: 1 thing\(s\) missing or not resolving:\n/)
+    expect(message).toContain(
+      "  - api: LEGACY → old-kv/x: AccessToKeyVaultDenied (App Service says: Key Vault reference was not able to be resolved because site was denied access to Key Vault reference's vault.). Fix: the app's identity may not read the secret"
+    )
+    expect(message).toContain('For references to vaults not in these inputs, grant access to those vaults too.')
   })
 })

@@ -6,10 +6,12 @@ import * as core from '@actions/core'
 import type { RetryBudget } from './azure/budget.js'
 import { addAccessPolicies, removeAccessPolicies } from './apply/access-policies.js'
 import type { ApplyContext, Principal } from './apply/context.js'
+import { checkReferences, setAppSettings } from './apply/app-settings.js'
 import { setIdentity } from './apply/identity.js'
 import { assignRole, deleteRoleAssignment } from './apply/role-assignments.js'
 import { type Change, checkIdentityTenant } from './plan.js'
 import type { Azure, CurrentState } from './read.js'
+import type { ReferenceState } from './references.js'
 import { mapLimit } from './concurrency.js'
 import type { Settings } from './settings.js'
 
@@ -21,6 +23,8 @@ export const WRITE_CONCURRENCY = 8
 export interface Applied {
   /** Each app's system identity after the run, by app key. */
   principals: Map<string, Principal>
+  /** App Service's Key Vault references of each app after the run (as read before it, when not written). */
+  references: Map<string, ReferenceState[]>
   /** One line per write made, in the order they completed. */
   writes: string[]
 }
@@ -33,12 +37,15 @@ const EXECUTORS: Record<Change['kind'], Executor> = {
   'add-access-policy': addAccessPolicies as Executor,
   'remove-access-policy': removeAccessPolicies as Executor,
   'assign-role': assignRole as Executor,
-  'delete-role-assignment': deleteRoleAssignment as Executor
+  'delete-role-assignment': deleteRoleAssignment as Executor,
+  'set-app-settings': setAppSettings as Executor
 }
 
+// Settings come after access: App Service caches a failed resolution until the configuration changes.
 const PHASES: Change['kind'][][] = [
   ['enable-identity'],
   ['add-access-policy', 'remove-access-policy', 'assign-role', 'delete-role-assignment'],
+  ['set-app-settings'],
   ['disable-identity']
 ]
 
@@ -50,6 +57,7 @@ export async function applyPlan(
   budget: RetryBudget
 ): Promise<Applied> {
   const principals = principalsBefore(state)
+  const references = new Map(state.references)
   const writes: string[] = []
   // One failed write does not stop the independent ones: each phase runs to the end, later phases
   // skip only the apps an earlier failure touched, and the caller reports every write made.
@@ -62,6 +70,7 @@ export async function applyPlan(
     settings,
     budget,
     principals,
+    references,
     app: (key) => state.apps.find((a) => a.target.key === key)!,
     vault: (id) => state.vaults.find((v) => v.id === id)!,
     record: (line) => {
@@ -92,8 +101,20 @@ export async function applyPlan(
       .map((c) => withoutFailed(c, failedApps, failedPairs))
       .filter((c) => c !== undefined)
     await mapLimit(runnable, WRITE_CONCURRENCY, run)
+    // Apps whose settings needed no write: their requested references must resolve all the same.
+    if (kinds.includes('set-app-settings')) {
+      const settled = new Set(runnable.map((c) => ('app' in c ? c.app : '')))
+      const others = state.apps.filter((a) => !settled.has(a.target.key) && !failedApps.has(a.target.key))
+      await mapLimit(others, WRITE_CONCURRENCY, async (app) => {
+        try {
+          await checkReferences(ctx, app)
+        } catch (error) {
+          ctx.fail(app.target.key, error)
+        }
+      })
+    }
   }
-  const applied = { principals, writes }
+  const applied = { principals, references, writes }
   if (failures.length > 0) throw new PartialApplyError(failures, applied)
   return applied
 }

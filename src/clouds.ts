@@ -9,6 +9,8 @@ export interface Cloud {
   /** The scope of the ARM token; the SDKs' default is the public cloud's. */
   armScope: string
   portal: string
+  /** DNS suffix of Key Vault data-plane hosts (`{vault}.{suffix}`), for secret URIs. */
+  keyVaultSuffix: string
   /** MSAL instance discovery only knows Microsoft's authority hosts. */
   disableInstanceDiscovery: boolean
 }
@@ -19,21 +21,24 @@ const KNOWN_CLOUDS: readonly Omit<Cloud, 'disableInstanceDiscovery'>[] = [
     armEndpoint: 'https://management.azure.com',
     authorityHost: 'https://login.microsoftonline.com',
     armScope: 'https://management.azure.com/.default',
-    portal: 'https://portal.azure.com'
+    portal: 'https://portal.azure.com',
+    keyVaultSuffix: 'vault.azure.net'
   },
   {
     name: 'AzureUSGovernment',
     armEndpoint: 'https://management.usgovcloudapi.net',
     authorityHost: 'https://login.microsoftonline.us',
     armScope: 'https://management.usgovcloudapi.net/.default',
-    portal: 'https://portal.azure.us'
+    portal: 'https://portal.azure.us',
+    keyVaultSuffix: 'vault.usgovcloudapi.net'
   },
   {
     name: 'AzureChinaCloud',
     armEndpoint: 'https://management.chinacloudapi.cn',
     authorityHost: 'https://login.chinacloudapi.cn',
     armScope: 'https://management.chinacloudapi.cn/.default',
-    portal: 'https://portal.azure.cn'
+    portal: 'https://portal.azure.cn',
+    keyVaultSuffix: 'vault.azure.cn'
   }
 ]
 

@@ -38,6 +38,10 @@ export function describeTarget(context: OperationContext): string {
 
 /** The built-in role that grants an ARM action the sign-in identity was refused. */
 const ROLE_FOR_ACTION: [RegExp, string][] = [
+  [/^microsoft\.web\/sites\/(slots\/)?config\/list\/action/i, 'Website Contributor (or Contributor) on the app'],
+  [/^microsoft\.web\/sites\/(slots\/)?config\/write/i, 'Website Contributor (or Contributor) on the app'],
+  [/^microsoft\.web\/sites\/(slots\/)?config\/.*read/i, 'Reader (or Website Contributor) on the app'],
+  [/^microsoft\.keyvault\/vaults\/secrets\/read/i, 'Reader (or Key Vault Contributor) on the vault'],
   [/^microsoft\.web\/sites\/slots\/write/i, 'Website Contributor (or Contributor) on the app'],
   [/^microsoft\.web\/sites\/slots\/read/i, 'Reader (or Website Contributor) on the app'],
   [/^microsoft\.web\/sites\/write/i, 'Website Contributor (or Contributor) on the app'],

@@ -9,10 +9,10 @@ import { explain } from './errors.js'
 import { info } from './log.js'
 import { describeChange, makePlan, type Plan } from './plan.js'
 import { makeRevokePlan } from './plan-revoke.js'
-import { connect, readState } from './read.js'
+import { connect, readState, settledReferences } from './read.js'
 import { computeOutputs, setOutputs, writeSummary } from './report.js'
 import { parseSettings, type Settings } from './settings.js'
-import { verifyFailure } from './verify.js'
+import { unresolvedReferences, verifyFailure, warnReferencesLosingAccess } from './verify.js'
 
 export async function run(): Promise<void> {
   let settings: Settings | undefined
@@ -30,6 +30,9 @@ export async function run(): Promise<void> {
     const azure = connect(settings, signIn.credential, budget)
 
     const state = await core.group('Read apps and vaults', () => readState(settings!, azure))
+    // The gate judges final statuses: references App Service is still resolving are waited for.
+    if (settings.mode === 'verify')
+      state.references = await settledReferences(settings, azure, budget, state.references)
     plan =
       settings.mode === 'revoke' ? makeRevokePlan(settings, state, settings.disableIdentity) : makePlan(settings, state)
     info(
@@ -38,15 +41,18 @@ export async function run(): Promise<void> {
         : `Plan: ${plan.changes.length} change(s):\n${plan.changes.map((c) => `  - ${describeChange(c)}`).join('\n')}`
     )
 
+    if (settings.mode === 'revoke') warnReferencesLosingAccess(settings, state)
+
     const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
-    // plan and verify write nothing: the principals are the ones already there.
+    // plan and verify write nothing: the principals and references are the ones already there.
     const applied = readOnly
-      ? { principals: principalsBefore(state), writes: [] }
+      ? { principals: principalsBefore(state), references: state.references, writes: [] }
       : await core.group('Apply', () => applyPlan(plan!.changes, state, azure, settings!, budget!))
 
     await report(settings, plan, applied)
-    if (settings.mode === 'verify' && plan.changes.length > 0) {
-      core.setFailed(verifyFailure(plan))
+    const unresolved = unresolvedReferences(state.references)
+    if (settings.mode === 'verify' && (plan.changes.length > 0 || unresolved.length > 0)) {
+      core.setFailed(verifyFailure(plan, unresolved))
       return
     }
     info(doneMessage(settings, plan, applied))

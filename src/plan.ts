@@ -6,7 +6,10 @@ import type { AccessPolicy, VaultState } from './azure/vaults.js'
 import { type IdentityType, withSystemAssigned } from './identity-type.js'
 import { describePermissions, isEmpty, missingPermissions, type Permissions } from './permissions.js'
 import { isSatisfied, type KeyVaultRole, roleDefinitionId, roleGuidOf, rolesFor } from './rbac.js'
+import { PlanError } from './plan-error.js'
+import { planSettings, type SettingsChange } from './plan-settings.js'
 import type { CurrentState } from './read.js'
+import type { WantedSetting } from './references.js'
 import type { AccessModelInput } from './settings.js'
 
 export type AccessModel = 'access-policy' | 'rbac'
@@ -57,6 +60,7 @@ export type Change =
       role: KeyVaultRole
       roleDefinitionId: string
     }
+  | SettingsChange
 
 /** One app × vault pair: what was asked and what is missing (empty when already granted). */
 export interface Grant {
@@ -73,16 +77,13 @@ export interface Plan {
   grants: Grant[]
 }
 
-export class PlanError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'PlanError'
-  }
-}
+export { PlanError } from './plan-error.js'
 
 export interface Wanted {
   permissions: Permissions
   accessModel: AccessModelInput
+  /** Input `app-settings`: the Key Vault references to write. */
+  appSettings?: readonly WantedSetting[]
 }
 
 export function makePlan(wanted: Wanted, state: CurrentState): Plan {
@@ -110,6 +111,7 @@ export function makePlan(wanted: Wanted, state: CurrentState): Plan {
       changes.push(...planRoles(wanted.permissions, vault, state, grants))
     }
   }
+  changes.push(...planSettings(wanted.appSettings ?? [], state))
   return { changes, grants }
 }
 
@@ -238,5 +240,15 @@ export function describeChange(change: Change): string {
       return `assign '${change.role.name}' on vault ${change.vault} to ${change.app} (${change.principalId ?? 'new identity'})`
     case 'delete-role-assignment':
       return `delete the '${change.role.name}' assignment ${change.assignmentName} on vault ${change.vault} of ${change.app} (${change.principalId})`
+    case 'set-app-settings': {
+      const parts = []
+      if (change.names.length > 0) parts.push(`set ${change.names.join(', ')} to Key Vault references`)
+      if (change.refresh.length > 0) {
+        parts.push(
+          `write back ${change.refresh.map((r) => `${r.setting} (${r.status})`).join(', ')} so App Service resolves them again`
+        )
+      }
+      return `app settings of ${change.app}: ${parts.join('; ')} (the whole collection is written back, other settings kept; the app restarts)`
+    }
   }
 }

@@ -1,15 +1,20 @@
-// Reads what is there now: every app (or slot) and every vault at the same time, then, for vaults
-// that use RBAC, the role assignments at the vault's scope or above.
+// Reads what is there now: every app (or slot) and every vault at the same time (with App
+// Service's view of each app's Key Vault references when the run concerns them), then, for vaults
+// that use RBAC, the role assignments at the vault's scope or above, and the secrets that
+// `app-settings` names.
 import type { TokenCredential } from '@azure/core-auth'
-import { type AppState, Sites } from './azure/sites.js'
-import type { RoleAssignment, RoleAssignments } from './azure/roles.js'
-import { Vaults, type VaultState } from './azure/vaults.js'
+import { AppConfig } from './azure/app-config.js'
 import type { RetryBudget } from './azure/budget.js'
+import type { RoleAssignment, RoleAssignments } from './azure/roles.js'
+import { type AppState, Sites } from './azure/sites.js'
+import { Vaults, type VaultState } from './azure/vaults.js'
 import { during } from './errors.js'
+import { PENDING, type ReferenceState } from './references.js'
 import type { Settings } from './settings.js'
 
 export interface Azure {
   sites: Sites
+  appConfig: AppConfig
   vaults: (subscriptionId: string) => Vaults
   /** The RBAC client, loaded on first use: most runs never need it. */
   roles: () => Promise<RoleAssignments>
@@ -21,6 +26,7 @@ export function connect(settings: Settings, credential: TokenCredential, budget:
   let roles: Promise<RoleAssignments> | undefined
   return {
     sites: new Sites(credential, cloud, budget, settings.subscriptionId, settings.resourceGroup),
+    appConfig: new AppConfig(credential, cloud, budget, settings.subscriptionId, settings.resourceGroup),
     vaults: (subscriptionId) => {
       let client = vaultClients.get(subscriptionId)
       if (!client) vaultClients.set(subscriptionId, (client = new Vaults(credential, cloud, budget, subscriptionId)))
@@ -33,11 +39,58 @@ export function connect(settings: Settings, credential: TokenCredential, budget:
   }
 }
 
+/** A secret `app-settings` names, as the vault's control plane knows it. */
+export interface SecretCheck {
+  vault: string
+  secret: string
+  exists: boolean
+  enabled: boolean
+  currentVersion?: string
+}
+
 export interface CurrentState {
   apps: AppState[]
   vaults: VaultState[]
   /** Role assignments at or above each RBAC vault's scope, by vault id (lower case). */
   assignments: Map<string, RoleAssignment[]>
+  /** App Service's Key Vault references of each app, by app key; only when the run concerns them. */
+  references: Map<string, ReferenceState[]>
+  /** The secrets `app-settings` names (apply and plan). */
+  secrets: SecretCheck[]
+}
+
+/**
+ * Reads an app's references again until none is `Initialized` (App Service is resolving them
+ * after a configuration change), or the budget is spent: a gate judges final statuses only.
+ */
+export async function settledReferences(
+  settings: Settings,
+  azure: Azure,
+  budget: RetryBudget,
+  references: Map<string, ReferenceState[]>
+): Promise<Map<string, ReferenceState[]>> {
+  const settled = new Map(references)
+  await Promise.all(
+    settings.apps.map(async (target) => {
+      let delay = 1000
+      while ((settled.get(target.key) ?? []).some((r) => r.status === PENDING)) {
+        await budget.wait(delay)
+        if (budget.expired) return
+        delay = Math.min(delay * 2, 5000)
+        const refs = await during(
+          { action: 'read the Key Vault references of', kind: target.slot ? 'slot' : 'app', target, settings },
+          () => azure.appConfig.listReferences(target)
+        )
+        settled.set(target.key, refs)
+      }
+    })
+  )
+  return settled
+}
+
+/** References are read when settings are to be written, and for verify (the gate) and revoke (the warning). */
+export function concernsReferences(settings: Settings): boolean {
+  return settings.appSettings.length > 0 || settings.mode === 'verify' || settings.mode === 'revoke'
 }
 
 export async function readState(settings: Settings, azure: Azure): Promise<CurrentState> {
@@ -49,23 +102,69 @@ export async function readState(settings: Settings, azure: Azure): Promise<Curre
       azure.vaults(target.subscriptionId).read(target)
     )
   )
-  const [apps, vaults] = await Promise.all([Promise.all(appReads), Promise.all(vaultReads)])
-
-  // A principal that does not exist yet holds nothing: list assignments only for known ones.
-  const assignments = new Map<string, RoleAssignment[]>()
-  const anyPrincipal = apps.some((app) => app.principalId)
-  const rbacVaults = vaults.filter((vault) => vault.rbac)
-  if (anyPrincipal && rbacVaults.length > 0) {
-    const roles = await azure.roles()
-    await Promise.all(
-      rbacVaults.map(async (vault) => {
-        const list = await during(
-          { action: 'list role assignments', kind: 'vault', vault: vault.target, settings },
-          () => roles.listAtOrAbove(vault.id)
+  const referenceReads = concernsReferences(settings)
+    ? settings.apps.map((target) =>
+        during(
+          { action: 'read the Key Vault references of', kind: target.slot ? 'slot' : 'app', target, settings },
+          async () => [target.key, await azure.appConfig.listReferences(target)] as const
         )
-        assignments.set(vault.id.toLowerCase(), list)
-      })
-    )
+      )
+    : []
+  const [apps, vaults, references] = await Promise.all([
+    Promise.all(appReads),
+    Promise.all(vaultReads),
+    Promise.all(referenceReads)
+  ])
+  const [assignments, secrets] = await Promise.all([
+    readAssignments(settings, azure, apps, vaults),
+    readSecrets(settings, azure, vaults)
+  ])
+  return { apps, vaults, assignments, references: new Map(references), secrets }
+}
+
+/** A principal that does not exist yet holds nothing: assignments are listed only for known ones. */
+async function readAssignments(
+  settings: Settings,
+  azure: Azure,
+  apps: AppState[],
+  vaults: VaultState[]
+): Promise<Map<string, RoleAssignment[]>> {
+  const assignments = new Map<string, RoleAssignment[]>()
+  const rbacVaults = vaults.filter((vault) => vault.rbac)
+  if (!apps.some((app) => app.principalId) || rbacVaults.length === 0) return assignments
+  const roles = await azure.roles()
+  await Promise.all(
+    rbacVaults.map(async (vault) => {
+      const list = await during({ action: 'list role assignments', kind: 'vault', vault: vault.target, settings }, () =>
+        roles.listAtOrAbove(vault.id)
+      )
+      assignments.set(vault.id.toLowerCase(), list)
+    })
+  )
+  return assignments
+}
+
+/** Before any write, the secrets to reference must exist (their metadata only: no value is read). */
+async function readSecrets(settings: Settings, azure: Azure, vaults: VaultState[]): Promise<SecretCheck[]> {
+  if (settings.mode !== 'apply' && settings.mode !== 'plan') return []
+  const pairs = new Map<string, { vault: VaultState; secret: string }>()
+  for (const wanted of settings.appSettings) {
+    const vault = vaults.find((v) => v.name.toLowerCase() === wanted.vault.toLowerCase())
+    if (vault) pairs.set(`${vault.id.toLowerCase()}/${wanted.secret.toLowerCase()}`, { vault, secret: wanted.secret })
   }
-  return { apps, vaults, assignments }
+  return Promise.all(
+    [...pairs.values()].map(async ({ vault, secret }) => {
+      const info = await during(
+        { action: `read secret '${secret}' of`, kind: 'vault', vault: vault.target, settings },
+        () => azure.vaults(vault.subscriptionId).secret(vault, secret)
+      )
+      return {
+        vault: vault.name,
+        secret,
+        exists: info !== undefined,
+        enabled: info?.enabled ?? false,
+        currentVersion: info?.currentVersion
+      }
+    })
+  )
 }

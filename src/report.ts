@@ -2,6 +2,7 @@
 import * as core from '@actions/core'
 import type { Applied } from './apply.js'
 import { type AccessModel, describeChange, type Plan } from './plan.js'
+import { RESOLVED } from './references.js'
 import type { Settings } from './settings.js'
 
 export interface Outputs {
@@ -10,6 +11,7 @@ export interface Outputs {
   'tenant-id': string
   'access-model': string
   changed: 'true' | 'false'
+  references: string
 }
 
 export function computeOutputs(settings: Settings, plan: Plan, applied: Applied): Outputs {
@@ -27,7 +29,12 @@ export function computeOutputs(settings: Settings, plan: Plan, applied: Applied)
     'principal-ids': JSON.stringify(ids),
     'tenant-id': single?.tenantId ?? '',
     'access-model': models.length === 1 ? models[0] : models.join(','),
-    changed: changed ? 'true' : 'false'
+    changed: changed ? 'true' : 'false',
+    references: JSON.stringify(
+      Object.fromEntries(
+        [...applied.references].map(([app, refs]) => [app, Object.fromEntries(refs.map((r) => [r.setting, r.status]))])
+      )
+    )
   }
 }
 
@@ -78,6 +85,29 @@ export async function writeSummary(settings: Settings, plan: Plan, applied: Appl
       escape(grant.delta || heading.none)
     ])
   ])
+  const references = [...applied.references].flatMap(([app, refs]) => refs.map((ref) => ({ app, ref })))
+  if (references.length > 0) {
+    // Names and statuses only: a setting's value is never printed.
+    summary.addHeading('Key Vault references (App Service’s status)', 3)
+    summary.addTable([
+      [
+        { data: 'App', header: true },
+        { data: 'Setting', header: true },
+        { data: 'Vault / secret', header: true },
+        { data: 'Status', header: true }
+      ],
+      ...references.map(({ app, ref }) => [
+        escape(app),
+        escape(ref.setting),
+        escape(
+          ref.vaultName && ref.secretName
+            ? `${ref.vaultName}/${ref.secretName}${ref.secretVersion ? `/${ref.secretVersion}` : ''}`
+            : '—'
+        ),
+        escape(ref.status === RESOLVED ? ref.status : `${ref.status} ✗`)
+      ])
+    ])
+  }
   if (applied.writes.length > 0) summary.addList(applied.writes.map(escape))
   const runUrl = workflowRunUrl()
   if (runUrl) summary.addLink('Workflow run', runUrl)

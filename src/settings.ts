@@ -1,5 +1,6 @@
 // Inputs → one typed, validated Settings value. No I/O: every bad input is reported here, all at
 // once, before any network call, naming the input, the bad value and the rule.
+import { parseAppSettings } from './app-settings.js'
 import { CLOUD_NAMES, type Cloud, findCloud } from './clouds.js'
 import {
   canonicalPermission,
@@ -11,6 +12,7 @@ import {
   VALID_PERMISSIONS
 } from './permissions.js'
 import { isGuid, validateAppName, validateResourceGroup, validateSlotName, validateVaultName } from './names.js'
+import type { WantedSetting } from './references.js'
 
 export type AccessModelInput = 'auto' | 'access-policy' | 'rbac'
 export const MODES = ['apply', 'plan', 'verify', 'revoke'] as const
@@ -46,6 +48,8 @@ export interface Settings {
   cloud: Cloud
   /** Total time for retries of throttled, failed or conflicting requests. */
   retryTimeoutSeconds: number
+  /** App settings to make Key Vault references (input `app-settings`); empty when unset. */
+  appSettings: WantedSetting[]
 }
 
 export class InputError extends Error {
@@ -120,6 +124,12 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = proce
     problems.push(`'disable-identity' is only used with 'mode: revoke', got mode '${mode}'.`)
   }
   const retryTimeoutSeconds = parseSeconds(input('retry-timeout') || '300', 'retry-timeout', problems)
+  const appSettings = parseAppSettings(
+    input('app-settings'),
+    vaults.map((v) => v.name),
+    cloud,
+    problems
+  )
 
   if (problems.length > 0) throw new InputError(problems)
   return {
@@ -135,7 +145,8 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = proce
     tenantId,
     audience,
     cloud,
-    retryTimeoutSeconds
+    retryTimeoutSeconds,
+    appSettings
   }
 }
 

@@ -5,6 +5,7 @@ import type { RetryBudget } from '../azure/budget.js'
 import type { AppState } from '../azure/sites.js'
 import type { VaultState } from '../azure/vaults.js'
 import type { OperationContext } from '../errors.js'
+import type { ReferenceState } from '../references.js'
 import { checkIdentityTenant, type Change } from '../plan.js'
 import type { Azure } from '../read.js'
 import type { Settings } from '../settings.js'
@@ -20,6 +21,8 @@ export interface ApplyContext {
   budget: RetryBudget
   /** Each app's system identity as it stands now, by app key. */
   principals: Map<string, Principal>
+  /** App Service's Key Vault references of each app as last read, by app key. */
+  references: Map<string, ReferenceState[]>
   app(key: string): AppState
   vault(id: string): VaultState
   /** A write that was made: logged as a notice, listed in the summary, counted in `changed`. */

@@ -4,6 +4,7 @@
 // a concurrent run adds.
 import type { TokenCredential } from '@azure/core-auth'
 import { createKeyVaultManagement, type KeyVaultManagementContext } from '@azure/arm-keyvault/api'
+import { get as getSecret } from '@azure/arm-keyvault/api/secrets'
 import { get, listBySubscription, updateAccessPolicy } from '@azure/arm-keyvault/api/vaults'
 import type { Vault } from '@azure/arm-keyvault/models'
 import type { Cloud } from '../clouds.js'
@@ -18,6 +19,12 @@ export interface AccessPolicy {
   objectId: string
   applicationId?: string
   permissions: Partial<Permissions>
+}
+
+export interface SecretInfo {
+  name: string
+  enabled: boolean
+  currentVersion?: string
 }
 
 export interface VaultState {
@@ -64,6 +71,25 @@ export class Vaults {
     const vault = (await this.listing).find((v) => v.name?.toLowerCase() === wanted)
     if (!vault) throw new VaultNotFoundError(target.name, this.subscriptionId)
     return toVaultState(target, vault)
+  }
+
+  /**
+   * A secret's metadata through ARM (Secrets_Get: the value is never returned), or undefined when
+   * the vault has no such secret. Only the current version is known: ARM lists no secret versions.
+   */
+  async secret(vault: VaultState, name: string): Promise<SecretInfo | undefined> {
+    try {
+      const secret = await getSecret(this.context, vault.resourceGroup, vault.name, name)
+      const current = secret.properties.secretUriWithVersion?.split('/').pop()
+      return {
+        name: secret.name ?? name,
+        enabled: secret.properties.attributes?.enabled !== false,
+        currentVersion: current
+      }
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined
+      throw error
+    }
   }
 
   /** A fresh GET of a vault already read (never the cached listing): to confirm what a write did. */

@@ -15,6 +15,7 @@ export function cloudOf(fake: FakeAzure): Cloud {
     authorityHost: fake.authorityHost,
     armScope: 'https://management.azure.com/.default',
     portal: 'https://portal.azure.com',
+    keyVaultSuffix: 'vault.azure.net',
     disableInstanceDiscovery: true
   }
 }

@@ -1,0 +1,189 @@
+// Input `app-settings`, the app-settings part of the plan, and the merge the executor writes.
+import { describe, expect, it } from '@jest/globals'
+import { parseAppSettings } from '../src/app-settings.js'
+import { withReferences } from '../src/apply/app-settings.js'
+import { planSettings } from '../src/plan-settings.js'
+import type { ReferenceState, WantedSetting } from '../src/references.js'
+import { app, settings, state, vault } from './fixtures.js'
+
+const cloud = settings().cloud
+const V1 = '0123456789abcdef0123456789abcdef'
+function parse(raw: string, vaults = ['shop-kv', 'other-kv']): { wanted: WantedSetting[]; problems: string[] } {
+  const problems: string[] = []
+  return { wanted: parseAppSettings(raw, vaults, cloud, problems), problems }
+}
+
+describe('parseAppSettings', () => {
+  it('a secret name becomes a versionless VaultName reference to the first vault', () => {
+    expect(parse('DB_PASSWORD=db-password').wanted).toEqual([
+      {
+        name: 'DB_PASSWORD',
+        vault: 'shop-kv',
+        secret: 'db-password',
+        value: '@Microsoft.KeyVault(VaultName=shop-kv;SecretName=db-password)'
+      }
+    ])
+  })
+
+  it('a secret URI of a listed vault is written verbatim, with or without a version', () => {
+    const { wanted, problems } = parse(
+      `A=https://other-kv.vault.azure.net/secrets/a\nB = https://Other-KV.vault.azure.net/secrets/b/${V1}\n\n# a comment\n`
+    )
+    expect(problems).toEqual([])
+    expect(wanted).toEqual([
+      {
+        name: 'A',
+        vault: 'other-kv',
+        secret: 'a',
+        version: undefined,
+        value: '@Microsoft.KeyVault(SecretUri=https://other-kv.vault.azure.net/secrets/a)'
+      },
+      {
+        name: 'B',
+        vault: 'other-kv',
+        secret: 'b',
+        version: V1,
+        value: `@Microsoft.KeyVault(SecretUri=https://Other-KV.vault.azure.net/secrets/b/${V1})`
+      }
+    ])
+  })
+
+  it.each([
+    ['NOEQUALS', /line 1 must be NAME=SECRET/],
+    ['1BAD=x', /setting name '1BAD'/],
+    ['A=bad_name!', /secret 'bad_name!': a secret name is 1–127 letters, digits and hyphens/],
+    [
+      'A=https://unknown-kv.vault.azure.net/secrets/a',
+      /refers to vault 'unknown-kv', which is not in 'vault-name' \(shop-kv, other-kv\)/
+    ],
+    ['A=https://shop-kv.vault.azure.net/secrets/a/', /remove the trailing slash/],
+    [
+      'A=https://shop-kv.vault.azure.net/secrets/a/123',
+      /the version '123' is not a 32-character hexadecimal secret version/
+    ],
+    ['A=https://shop-kv.vault.usgovcloudapi.net/secrets/a', /the AzureCloud Key Vault DNS suffix is vault\.azure\.net/],
+    [
+      'A=http://shop-kv.vault.azure.net/secrets/a',
+      /a secret URI is https:\/\/<vault>\.vault\.azure\.net\/secrets\/<name>\[\/<version>\]/
+    ],
+    ['A=https://shop-kv.vault.azure.net/keys/a', /a secret URI is/],
+    ['A=https://shop-kv.vault.azure.net/secrets/a?x=1', /a secret URI is/]
+  ])("'%s' is an input error naming the line and the rule", (line, message) => {
+    const { wanted, problems } = parse(line)
+    expect(wanted).toEqual([])
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatch(/^'app-settings' line 1/)
+    expect(problems[0]).toMatch(message)
+  })
+
+  it('a name set twice (in any case) is an error naming both lines', () => {
+    const { problems } = parse('Db=a\ndb=b')
+    expect(problems).toEqual([
+      "'app-settings' line 2 sets 'db' again (first on line 1); app setting names are case-insensitive."
+    ])
+  })
+
+  it('every bad line is reported at once', () => {
+    expect(parse('x\ny\nOK=fine').problems).toHaveLength(2)
+  })
+})
+
+const wanted = parse('DB=db-password\nAPI_KEY=api-key').wanted
+const ref = (setting: string, status: string, reference?: string): ReferenceState => ({
+  setting,
+  status,
+  reference: reference ?? wanted.find((w) => w.name === setting)!.value,
+  vaultName: 'shop-kv',
+  secretName: setting.toLowerCase()
+})
+const exists = [
+  { vault: 'shop-kv', secret: 'db-password', exists: true, enabled: true },
+  { vault: 'shop-kv', secret: 'api-key', exists: true, enabled: true }
+]
+
+describe('planSettings', () => {
+  it('plans the settings not yet right, per app, by name only', () => {
+    const st = state(
+      [app('api'), app('web')],
+      [vault('shop-kv')],
+      {},
+      {
+        references: new Map([
+          [
+            'api',
+            [ref('DB', 'Resolved'), ref('API_KEY', 'Resolved', '@Microsoft.KeyVault(VaultName=old;SecretName=x)')]
+          ],
+          ['web', [ref('DB', 'Resolved'), ref('API_KEY', 'Resolved')]]
+        ]),
+        secrets: exists
+      }
+    )
+    expect(planSettings(wanted, st)).toEqual([
+      { kind: 'set-app-settings', app: 'api', names: ['API_KEY'], refresh: [] }
+    ])
+  })
+
+  it('a reference already right but failed is written back, so App Service resolves it again', () => {
+    const st = state(
+      [app('api')],
+      [vault('shop-kv')],
+      {},
+      {
+        references: new Map([['api', [ref('DB', 'AccessToKeyVaultDenied'), ref('API_KEY', 'Resolved')]]]),
+        secrets: exists
+      }
+    )
+    expect(planSettings(wanted, st)).toEqual([
+      {
+        kind: 'set-app-settings',
+        app: 'api',
+        names: [],
+        refresh: [{ setting: 'DB', status: 'AccessToKeyVaultDenied' }]
+      }
+    ])
+  })
+
+  it('nothing to do when every reference is right and resolved: a re-run writes nothing', () => {
+    const st = state(
+      [app('api')],
+      [vault('shop-kv')],
+      {},
+      {
+        references: new Map([['api', [ref('DB', 'Resolved'), ref('API_KEY', 'Resolved')]]]),
+        secrets: exists
+      }
+    )
+    expect(planSettings(wanted, st)).toEqual([])
+  })
+
+  it('a missing or disabled secret stops the plan before any write, naming the secret, the vault and the setting', () => {
+    const st = state(
+      [app('api')],
+      [vault('shop-kv')],
+      {},
+      {
+        secrets: [
+          { vault: 'shop-kv', secret: 'db-password', exists: false, enabled: false },
+          { vault: 'shop-kv', secret: 'api-key', exists: true, enabled: false }
+        ]
+      }
+    )
+    expect(() => planSettings(wanted, st)).toThrow(
+      /Nothing was written: \n- secret 'db-password' \(for DB\) was not found in Key Vault 'shop-kv'\.[\s\S]*az keyvault secret set --vault-name shop-kv --name db-password[\s\S]*secret 'api-key' \(for API_KEY\) in Key Vault 'shop-kv' is disabled/
+    )
+  })
+})
+
+describe('withReferences (what the executor writes)', () => {
+  it('keeps every other setting exactly, sets the references, and says which changed', () => {
+    const current = { OTHER: 'x', DB: wanted[0].value, api_key: 'plain' }
+    const { next, changed } = withReferences(current, wanted)
+    expect(next).toEqual({ OTHER: 'x', DB: wanted[0].value, API_KEY: wanted[1].value })
+    expect(changed).toEqual(['API_KEY'])
+  })
+
+  it('changes nothing when everything is in place', () => {
+    const current = { OTHER: 'x', DB: wanted[0].value, API_KEY: wanted[1].value }
+    expect(withReferences(current, wanted)).toEqual({ next: current, changed: [] })
+  })
+})

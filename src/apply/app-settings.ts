@@ -1,0 +1,148 @@
+// Key Vault references in an app's settings, after its identity and access are in place (App
+// Service caches a failed resolution until the app's configuration changes, so the grant must come
+// first). The settings PUT replaces the whole collection and restarts the app: the collection is
+// read right before, changed only where it must be, written once, and read back to confirm that
+// nothing else was lost. Then App Service's own status of each reference is awaited.
+import type { AppState } from '../azure/sites.js'
+import { during, type OperationContext } from '../errors.js'
+import {
+  failureLine,
+  findReference,
+  PENDING,
+  type ReferenceState,
+  RESOLVED,
+  type WantedSetting
+} from '../references.js'
+import type { ApplyContext, Of } from './context.js'
+
+/** A failure reported right after a rewrite may be the old, cached one: it counts only after this. */
+const SETTLE_MS = 15_000
+
+export class ReferencesNotResolvedError extends Error {
+  constructor(app: string, failed: ReferenceState[]) {
+    super(
+      `Key Vault references of '${app}' did not resolve (App Service's own status; the app gets the literal @Microsoft.KeyVault(...) text instead of the secret):\n` +
+        failed.map(failureLine).join('\n')
+    )
+    this.name = 'ReferencesNotResolvedError'
+  }
+}
+
+export class SettingsChangedError extends Error {
+  constructor(app: string, names: string[]) {
+    super(
+      `The app settings of '${app}' read back after the write differ from what was written: ${names.join(', ')}.\n` +
+        `Another writer changed them at the same time (the settings API replaces the whole collection).\n` +
+        `Fix: check those settings of the app (portal: Environment variables), then re-run; run deployments of one app one at a time (a workflow 'concurrency:' group).`
+    )
+    this.name = 'SettingsChangedError'
+  }
+}
+
+export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyContext): Promise<void> {
+  const app = ctx.app(change.app)
+  const wanted = ctx.settings.appSettings
+  const client = ctx.azure.appConfig
+  const current = await during(onApp(ctx, app, 'read the app settings of'), () => client.listSettings(app.target))
+  const { next, changed } = withReferences(current, wanted)
+  const refresh = change.refresh.map((r) => r.setting)
+  if (changed.length > 0 || refresh.length > 0) {
+    await during(onApp(ctx, app, 'write the app settings of'), () => client.replaceSettings(app.target, next))
+    const writtenAt = Date.now()
+    const after = await during(onApp(ctx, app, 'read back the app settings of'), () => client.listSettings(app.target))
+    const differ = Object.keys(next).filter((name) => after[name] !== next[name])
+    if (differ.length > 0) throw new SettingsChangedError(app.target.key, differ)
+    if (changed.length > 0)
+      ctx.record(
+        `Set ${changed.join(', ')} of ${app.target.key} to Key Vault references (app settings; the app restarts).`
+      )
+    if (refresh.length > 0) {
+      ctx.record(
+        `Wrote back the app settings of ${app.target.key} so App Service resolves ${refresh.join(', ')} again (they had failed; the app restarts).`
+      )
+    }
+    await settle(ctx, app, wanted, writtenAt, refresh)
+  } else {
+    await settle(ctx, app, wanted, undefined, [])
+  }
+}
+
+/** For apps whose settings needed no write: their requested references must resolve all the same. */
+export async function checkReferences(ctx: ApplyContext, app: AppState): Promise<void> {
+  if (ctx.settings.appSettings.length === 0) return
+  await settle(ctx, app, ctx.settings.appSettings, undefined, [])
+}
+
+/** The current settings with every wanted reference in place (names matched case-insensitively). */
+export function withReferences(
+  current: Record<string, string>,
+  wanted: readonly WantedSetting[]
+): { next: Record<string, string>; changed: string[] } {
+  const next = { ...current }
+  const changed: string[] = []
+  for (const setting of wanted) {
+    const existing = Object.keys(next).find((k) => k.toLowerCase() === setting.name.toLowerCase())
+    if (existing !== undefined && next[existing] === setting.value && existing === setting.name) continue
+    if (existing !== undefined) delete next[existing]
+    next[setting.name] = setting.value
+    changed.push(setting.name)
+  }
+  return { next, changed }
+}
+
+/** Waits for a final status of each wanted reference, records them, and fails on any not Resolved. */
+async function settle(
+  ctx: ApplyContext,
+  app: AppState,
+  wanted: readonly WantedSetting[],
+  writtenAt: number | undefined,
+  refreshed: string[]
+): Promise<void> {
+  const key = app.target.key
+  let refs = writtenAt === undefined ? ctx.references.get(key) : undefined
+  const seenPending = new Set<string>()
+  const pending = (list: ReferenceState[]): WantedSetting[] =>
+    wanted.filter((w) => {
+      const ref = findReference(list, w.name)
+      if (!ref || ref.reference.trim().toLowerCase() !== w.value.toLowerCase()) return writtenAt !== undefined
+      if (ref.status === PENDING) {
+        seenPending.add(w.name)
+        return true
+      }
+      // Right after a write back, a failure may still be the cached one being replaced.
+      const settling = writtenAt !== undefined && Date.now() - writtenAt < SETTLE_MS
+      return ref.status !== RESOLVED && refreshed.includes(w.name) && !seenPending.has(w.name) && settling
+    })
+  let delay = 1000
+  while (refs === undefined || pending(refs).length > 0) {
+    if (refs !== undefined) {
+      await ctx.budget.wait(delay)
+      delay = Math.min(delay * 2, 5000)
+      if (ctx.budget.expired) break
+    }
+    refs = await during(onApp(ctx, app, 'read the Key Vault references of'), () =>
+      ctx.azure.appConfig.listReferences(app.target)
+    )
+  }
+  ctx.references.set(key, refs)
+  const failed = wanted
+    .map((w) => findReference(refs, w.name) ?? notReported(w))
+    .filter((ref) => ref.status !== RESOLVED)
+  if (failed.length > 0) throw new ReferencesNotResolvedError(key, failed)
+}
+
+function notReported(w: WantedSetting): ReferenceState {
+  return {
+    setting: w.name,
+    reference: w.value,
+    status: PENDING,
+    vaultName: w.vault,
+    secretName: w.secret,
+    secretVersion: w.version,
+    details: 'App Service did not report this reference yet'
+  }
+}
+
+function onApp(ctx: ApplyContext, app: AppState, action: string): OperationContext {
+  return { action, kind: app.target.slot ? 'slot' : 'app', target: app.target, settings: ctx.settings }
+}
