@@ -12,6 +12,7 @@ import {
   type ArmContext
 } from './arm-common.ts'
 import { handleSiteConfig } from './app-config.ts'
+import { handleUserAssignedIdentity } from './identities.ts'
 import { handleRoleAssignments } from './role-assignments.ts'
 import { handleSecrets } from './secrets.ts'
 import type { FakeRequest, FakeResponse, Handler } from './server.ts'
@@ -107,6 +108,15 @@ function route(req: FakeRequest, segs: string[]): Route | undefined {
       sub,
       rg,
       run: (ctx) => handleSiteConfig(ctx, sub, rg, segs[7], slotted ? segs[9] : undefined, under)
+    }
+  }
+  if (p === 'microsoft.managedidentity/userassignedidentities' && segs.length === 8) {
+    return {
+      family: 'managedIdentity',
+      resourceType: 'userAssignedIdentities',
+      sub,
+      rg,
+      run: (ctx) => handleUserAssignedIdentity(ctx, sub, rg, segs[7])
     }
   }
   if (p === 'microsoft.keyvault/vaults' && l[8] === 'secrets' && (segs.length === 9 || segs.length === 10)) {

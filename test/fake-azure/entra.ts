@@ -6,7 +6,7 @@ import type { OidcKeys } from './oidc.ts'
 import type { FakeRequest, FakeResponse, Handler } from './server.ts'
 import type { State } from './state.ts'
 
-const ARM_RESOURCES = [
+export const ARM_RESOURCES = [
   'https://management.azure.com',
   'https://management.usgovcloudapi.net',
   'https://management.chinacloudapi.cn'

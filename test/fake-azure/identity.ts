@@ -1,5 +1,6 @@
 // Managed-identity semantics shared by App Service PATCH and PUT: the parts users get bitten by.
 import { isObject, webError } from './arm-common.ts'
+import { checkLinked, type LinkCaller } from './identities.ts'
 import type { FakeResponse } from './server.ts'
 import { newSystemPrincipal, userAssignedValue, type State } from './state.ts'
 import type { ManagedIdentity } from './types.ts'
@@ -35,12 +36,19 @@ export function canonicalType(f: IdentityFlags): string {
 // PUT starts from nothing. A type without UserAssigned drops them either way.
 export type IdentityResult = { identity: ManagedIdentity | undefined } | { error: FakeResponse }
 
+export interface IdentityOptions {
+  keepUserAssigned: boolean
+  /** The tenant a newly turned-on system identity lands in (default: the fake's). */
+  newTenantId?: string
+  /** Who writes which resource: attaching a user-assigned identity is checked against it. */
+  caller: LinkCaller
+}
+
 export function applyIdentity(
   state: State,
   prev: ManagedIdentity | undefined,
   wanted: unknown,
-  keepUserAssigned: boolean,
-  newTenantId = state.tenantId
+  { keepUserAssigned, newTenantId = state.tenantId, caller }: IdentityOptions
 ): IdentityResult {
   if (wanted === null || wanted === undefined) return { identity: undefined }
   const bad = (msg: string): IdentityResult => ({ error: webError(400, 'BadRequest', msg, '51021') })
@@ -63,8 +71,11 @@ export function applyIdentity(
     if (given !== undefined && given !== null && !isObject(given)) {
       return bad("The parameter 'userAssignedIdentities' has an invalid value.")
     }
+    const find = (m: object | undefined, id: string): string | undefined =>
+      Object.keys(m ?? {}).find((k) => k.toLowerCase() === id.toLowerCase())
+    const added: string[] = []
     for (const [id, v] of Object.entries(given ?? {})) {
-      const existing = Object.keys(uais).find((k) => k.toLowerCase() === id.toLowerCase())
+      const existing = find(uais, id)
       if (v === null) {
         if (existing) delete uais[existing]
       } else if (!existing) {
@@ -75,9 +86,15 @@ export function applyIdentity(
         ) {
           return bad(`Invalid user assigned identity resource id '${id}'.`)
         }
-        uais[id] = userAssignedValue(state, id)
+        // A PUT naming one the site holds keeps the key as the site stored it.
+        const held = find(prev?.userAssignedIdentities, id)
+        if (held) uais[held] = prev!.userAssignedIdentities![held]
+        else added.push(id)
       }
     }
+    const refused = checkLinked(state, caller, added)
+    if (refused) return { error: refused }
+    for (const id of added) uais[id] = userAssignedValue(state, id)
     if (Object.keys(uais).length === 0) {
       return bad(
         "The 'userAssignedIdentities' property must not be empty when the identity type includes 'UserAssigned'."

@@ -1,11 +1,13 @@
-// Public face of the fake Azure: start three servers (GitHub OIDC over http, Entra ID and ARM
-// over https), seed and inspect their shared in-memory state, close them.
+// Public face of the fake Azure: start its servers (GitHub OIDC over http, Entra ID and ARM over
+// https, IMDS over http when asked), seed and inspect their shared in-memory state, close them.
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { configApi } from './app-config.ts'
 import { armHandler } from './arm.ts'
 import { clone } from './arm-common.ts'
 import { withAdfs } from './adfs.ts'
 import { entraHandler } from './entra.ts'
+import { identityApi, type IdentityApi } from './identities.ts'
+import { imdsHandler } from './imds.ts'
 import { oidcHandler, type OidcKeys } from './oidc.ts'
 import { seedRoleAssignment } from './role-assignments.ts'
 import { seedSecret, type SecretSeed } from './secrets.ts'
@@ -34,9 +36,11 @@ export type {
   SecretRecord,
   SiteRecord,
   SlotConfigNames,
+  UserAssignedIdentityRecord,
   VaultRecord
 } from './types.ts'
 export type { SecretSeed } from './secrets.ts'
+export type { AzCliOptions, IdentityApi, RunnerIdentityOptions, RunnerInfo, UaiSeed } from './identities.ts'
 
 /** What a test may set on a seeded site or slot (its location is fixed). */
 export type SiteOptions = Omit<SiteSeed, 'resourceGroup' | 'name' | 'slot' | 'location'>
@@ -48,8 +52,10 @@ export const PROXIED_HOSTS = {
   oidc: 'token.fake-azure.invalid'
 }
 
-export interface FakeAzure {
+export interface FakeAzure extends IdentityApi {
   armEndpoint: string
+  /** With `imds: true`: the fake IMDS's base URL, for AZURE_POD_IDENTITY_AUTHORITY_HOST. */
+  imdsHost?: string
   authorityHost: string
   oidcRequestUrl: string
   oidcRequestToken: string
@@ -137,6 +143,8 @@ export interface FakeAzureOptions {
   proxyAuth?: { user: string; password: string }
   /** How long Key Vault references stay Initialized after a configuration change (default 1000 ms). */
   referenceResolveDelayMs?: number
+  /** Also serve IMDS (imds.ts), the runner VM's managed identity endpoint: see fake.imdsHost. */
+  imds?: boolean
 }
 
 export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<FakeAzure> {
@@ -172,6 +180,11 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
     throw e
   })
   const [arm, entra, oidc] = servers
+  // Plain http on loopback, as IMDS is plain http on 169.254.169.254.
+  const imdsHandle = imdsHandler(state, () => urls.arm)
+  const imds = options.imds ? await listen(state, 'imds', imdsHandle) : undefined
+  if (imds) servers.push(imds)
+  const ids = identityApi(state)
   const handlers = { arm: servers[0], entra: servers[1] }
   let proxy: FakeProxy | undefined
   let oidcUrl = `http://127.0.0.1:${oidc.port}`
@@ -199,6 +212,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
 
   const fake: FakeAzure = {
     armEndpoint: urls.arm,
+    imdsHost: imds && `http://127.0.0.1:${imds.port}`,
     authorityHost: urls.entra,
     oidcRequestUrl: `${oidcUrl}/token?api-version=2.0`,
     oidcRequestToken,
@@ -223,6 +237,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
     addSite: (s) => seedSite(state, s),
     addSlot: (s) => seedSite(state, { ...s, name: s.site, slot: s.slot }),
     addVault: (v) => seedVault(state, v),
+    ...ids.api,
     addRoleAssignment: (a) => {
       seedRoleAssignment(state, a)
     },
@@ -295,6 +310,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       await proxy?.close()
       await Promise.all([...servers, ...untrusted].map((s) => closeServer(s.server)))
       for (const u of untrusted) u.cleanup()
+      ids.close()
       tls.cleanup()
     }
   }

@@ -1,5 +1,6 @@
 // Minimal RS256 JWTs: the fake OIDC issuer signs, the fake Entra ID verifies with the same key.
-import { createSign, createVerify, type KeyObject } from 'node:crypto'
+import { createSign, createVerify, randomBytes, type KeyObject } from 'node:crypto'
+import type { TokenGrant } from './state.ts'
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url')
 
@@ -30,4 +31,33 @@ export function decodeJwt(token: string, publicKey: KeyObject): DecodedJwt | und
   } catch {
     return undefined
   }
+}
+
+/**
+ * An access token as Entra ID issues them to a managed identity or to the az CLI: JWT-shaped so
+ * callers can read `tid` from it (az CLI does, research-12 B6), its signature random bytes nobody
+ * checks. Registered in `tokens` so the fake ARM accepts it for `grant`.
+ */
+export function mintAccessToken(
+  tokens: Map<string, TokenGrant>,
+  grant: TokenGrant,
+  claims: Record<string, unknown>,
+  lifetimeSeconds = 3599
+): { token: string; exp: number; iat: number } {
+  const iat = Math.floor(Date.now() / 1000)
+  const exp = iat + lifetimeSeconds
+  const payload = {
+    aud: 'https://management.azure.com/',
+    iss: `https://sts.windows.net/${grant.tenantId}/`,
+    iat,
+    nbf: iat,
+    exp,
+    appid: grant.clientId,
+    oid: grant.spObjectId,
+    tid: grant.tenantId,
+    ...claims
+  }
+  const token = `${b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${b64url(JSON.stringify(payload))}.${randomBytes(32).toString('base64url')}`
+  tokens.set(token, { ...grant })
+  return { token, exp, iat }
 }

@@ -1,4 +1,4 @@
-// HTTP(S) plumbing shared by the three fake servers: read the whole body, apply faults and
+// HTTP(S) plumbing shared by the fake servers: read the whole body, apply faults and
 // latency, call a synchronous handler (so each request is applied atomically), log, answer.
 import {
   createServer as createHttpServer,
@@ -88,6 +88,12 @@ const FAULT_ERRORS: Record<number, [string, string]> = {
   503: ['ServiceUnavailable', 'The service is temporarily unavailable. Please try again later.']
 }
 
+// What the IMDS doc's error table says of these statuses (research-12 B5).
+const IMDS_FAULTS: Record<number, string> = {
+  404: 'IMDS endpoint is updating',
+  410: 'IMDS is going through updates. IMDS will be available within 70 seconds'
+}
+
 function faultResponse(server: ServerName, f: FaultRule, path: string): FakeResponse {
   const status = f.status ?? 500
   const headers: Record<string, string> = f.retryAfter !== undefined ? { 'retry-after': f.retryAfter } : {}
@@ -98,6 +104,15 @@ function faultResponse(server: ServerName, f: FaultRule, path: string): FakeResp
       status,
       headers,
       body: { error: 'temporarily_unavailable', error_description: `AADSTS90033: ${message}`, error_codes: [90033] }
+    }
+  }
+  if (server === 'imds') {
+    // IMDS errors are {error, error_description} (research-12 B5); the codes here are the fake's.
+    const text = IMDS_FAULTS[status] ?? message
+    return {
+      status,
+      headers,
+      body: { error: code.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase(), error_description: text }
     }
   }
   // Microsoft.Web answers its own errors (409, 400) in its own shape; the gateway's stay ARM's.
@@ -145,7 +160,8 @@ async function serve(
   state.log.push(entry)
 
   const fault = takeFault(state, fr)
-  if (server !== 'oidc' && state.latencyMs > 0) await sleep(state.latencyMs)
+  // Latency models the way to Azure; GitHub's OIDC endpoint and the VM-local IMDS are not on it.
+  if (server !== 'oidc' && server !== 'imds' && state.latencyMs > 0) await sleep(state.latencyMs)
   if (fault?.delayMs) await sleep(fault.delayMs)
   if (fault?.drop) {
     entry.end = performance.now()

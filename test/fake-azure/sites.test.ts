@@ -148,6 +148,8 @@ describe('sites', () => {
   })
   it('PATCH "SystemAssigned, UserAssigned" without the map keeps them; with it adds; null removes', async () => {
     const seeded = fake.addSite({ resourceGroup: 'shop-rg', name: 'both', userAssignedIdentities: [UAI1] })
+    // Attaching needs an identity that exists (identities.test.ts).
+    fake.addUserAssignedIdentity({ subscriptionId: UAI2.split('/')[2], resourceGroup: 'ids', name: 'two' })
     const kept = await arm('PATCH', site('both'), { identity: { type: 'SystemAssigned,UserAssigned' } })
     expect(kept.body.identity.type).toBe('SystemAssigned, UserAssigned')
     expect(kept.body.identity.userAssignedIdentities).toEqual(seeded.identity!.userAssignedIdentities)

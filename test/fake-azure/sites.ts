@@ -12,6 +12,7 @@ import {
   type ArmContext
 } from './arm-common.ts'
 import { applyIdentity } from './identity.ts'
+import type { LinkCaller } from './identities.ts'
 import { configChanged } from './kv-references.ts'
 import type { FakeResponse } from './server.ts'
 import { randomUUID } from 'node:crypto'
@@ -163,14 +164,15 @@ export function handleSite(ctx: ArmContext, sub: string, rg: string, name: strin
     if (!site) return notFound()
     const busy = state.sitePending.get(site.id.toLowerCase())
     if (busy) return operationInProgress(busy)
-    return patchSite(ctx, site, body)
+    return patchSite(ctx, site, body, { grant: ctx.grant, action: `${type}/write`, scope: id })
   }
   if (site && state.sitePending.has(site.id.toLowerCase()))
     return operationInProgress(state.sitePending.get(site.id.toLowerCase())!)
   // PUT: the body becomes the site; only computed properties and the ids survive.
   if (typeof body.location !== 'string')
     return armError(400, 'LocationRequired', 'The location property is required for this definition.')
-  const idRes = applyIdentity(state, site?.identity, body.identity, false)
+  const caller = { grant: ctx.grant, action: `${type}/write`, scope: id }
+  const idRes = applyIdentity(state, site?.identity, body.identity, { keepUserAssigned: false, caller })
   if ('error' in idRes) return idRes.error
   const props = isObject(body.properties) ? clone(body.properties) : {}
   const next: SiteRecord = {
@@ -188,6 +190,7 @@ export function handleSite(ctx: ArmContext, sub: string, rg: string, name: strin
     }
   }
   if (idRes.identity) next.identity = idRes.identity
+  defaultReferenceIdentity(next)
   state.sites.set(next.id.toLowerCase(), next)
   if (site) configChanged(state, next.id.toLowerCase(), true) // its settings were replaced too
   return ok(siteView(next))
@@ -206,17 +209,15 @@ export function siteView(site: SiteRecord): SiteRecord {
 }
 
 // PATCH merges the top-level fields it names; nested siteConfig merges one level deeper.
-function patchSite(ctx: ArmContext, site: SiteRecord, body: Record<string, unknown>): FakeResponse {
+function patchSite(ctx: ArmContext, site: SiteRecord, body: Record<string, unknown>, caller: LinkCaller): FakeResponse {
   const { state } = ctx
   const next = clone(site)
   if ('identity' in body) {
-    const idRes = applyIdentity(
-      state,
-      site.identity,
-      body.identity,
-      true,
-      state.siteIdentityTenant.get(site.id.toLowerCase())
-    )
+    const idRes = applyIdentity(state, site.identity, body.identity, {
+      keepUserAssigned: true,
+      newTenantId: state.siteIdentityTenant.get(site.id.toLowerCase()),
+      caller
+    })
     if ('error' in idRes) return idRes.error
     if (idRes.identity) next.identity = idRes.identity
     else delete next.identity
@@ -230,6 +231,7 @@ function patchSite(ctx: ArmContext, site: SiteRecord, body: Record<string, unkno
     const given = isObject(siteConfig) ? Object.entries(siteConfig).filter(([, v]) => v !== null) : []
     if (given.length) next.properties.siteConfig = { ...next.properties.siteConfig, ...Object.fromEntries(given) }
   }
+  defaultReferenceIdentity(next)
   const key = site.id.toLowerCase()
   // Settings written through siteConfig are a configuration change like a PUT of config/appsettings.
   const cfg = isObject(body.properties) ? body.properties.siteConfig : undefined
@@ -255,6 +257,16 @@ function patchSite(ctx: ArmContext, site: SiteRecord, body: Record<string, unkno
     headers: { 'azure-asyncoperation': status, location: status, 'retry-after': '1' },
     body: async.emptyBody ? undefined : siteView(site)
   }
+}
+
+/**
+ * azure-rest-api-specs#37553 (research-12 A3): with a system identity the service sets an unset
+ * keyVaultReferenceIdentity to SystemAssigned; changing the identity never resets it, so a detached
+ * user-assigned identity stays named there (its references then report MSINotEnabled).
+ */
+function defaultReferenceIdentity(site: SiteRecord): void {
+  if (site.identity?.principalId && site.properties.keyVaultReferenceIdentity == null)
+    site.properties.keyVaultReferenceIdentity = 'SystemAssigned'
 }
 
 export function operationInProgress(busy: { operationId: string; createdAt: string }): FakeResponse {

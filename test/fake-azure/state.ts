@@ -8,6 +8,7 @@ import type {
   SecretRecord,
   SiteRecord,
   SlotConfigNames,
+  UserAssignedIdentityRecord,
   UserAssignedIdentityValue,
   VaultRecord
 } from './types.ts'
@@ -41,6 +42,13 @@ export interface TokenGrant {
   tenantId: string
   clientId: string
   spObjectId: string
+}
+/** A managed identity the runner's VM holds (imds.ts): what IMDS signs it in as. */
+export interface RunnerMi {
+  resourceId: string // the VM for the system identity, the identity itself for a user-assigned one
+  principalId: string
+  clientId: string
+  tenantId: string
 }
 export interface ResourceGroup {
   id: string
@@ -93,6 +101,8 @@ export interface State {
   roleAssignments: Map<string, RoleAssignmentRecord>
   principals: Map<string, Principal>
   userAssigned: Map<string, UserAssignedIdentityValue> // stable ids per user-assigned identity
+  identities: Map<string, UserAssignedIdentityRecord> // created with addUserAssignedIdentity, by lower-case id
+  runner: { system?: RunnerMi; userAssigned: RunnerMi[] } // the identities of the VM the runner is on
   applications: Map<string, Application> // by lower-case client id
   federatedCredentials: FederatedCredential[]
   oidcClaims: OidcClaims
@@ -137,6 +147,8 @@ export function createState(): State {
     roleAssignments: new Map(),
     principals: new Map(),
     userAssigned: new Map(),
+    identities: new Map(),
+    runner: { userAssigned: [] },
     applications: new Map(),
     federatedCredentials: [],
     oidcClaims: { ...DEFAULT_CLAIMS },
@@ -207,6 +219,18 @@ export function userAssignedValue(s: State, resourceId: string): UserAssignedIde
     addPrincipal(s, v.principalId, 0)
   }
   return { ...v }
+}
+
+/** A user-assigned identity the fake knows (created, or seeded on a site), by resource id or client id. */
+export function findUserAssigned(s: State, idOrClientId: string): (RunnerMi & { id: string }) | undefined {
+  const key = idOrClientId.toLowerCase()
+  const rec =
+    s.identities.get(key) ?? [...s.identities.values()].find((r) => r.properties.clientId.toLowerCase() === key)
+  if (rec) return { id: rec.id, resourceId: rec.id, ...rec.properties }
+  // Seeded through addSite: only the lower-cased id survives; its tenant is the fake's.
+  for (const [id, v] of s.userAssigned)
+    if (id === key || v.clientId.toLowerCase() === key) return { id, resourceId: id, ...v, tenantId: s.tenantId }
+  return undefined
 }
 
 export function newSystemPrincipal(s: State): string {

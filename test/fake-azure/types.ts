@@ -5,6 +5,16 @@ export interface UserAssignedIdentityValue {
   clientId: string
 }
 
+/** A Microsoft.ManagedIdentity/userAssignedIdentities resource (identities.ts); `id` as created. */
+export interface UserAssignedIdentityRecord {
+  id: string
+  name: string
+  location: string
+  type: string
+  tags: Record<string, string>
+  properties: { principalId: string; clientId: string; tenantId: string }
+}
+
 export interface ManagedIdentity {
   type: string // 'SystemAssigned' | 'UserAssigned' | 'SystemAssigned, UserAssigned'
   principalId?: string
@@ -106,7 +116,7 @@ export interface RoleAssignmentRecord {
   }
 }
 
-export type ServerName = 'arm' | 'entra' | 'oidc'
+export type ServerName = 'arm' | 'entra' | 'oidc' | 'imds'
 
 export interface RequestLogEntry {
   server: ServerName
