@@ -18,7 +18,25 @@ class FakeClientAssertionCredential {
   }
   getToken = jest.fn()
 }
-jest.unstable_mockModule('@azure/identity', () => ({ ClientAssertionCredential: FakeClientAssertionCredential }))
+const managedArgs: unknown[][] = []
+class FakeManagedIdentityCredential {
+  constructor(...args: unknown[]) {
+    managedArgs.push(args)
+  }
+  getToken = jest.fn()
+}
+const cliArgs: unknown[][] = []
+class FakeAzureCliCredential {
+  constructor(...args: unknown[]) {
+    cliArgs.push(args)
+  }
+  getToken = jest.fn()
+}
+jest.unstable_mockModule('@azure/identity', () => ({
+  ClientAssertionCredential: FakeClientAssertionCredential,
+  ManagedIdentityCredential: FakeManagedIdentityCredential,
+  AzureCliCredential: FakeAzureCliCredential
+}))
 
 const { SharedTokenCredential, SignInError, createCredential, signIn } = await import('../src/credential.js')
 const { GitHubAssertion, MissingOidcPermissionError } = await import('../src/oidc.js')
@@ -56,6 +74,8 @@ beforeEach(() => {
   info.mockReset()
   warning.mockReset()
   credentialArgs.length = 0
+  managedArgs.length = 0
+  cliArgs.length = 0
 })
 
 describe('SharedTokenCredential', () => {
@@ -178,7 +198,7 @@ describe('signIn', () => {
   it('gets the ARM token for the cloud scope before any ARM call, and says who signed in', async () => {
     const s = settings({ cloud: { ...settings().cloud, armScope: 'https://management.usgovcloudapi.net/.default' } })
     const { inner, getToken } = fakeInner(async () => token('t'))
-    await expect(signIn(inner, s, new RetryBudget(30))).resolves.toBeUndefined()
+    await expect(signIn(inner, s, new RetryBudget(30))).resolves.toEqual({ tenantId: s.tenantId })
     expect(getToken).toHaveBeenCalledTimes(1)
     expect(getToken.mock.calls[0][0]).toBe('https://management.usgovcloudapi.net/.default')
     expect(info).toHaveBeenCalledWith(`Signed in to Entra ID as client ${s.clientId} (tenant ${s.tenantId}).`)
@@ -221,5 +241,58 @@ describe('signIn', () => {
     const budget = new RetryBudget(30)
     await signIn(inner, settings(), budget)
     expect(getToken.mock.calls[0][1]?.abortSignal).toBe(budget.signal)
+  })
+})
+
+describe('sign-in without OIDC', () => {
+  const jwtWith = (claims: object): string =>
+    `${Buffer.from('{}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
+
+  it('managed-identity: the runner identity by client id (or the system one), no OIDC, IMDS kept off any proxy', () => {
+    const env: NodeJS.ProcessEnv = { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '.corp' }
+    const { credential, assertion } = createCredential(
+      settings({ authType: 'managed-identity', clientId: 'c1' }),
+      new RetryBudget(30),
+      env
+    )
+    expect(credential).toBeInstanceOf(SharedTokenCredential)
+    expect(assertion).toBeUndefined()
+    expect(managedArgs).toEqual([[{ clientId: 'c1' }]])
+    expect(env.NO_PROXY).toBe('.corp,169.254.169.254')
+    createCredential(settings({ authType: 'managed-identity', clientId: '' }), new RetryBudget(30), {
+      AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://10.0.0.5:2579'
+    })
+    expect(managedArgs[1]).toEqual([{}])
+    expect(credentialArgs).toEqual([])
+  })
+
+  it('azure-cli: the az session, with a timeout within the budget', () => {
+    const { assertion } = createCredential(settings({ authType: 'azure-cli', clientId: '' }), new RetryBudget(30), {})
+    expect(assertion).toBeUndefined()
+    expect(cliArgs).toEqual([[{ processTimeoutInMs: expect.any(Number) }]])
+    expect((cliArgs[0][0] as { processTimeoutInMs: number }).processTimeoutInMs).toBeLessThanOrEqual(30_000)
+  })
+
+  it('the tenant comes from the token when no tenant-id was given, and the log says who signed in', async () => {
+    const tenant = '99999999-0000-0000-0000-000000000009'
+    const { inner } = fakeInner(async () => token(jwtWith({ tid: tenant })))
+    const s = settings({ authType: 'azure-cli', clientId: '', tenantId: '' })
+    await expect(signIn(inner, s, new RetryBudget(30), {})).resolves.toEqual({ tenantId: tenant })
+    expect(info).toHaveBeenCalledWith(`Signed in with the Azure CLI session (az) (tenant ${tenant}).`)
+  })
+
+  it('managed-identity: an identity endpoint that does not answer fails at once, saying so', async () => {
+    const { inner, getToken } = fakeInner(async () => token('t'))
+    const s = settings({ authType: 'managed-identity', clientId: '', tenantId: '' })
+    const error = await signIn(inner, s, new RetryBudget(30), {
+      AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://127.0.0.1:9'
+    }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SignInError)
+    expect((error as Error).message).toContain("Could not sign in with the runner's managed identity (system-assigned)")
+    expect(((error as Error).cause as Error).name).toBe('NoManagedIdentityEndpointError')
+    expect(((error as Error).cause as Error).message).toContain(
+      'http://127.0.0.1:9 (IMDS) could not be reached (ECONNREFUSED)'
+    )
+    expect(getToken).not.toHaveBeenCalled()
   })
 })

@@ -686,3 +686,56 @@ describe('explain: the network', () => {
     expect(message).not.toContain('throttling')
   })
 })
+
+describe('explain: sign-in without OIDC', () => {
+  const unavailable = (message: string, cause?: Error) =>
+    Object.assign(new Error(message, cause ? { cause } : undefined), { name: 'CredentialUnavailableError' })
+  const mi = settings({ authType: 'managed-identity', clientId: CLIENT, tenantId: '' })
+  const cli = settings({ authType: 'azure-cli', clientId: '', tenantId: '' })
+
+  it('managed identity: "Identity not found" names the client id and how to assign it', () => {
+    const error = new SignInError(
+      mi,
+      unavailable(
+        'ManagedIdentityCredential: Authentication failed. Message invalid_request: Error(s): Not Available - Description: Identity not found - Correlation ID: Not Available'
+      )
+    )
+    const message = explain(error, { clientId: CLIENT, authType: 'managed-identity' })
+    expect(message).toMatch(
+      /^Sign-in with the runner's managed identity failed: the runner has no a user-assigned identity with client id|^Sign-in with the runner's managed identity failed: the runner has no user-assigned identity/
+    )
+    expect(message).toContain(CLIENT)
+    expect(message).toContain('az vm identity assign')
+  })
+
+  it('managed identity: an unreachable endpoint says the runner is not on Azure', () => {
+    const error = new SignInError(
+      mi,
+      unavailable(
+        'ManagedIdentityCredential: Network unreachable. Message: network_error: See https://aka.ms/msal.js.errors#network_error for details'
+      )
+    )
+    expect(explain(error, { authType: 'managed-identity' })).toContain(
+      "'auth-type: managed-identity' needs a self-hosted runner on Azure"
+    )
+  })
+
+  it('azure-cli: az missing, or not signed in, each with its fix', () => {
+    const missing = new SignInError(
+      cli,
+      unavailable(
+        "Azure CLI could not be found. Please visit https://aka.ms/azure-cli for installation instructions and then, once installed, authenticate to your Azure account using 'az login'."
+      )
+    )
+    expect(explain(missing, { authType: 'azure-cli' })).toMatch(
+      /the az command was not found on this runner's PATH\.\nFix: install the Azure CLI/
+    )
+    const loggedOut = new SignInError(
+      cli,
+      unavailable("Please run 'az login' from a command prompt to authenticate before using this credential.")
+    )
+    expect(explain(loggedOut, { authType: 'azure-cli' })).toMatch(
+      /az is not signed in .*\nFix: add an azure\/login step before this one/
+    )
+  })
+})

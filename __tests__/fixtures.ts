@@ -109,6 +109,8 @@ export function settings(over: Partial<Settings> = {}): Settings {
     vaults: [{ name: 'shop-kv', resourceGroup: 'vault-rg', subscriptionId: SUB }],
     permissions: perms({ secrets: ['get', 'list'] }),
     accessModel: 'auto',
+    authType: 'oidc',
+    identity: { kind: 'system' },
     clientId: CLIENT,
     tenantId: TENANT,
     audience: 'api://AzureADTokenExchange',

@@ -46,7 +46,8 @@ describe('computeOutputs', () => {
       'tenant-id': TENANT,
       'access-model': 'access-policy',
       changed: 'false',
-      references: '{}'
+      references: '{}',
+      'client-id': ''
     })
   })
 
@@ -93,7 +94,8 @@ describe('computeOutputs', () => {
       'tenant-id': 't',
       'access-model': 'rbac',
       changed: 'true',
-      references: '{}'
+      references: '{}',
+      'client-id': ''
     })
     expect(setOutput.mock.calls).toEqual([
       ['principal-id', 'p'],
@@ -101,7 +103,8 @@ describe('computeOutputs', () => {
       ['tenant-id', 't'],
       ['access-model', 'rbac'],
       ['changed', 'true'],
-      ['references', '{}']
+      ['references', '{}'],
+      ['client-id', '']
     ])
   })
 })

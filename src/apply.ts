@@ -4,10 +4,11 @@
 // Each change kind has its own executor under apply/; this module runs them and keeps the ledger.
 import * as core from '@actions/core'
 import type { RetryBudget } from './azure/budget.js'
+import type { UserIdentity } from './azure/identities.js'
 import { addAccessPolicies, removeAccessPolicies } from './apply/access-policies.js'
 import type { ApplyContext, Principal } from './apply/context.js'
 import { checkReferences, setAppSettings } from './apply/app-settings.js'
-import { setIdentity } from './apply/identity.js'
+import { attachIdentity, detachIdentity, setIdentity } from './apply/identity.js'
 import { assignRole, deleteRoleAssignment } from './apply/role-assignments.js'
 import { type Change, checkIdentityTenant } from './plan.js'
 import type { Azure, CurrentState } from './read.js'
@@ -21,8 +22,10 @@ export type { Principal } from './apply/context.js'
 export const WRITE_CONCURRENCY = 8
 
 export interface Applied {
-  /** Each app's system identity after the run, by app key. */
+  /** Each app's granted identity after the run, by app key. */
   principals: Map<string, Principal>
+  /** With a user-assigned `identity`: that identity (its client id is an output). */
+  userIdentity?: UserIdentity
   /** App Service's Key Vault references of each app after the run (as read before it, when not written). */
   references: Map<string, ReferenceState[]>
   /** One line per write made, in the order they completed. */
@@ -38,15 +41,17 @@ const EXECUTORS: Record<Change['kind'], Executor> = {
   'remove-access-policy': removeAccessPolicies as Executor,
   'assign-role': assignRole as Executor,
   'delete-role-assignment': deleteRoleAssignment as Executor,
-  'set-app-settings': setAppSettings as Executor
+  'set-app-settings': setAppSettings as Executor,
+  'attach-identity': attachIdentity as Executor,
+  'detach-identity': detachIdentity as Executor
 }
 
 // Settings come after access: App Service caches a failed resolution until the configuration changes.
 const PHASES: Change['kind'][][] = [
-  ['enable-identity'],
+  ['enable-identity', 'attach-identity'],
   ['add-access-policy', 'remove-access-policy', 'assign-role', 'delete-role-assignment'],
   ['set-app-settings'],
-  ['disable-identity']
+  ['disable-identity', 'detach-identity']
 ]
 
 export async function applyPlan(
@@ -114,7 +119,7 @@ export async function applyPlan(
       })
     }
   }
-  const applied = { principals, references, writes }
+  const applied = { principals, references, writes, userIdentity: state.userIdentity }
   if (failures.length > 0) throw new PartialApplyError(failures, applied)
   return applied
 }
@@ -154,9 +159,18 @@ function checkNewIdentityTenants(changes: Change[], ctx: ApplyContext): void {
   }
 }
 
-/** The system identities that exist before any write, by app key (all that plan and verify report). */
+/**
+ * The identities granted before any write, by app key (all that plan and verify report): the
+ * user-assigned identity's for every app, or each app's system-assigned one when it exists.
+ */
 export function principalsBefore(state: CurrentState): Map<string, Principal> {
   const principals = new Map<string, Principal>()
+  const shared = state.userIdentity
+  if (shared) {
+    for (const app of state.apps)
+      principals.set(app.target.key, { principalId: shared.principalId, tenantId: shared.tenantId })
+    return principals
+  }
   for (const app of state.apps) {
     if (app.principalId) principals.set(app.target.key, { principalId: app.principalId, tenantId: app.tenantId ?? '' })
   }

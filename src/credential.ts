@@ -1,10 +1,18 @@
-// GitHub OIDC token → Entra ID access token, with no stored secret. One OIDC request, one
-// discovery and one token request per run, however many SDK clients ask.
+// The run's credential: GitHub OIDC token → Entra ID access token (no stored secret), or the
+// runner's managed identity, or an existing az session. One token per scope per run, however
+// many SDK clients ask.
 import * as core from '@actions/core'
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth'
 import { ClientAssertionCredential } from '@azure/identity'
 import type { RetryBudget } from './azure/budget.js'
 import { pipelineOptions } from './azure/pipeline.js'
+import {
+  azureCliCredential,
+  imdsHost,
+  managedIdentityCredential,
+  probeImds,
+  tenantOfToken
+} from './managed-identity.js'
 import { GitHubAssertion } from './oidc.js'
 import type { Settings } from './settings.js'
 
@@ -42,12 +50,21 @@ export class SharedTokenCredential implements TokenCredential {
   }
 }
 
+/** Who signs in, in words: for the sign-in line and every sign-in failure. */
+export function describeSignIn(settings: Settings): string {
+  switch (settings.authType) {
+    case 'managed-identity':
+      return `with the runner's managed identity (${settings.clientId ? `user-assigned, client ${settings.clientId}` : 'system-assigned'})`
+    case 'azure-cli':
+      return 'with the Azure CLI session (az)'
+    default:
+      return `to Entra ID as client ${settings.clientId} in tenant ${settings.tenantId} (${settings.cloud.authorityHost})`
+  }
+}
+
 export class SignInError extends Error {
   constructor(settings: Settings, cause: unknown) {
-    super(
-      `Could not sign in to Entra ID as client ${settings.clientId} in tenant ${settings.tenantId} (${settings.cloud.authorityHost}): ${(cause as Error)?.message ?? String(cause)}`,
-      { cause }
-    )
+    super(`Could not sign in ${describeSignIn(settings)}: ${(cause as Error)?.message ?? String(cause)}`, { cause })
     this.name = 'SignInError'
   }
 }
@@ -56,15 +73,31 @@ export class SignInError extends Error {
  * Gets the ARM token before any ARM call, so that a sign-in failure is reported as one (not as a
  * failed read of the app) and the clients that start together share this token.
  */
-export async function signIn(credential: TokenCredential, settings: Settings, budget: RetryBudget): Promise<void> {
+export async function signIn(
+  credential: TokenCredential,
+  settings: Settings,
+  budget: RetryBudget,
+  env: NodeJS.ProcessEnv = process.env
+): Promise<{ tenantId: string }> {
+  let token: AccessToken | null
   try {
+    if (settings.authType === 'managed-identity') {
+      const host = imdsHost(env)
+      if (host) await budget.race(probeImds(host))
+    }
     // Every request of the sign-in obeys the budget; the race also ends a sign-in whose library
-    // would wait on past it.
-    await budget.race(credential.getToken(settings.cloud.armScope, { abortSignal: budget.signal }))
+    // would wait on past it (the managed identity and az CLI credentials take no pipeline policies).
+    token = await budget.race(credential.getToken(settings.cloud.armScope, { abortSignal: budget.signal }))
   } catch (error) {
     throw new SignInError(settings, error)
   }
-  core.info(`Signed in to Entra ID as client ${settings.clientId} (tenant ${settings.tenantId}).`)
+  const tenantId = settings.tenantId || (token ? tenantOfToken(token.token) : '')
+  if (settings.authType === 'oidc') {
+    core.info(`Signed in to Entra ID as client ${settings.clientId} (tenant ${settings.tenantId}).`)
+  } else {
+    core.info(`Signed in ${describeSignIn(settings)}${tenantId ? ` (tenant ${tenantId})` : ''}.`)
+  }
+  return { tenantId }
 }
 
 /** Defence in depth: every token handed out is registered with the runner's log masking. */
@@ -75,7 +108,8 @@ function masked(token: AccessToken | null): AccessToken | null {
 
 export interface SignIn {
   credential: TokenCredential
-  assertion: GitHubAssertion
+  /** With oidc: the GitHub token's source, whose claims explain a federation mismatch. */
+  assertion?: GitHubAssertion
 }
 
 export function createCredential(
@@ -83,6 +117,10 @@ export function createCredential(
   budget: RetryBudget,
   env: NodeJS.ProcessEnv = process.env
 ): SignIn {
+  if (settings.authType === 'managed-identity') {
+    return { credential: new SharedTokenCredential(managedIdentityCredential(settings.clientId, env)) }
+  }
+  if (settings.authType === 'azure-cli') return { credential: new SharedTokenCredential(azureCliCredential(budget)) }
   const assertion = new GitHubAssertion(settings.audience, budget, env)
   const inner = new ClientAssertionCredential(settings.tenantId, settings.clientId, () => assertion.get(), {
     authorityHost: settings.cloud.authorityHost,

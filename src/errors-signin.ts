@@ -16,12 +16,73 @@ export interface ExplainContext {
   tenantId?: string
   authorityHost?: string
   armEndpoint?: string
+  authType?: string
   budget?: {
     seconds: number
     expired: boolean
     lastFailure?: string
     network?: ReadonlyMap<string, NetworkFailure>
   }
+}
+
+/**
+ * Sign-in through the runner's managed identity or the az session: @azure/identity reports every
+ * failure of both as CredentialUnavailableError; the message says which (research-12 B4, C7).
+ */
+export function runnerSignInMessage(error: unknown, context: ExplainContext): string | undefined {
+  const text = chainText(error)
+  if (context.authType === 'managed-identity') {
+    if (/Identity not found/i.test(text)) {
+      const which = context.clientId
+        ? `user-assigned identity with client id ${context.clientId}`
+        : 'system-assigned identity'
+      return (
+        `Sign-in with the runner's managed identity failed: the runner has no ${which} (the identity endpoint answered "Identity not found").\n` +
+        `Fix: ${context.clientId ? `assign that identity to the runner's VM or scale set (az vm identity assign --identities <identity id> …), or correct 'client-id'` : "turn on the VM's system-assigned identity (az vm identity assign), or set 'client-id' to a user-assigned identity of the runner"}.`
+      )
+    }
+    if (/Network unreachable|network_error|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/i.test(text)) {
+      return `Sign-in with the runner's managed identity failed: its identity endpoint could not be reached (${firstLine(lastMessage(error))}).
+Fix: 'auth-type: managed-identity' needs a self-hosted runner on Azure with a managed identity; on GitHub-hosted runners use 'auth-type: oidc'.`
+    }
+    return undefined
+  }
+  if (context.authType === 'azure-cli') {
+    if (/Azure CLI could not be found/i.test(text)) {
+      return `Sign-in with the Azure CLI session failed: the az command was not found on this runner's PATH.
+Fix: install the Azure CLI (GitHub-hosted runners have it) and sign in with an azure/login step earlier in this job, or use 'auth-type: oidc'.`
+    }
+    if (/az login/i.test(text)) {
+      return `Sign-in with the Azure CLI session failed: az is not signed in (az says: ${firstLine(lastMessage(error))}).
+Fix: add an azure/login step before this one in the same job (its session lives in the runner's ~/.azure), or use 'auth-type: oidc'.`
+    }
+    return undefined
+  }
+  return undefined
+}
+
+function chainText(error: unknown): string {
+  const parts: string[] = []
+  for (
+    let e = error as { message?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 8;
+    depth++, e = e.cause as typeof e
+  ) {
+    if (e.message) parts.push(e.message)
+  }
+  return parts.join('\n')
+}
+
+function lastMessage(error: unknown): string {
+  let last = ''
+  for (
+    let e = error as { message?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 8;
+    depth++, e = e.cause as typeof e
+  ) {
+    if (e.message) last = e.message
+  }
+  return last.replace(/^(ManagedIdentityCredential|AzureCliCredential): /, '')
 }
 
 /** Entra ID sign-in failures (AADSTS codes), with the presented OIDC claims for federation mismatches. */

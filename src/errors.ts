@@ -1,12 +1,18 @@
 // Every failure becomes one actionable message: what failed, why, and the fix. Azure calls run
 // inside `during(...)`, which records what the action was doing and to what, so a bare ARM error
 // code can be turned into "the app 'x' was not found in resource group 'y'".
-import { budgetMessage, entraMessage, type ExplainContext } from './errors-signin.js'
+import { budgetMessage, entraMessage, type ExplainContext, runnerSignInMessage } from './errors-signin.js'
 import type { AppTarget, Settings, VaultTarget } from './settings.js'
 
 export type OperationContext =
   | { action: string; kind: 'app' | 'slot'; target: AppTarget; settings: Settings }
   | { action: string; kind: 'vault'; vault: VaultTarget; settings: Settings }
+  | {
+      action: string
+      kind: 'identity'
+      identity: { name: string; resourceGroup: string; subscriptionId: string }
+      settings: Settings
+    }
 
 export class AzureOperationError extends Error {
   readonly context: OperationContext
@@ -26,6 +32,10 @@ export async function during<T>(context: OperationContext, operation: () => Prom
 }
 
 export function describeTarget(context: OperationContext): string {
+  if (context.kind === 'identity') {
+    const { identity } = context
+    return `user-assigned identity '${identity.name}' (resource group '${identity.resourceGroup}', subscription ${identity.subscriptionId})`
+  }
   if (context.kind === 'vault') {
     const { vault } = context
     const where = vault.resourceGroup ? `resource group '${vault.resourceGroup}', ` : ''
@@ -72,7 +82,7 @@ export type { ExplainContext } from './errors-signin.js'
 const SELF_EXPLAINED = [
   'MissingOidcPermissionError',
   'VaultNotFoundError',
-  'IdentityChangeNotVisibleError',
+  'ChangeNotVisibleError',
   'AccessStillHeldError'
 ]
 /** Errors of the action's own that say why, after what failed ("Could not read app 'x'"). */
@@ -88,7 +98,9 @@ export function explain(error: unknown, context: ExplainContext = {}): string {
   const oidc = findCause(error, 'OidcRequestError')
   if (oidc && !isAbort(oidc)) return oidc.message
   if (context.budget?.expired && isAbort(error)) return budgetMessage(what, context)
-  if (!(error instanceof AzureOperationError)) return entraMessage(error, context) ?? messageOf(error)
+  if (!(error instanceof AzureOperationError)) {
+    return runnerSignInMessage(error, context) ?? entraMessage(error, context) ?? messageOf(error)
+  }
   const cause = error.cause as RestLikeError
   const entra = entraMessage(cause, context)
   if (entra) return entra
@@ -98,6 +110,8 @@ export function explain(error: unknown, context: ExplainContext = {}): string {
 function whatFailed(error: unknown, context: ExplainContext): string {
   if (error instanceof AzureOperationError) return error.message
   if (findCause(error, 'SignInError') || findCause(error, 'OidcRequestError')) {
+    if (context.authType === 'managed-identity') return "Could not sign in with the runner's managed identity"
+    if (context.authType === 'azure-cli') return 'Could not sign in with the Azure CLI session'
     const client = context.clientId ? ` as client ${context.clientId}` : ''
     const tenant = context.tenantId ? ` in tenant ${context.tenantId}` : ''
     return `Could not sign in to Entra ID${client}${tenant}`
@@ -153,6 +167,9 @@ function armMessage(error: AzureOperationError, cause: RestLikeError, context: E
 }
 
 function notFoundHint(context: OperationContext): string {
+  if (context.kind === 'identity') {
+    return `the identity does not exist there.\nFix: check 'identity' (a name, looked up in 'identity-resource-group' or else 'resource-group', or a full resource id); create it with az identity create --name ${context.identity.name} --resource-group ${context.identity.resourceGroup}.`
+  }
   if (context.kind === 'vault') {
     return `the vault does not exist there.\nFix: check 'vault-name', 'vault-resource-group' and 'vault-subscription-id' (leave 'vault-resource-group' empty to find the vault by name).`
   }

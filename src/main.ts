@@ -19,6 +19,7 @@ export async function run(): Promise<void> {
   let assertion: GitHubAssertion | undefined
   let budget: RetryBudget | undefined
   let plan: Plan | undefined
+  let tenantId: string | undefined
   try {
     maskProxyCredentials()
     routeSdkLogsToDebug()
@@ -26,7 +27,8 @@ export async function run(): Promise<void> {
     budget = new RetryBudget(settings.retryTimeoutSeconds)
     const signIn = createCredential(settings, budget)
     assertion = signIn.assertion
-    await core.group('Sign in', () => signInToAzure(signIn.credential, settings!, budget!))
+    const session = await core.group('Sign in', () => signInToAzure(signIn.credential, settings!, budget!))
+    tenantId = session.tenantId
     const azure = connect(settings, signIn.credential, budget)
 
     const state = await core.group('Read apps and vaults', () => readState(settings!, azure))
@@ -46,7 +48,12 @@ export async function run(): Promise<void> {
     const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
     // plan and verify write nothing: the principals and references are the ones already there.
     const applied = readOnly
-      ? { principals: principalsBefore(state), references: state.references, writes: [] }
+      ? {
+          principals: principalsBefore(state),
+          references: state.references,
+          writes: [],
+          userIdentity: state.userIdentity
+        }
       : await core.group('Apply', () => applyPlan(plan!.changes, state, azure, settings!, budget!))
 
     await report(settings, plan, applied)
@@ -60,7 +67,8 @@ export async function run(): Promise<void> {
     const context = {
       claims: assertion?.claims,
       clientId: settings?.clientId,
-      tenantId: settings?.tenantId,
+      tenantId: tenantId || settings?.tenantId,
+      authType: settings?.authType,
       authorityHost: settings?.cloud.authorityHost,
       armEndpoint: settings?.cloud.armEndpoint,
       budget

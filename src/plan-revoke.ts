@@ -4,6 +4,7 @@
 // officer role of each requested kind), never one a person or another tool made. With `disable-identity` the system identity is turned off last,
 // keeping user-assigned identities. Like the apply plan, an already-revoked state plans nothing.
 import { withSystemAssigned } from './identity-type.js'
+import { grantees, planDetach } from './plan-identity.js'
 import {
   describePermissions,
   emptyPermissions,
@@ -35,7 +36,7 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
     // then: look for ours of both.
     const roles = model === 'rbac' ? revocableRoles(wanted.permissions, vault.name) : []
     const assignments = state.assignments.get(vault.id.toLowerCase()) ?? []
-    for (const app of state.apps) {
+    for (const app of grantees(state)) {
       const principalId = app.principalId
       if (model === 'access-policy') {
         const remove = principalId
@@ -51,7 +52,9 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
           requested: describePermissions(wanted.permissions),
           delta: isEmpty(remove) ? '' : describePermissions(remove)
         })
-        if (principalId && !isEmpty(remove))
+        // Apps sharing one user-assigned identity share one entry.
+        const planned = entries.some((e) => e.principalId?.toLowerCase() === principalId?.toLowerCase())
+        if (principalId && !isEmpty(remove) && !planned)
           entries.push({ app: app.target.key, principalId, tenantId: vault.tenantId, permissions: remove })
         continue
       }
@@ -71,6 +74,7 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
         delta: ours.map((o) => o.role.name).join(', ')
       })
       for (const { role, name } of ours) {
+        if (changes.some((c) => c.kind === 'delete-role-assignment' && c.assignmentName === name)) continue
         changes.push({
           kind: 'delete-role-assignment',
           vault: vault.name,
@@ -85,7 +89,9 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
     if (entries.length > 0)
       changes.push({ kind: 'remove-access-policy', vault: vault.name, vaultId: vault.id, entries })
   }
-  if (disableIdentity) {
+  // With a user-assigned identity, disable-identity detaches it (the identity resource is kept).
+  if (disableIdentity && state.userIdentity) changes.push(...planDetach(state))
+  else if (disableIdentity) {
     for (const app of state.apps.filter((a) => a.systemAssigned)) {
       changes.push({
         kind: 'disable-identity',

@@ -7,6 +7,7 @@ import { type IdentityType, withSystemAssigned } from './identity-type.js'
 import { describePermissions, isEmpty, missingPermissions, type Permissions } from './permissions.js'
 import { isSatisfied, type KeyVaultRole, roleDefinitionId, roleGuidOf, rolesFor } from './rbac.js'
 import { PlanError } from './plan-error.js'
+import { type AttachChange, type DetachChange, describeIdentityChange, grantees, planAttach } from './plan-identity.js'
 import { planSettings, type SettingsChange } from './plan-settings.js'
 import type { CurrentState } from './read.js'
 import type { WantedSetting } from './references.js'
@@ -61,6 +62,8 @@ export type Change =
       roleDefinitionId: string
     }
   | SettingsChange
+  | AttachChange
+  | DetachChange
 
 /** One app × vault pair: what was asked and what is missing (empty when already granted). */
 export interface Grant {
@@ -87,9 +90,10 @@ export interface Wanted {
 }
 
 export function makePlan(wanted: Wanted, state: CurrentState): Plan {
-  const changes: Change[] = []
+  const changes: Change[] = [...planAttach(state)]
   const grants: Grant[] = []
-  for (const app of state.apps) {
+  // With a user-assigned identity the system-assigned one is left as it is.
+  for (const app of state.userIdentity ? [] : state.apps) {
     if (!app.systemAssigned) {
       changes.push({
         kind: 'enable-identity',
@@ -103,7 +107,7 @@ export function makePlan(wanted: Wanted, state: CurrentState): Plan {
   for (const vault of state.vaults) {
     const model = resolveModel(wanted.accessModel, vault)
     if (model === 'access-policy') {
-      const entries = planAccessPolicies(wanted.permissions, vault, state.apps, grants)
+      const entries = planAccessPolicies(wanted.permissions, vault, grantees(state), grants)
       if (entries.length > 0) {
         changes.push({ kind: 'add-access-policy', vault: vault.name, vaultId: vault.id, entries })
       }
@@ -142,6 +146,9 @@ function planAccessPolicies(wanted: Permissions, vault: VaultState, apps: AppSta
       delta: isEmpty(missing) ? '' : describePermissions(missing)
     })
     if (isEmpty(missing)) continue
+    // Apps sharing one user-assigned identity share one entry.
+    if (app.principalId && entries.some((e) => e.principalId?.toLowerCase() === app.principalId!.toLowerCase()))
+      continue
     if (!held) newPrincipals++
     entries.push({ app: app.target.key, principalId: app.principalId, tenantId: vault.tenantId, permissions: missing })
   }
@@ -171,7 +178,7 @@ function planRoles(wanted: Permissions, vault: VaultState, state: CurrentState, 
   const roles = rolesFor(wanted, vault.name)
   const assignments = state.assignments.get(vault.id.toLowerCase()) ?? []
   const changes: Change[] = []
-  for (const app of state.apps) {
+  for (const app of grantees(state)) {
     checkIdentityTenant(app.target.key, app.tenantId, vault)
     const held = app.principalId
       ? assignments
@@ -192,6 +199,15 @@ function planRoles(wanted: Permissions, vault: VaultState, state: CurrentState, 
       delta: missing.map((r) => r.name).join(', ')
     })
     for (const role of missing) {
+      // Apps sharing one user-assigned identity share its role assignments.
+      const planned = changes.some(
+        (c) =>
+          c.kind === 'assign-role' &&
+          c.role.guid === role.guid &&
+          c.principalId !== undefined &&
+          c.principalId === app.principalId
+      )
+      if (planned) continue
       changes.push({
         kind: 'assign-role',
         vault: vault.name,
@@ -240,6 +256,9 @@ export function describeChange(change: Change): string {
       return `assign '${change.role.name}' on vault ${change.vault} to ${change.app} (${change.principalId ?? 'new identity'})`
     case 'delete-role-assignment':
       return `delete the '${change.role.name}' assignment ${change.assignmentName} on vault ${change.vault} of ${change.app} (${change.principalId})`
+    case 'attach-identity':
+    case 'detach-identity':
+      return describeIdentityChange(change)
     case 'set-app-settings': {
       const parts = []
       if (change.names.length > 0) parts.push(`set ${change.names.join(', ')} to Key Vault references`)

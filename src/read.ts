@@ -4,6 +4,7 @@
 // `app-settings` names.
 import type { TokenCredential } from '@azure/core-auth'
 import { AppConfig } from './azure/app-config.js'
+import { UserAssignedIdentities, type UserIdentity } from './azure/identities.js'
 import type { RetryBudget } from './azure/budget.js'
 import type { RoleAssignment, RoleAssignments } from './azure/roles.js'
 import { type AppState, Sites } from './azure/sites.js'
@@ -15,6 +16,7 @@ import type { Settings } from './settings.js'
 export interface Azure {
   sites: Sites
   appConfig: AppConfig
+  identities: UserAssignedIdentities
   vaults: (subscriptionId: string) => Vaults
   /** The RBAC client, loaded on first use: most runs never need it. */
   roles: () => Promise<RoleAssignments>
@@ -27,6 +29,7 @@ export function connect(settings: Settings, credential: TokenCredential, budget:
   return {
     sites: new Sites(credential, cloud, budget, settings.subscriptionId, settings.resourceGroup),
     appConfig: new AppConfig(credential, cloud, budget, settings.subscriptionId, settings.resourceGroup),
+    identities: new UserAssignedIdentities(credential, cloud, budget),
     vaults: (subscriptionId) => {
       let client = vaultClients.get(subscriptionId)
       if (!client) vaultClients.set(subscriptionId, (client = new Vaults(credential, cloud, budget, subscriptionId)))
@@ -57,6 +60,8 @@ export interface CurrentState {
   references: Map<string, ReferenceState[]>
   /** The secrets `app-settings` names (apply and plan). */
   secrets: SecretCheck[]
+  /** With a user-assigned `identity`: that identity, whose principal is granted. */
+  userIdentity?: UserIdentity
 }
 
 /**
@@ -110,16 +115,22 @@ export async function readState(settings: Settings, azure: Azure): Promise<Curre
         )
       )
     : []
-  const [apps, vaults, references] = await Promise.all([
+  const { identity } = settings
+  const identityRead =
+    identity.kind === 'user'
+      ? during({ action: 'read', kind: 'identity', identity, settings }, () => azure.identities.get(identity))
+      : Promise.resolve(undefined)
+  const [apps, vaults, references, userIdentity] = await Promise.all([
     Promise.all(appReads),
     Promise.all(vaultReads),
-    Promise.all(referenceReads)
+    Promise.all(referenceReads),
+    identityRead
   ])
   const [assignments, secrets] = await Promise.all([
-    readAssignments(settings, azure, apps, vaults),
+    readAssignments(settings, azure, apps, vaults, userIdentity),
     readSecrets(settings, azure, vaults)
   ])
-  return { apps, vaults, assignments, references: new Map(references), secrets }
+  return { apps, vaults, assignments, references: new Map(references), secrets, userIdentity }
 }
 
 /** A principal that does not exist yet holds nothing: assignments are listed only for known ones. */
@@ -127,11 +138,12 @@ async function readAssignments(
   settings: Settings,
   azure: Azure,
   apps: AppState[],
-  vaults: VaultState[]
+  vaults: VaultState[],
+  userIdentity: UserIdentity | undefined
 ): Promise<Map<string, RoleAssignment[]>> {
   const assignments = new Map<string, RoleAssignment[]>()
   const rbacVaults = vaults.filter((vault) => vault.rbac)
-  if (!apps.some((app) => app.principalId) || rbacVaults.length === 0) return assignments
+  if (!(userIdentity || apps.some((app) => app.principalId)) || rbacVaults.length === 0) return assignments
   const roles = await azure.roles()
   await Promise.all(
     rbacVaults.map(async (vault) => {

@@ -12,6 +12,7 @@ export interface Outputs {
   'access-model': string
   changed: 'true' | 'false'
   references: string
+  'client-id': string
 }
 
 export function computeOutputs(settings: Settings, plan: Plan, applied: Applied): Outputs {
@@ -20,7 +21,12 @@ export function computeOutputs(settings: Settings, plan: Plan, applied: Applied)
     const principal = applied.principals.get(app.key)
     if (principal) ids[app.key] = principal.principalId
   }
-  const single = settings.apps.length === 1 ? applied.principals.get(settings.apps[0].key) : undefined
+  // A user-assigned identity is one principal for every app: principal-id is it, however many apps.
+  const shared = applied.userIdentity && {
+    principalId: applied.userIdentity.principalId,
+    tenantId: applied.userIdentity.tenantId
+  }
+  const single = shared ?? (settings.apps.length === 1 ? applied.principals.get(settings.apps[0].key) : undefined)
   const models = [...new Set(plan.grants.map((g) => g.model))] as AccessModel[]
   // plan: whether apply would change anything; verify: never changes; apply/revoke: whether it wrote.
   const changed = settings.mode === 'plan' ? plan.changes.length > 0 : applied.writes.length > 0
@@ -30,6 +36,7 @@ export function computeOutputs(settings: Settings, plan: Plan, applied: Applied)
     'tenant-id': single?.tenantId ?? '',
     'access-model': models.length === 1 ? models[0] : models.join(','),
     changed: changed ? 'true' : 'false',
+    'client-id': applied.userIdentity?.clientId ?? '',
     references: JSON.stringify(
       Object.fromEntries(
         [...applied.references].map(([app, refs]) => [app, Object.fromEntries(refs.map((r) => [r.setting, r.status]))])
@@ -78,7 +85,7 @@ export async function writeSummary(settings: Settings, plan: Plan, applied: Appl
     ],
     ...plan.grants.map((grant) => [
       escape(grant.app),
-      escape(applied.principals.get(grant.app)?.principalId ?? (settings.mode === 'revoke' ? 'off' : 'not turned on')),
+      escape(identityCell(applied, grant.app, settings.mode)),
       escape(grant.vault),
       grant.model,
       escape(grant.requested),
@@ -120,6 +127,13 @@ export async function writeSummary(settings: Settings, plan: Plan, applied: Appl
     return
   }
   await summary.write()
+}
+
+function identityCell(applied: Applied, app: string, mode: Settings['mode']): string {
+  const principal = applied.principals.get(app)?.principalId
+  if (applied.userIdentity)
+    return `${applied.userIdentity.principalId} (user-assigned ${applied.userIdentity.name}${principal ? '' : ', detached'})`
+  return principal ?? (mode === 'revoke' ? 'off' : 'not turned on')
 }
 
 function escape(text: string): string {

@@ -13,6 +13,7 @@ import {
 } from './permissions.js'
 import { isGuid, validateAppName, validateResourceGroup, validateSlotName, validateVaultName } from './names.js'
 import type { WantedSetting } from './references.js'
+import { type AppIdentity, type AuthType, parseIdentity, parseSignIn } from './settings-identity.js'
 
 export type AccessModelInput = 'auto' | 'access-policy' | 'rbac'
 export const MODES = ['apply', 'plan', 'verify', 'revoke'] as const
@@ -42,9 +43,15 @@ export interface Settings {
   vaults: VaultTarget[]
   permissions: Permissions
   accessModel: AccessModelInput
+  /** How the run signs in: GitHub OIDC, the runner's managed identity, or an az session. */
+  authType: AuthType
+  /** oidc: who signs in; managed-identity: the runner's user-assigned identity ('' = system-assigned). */
   clientId: string
+  /** oidc: the tenant to sign in to; otherwise '' until the token tells. */
   tenantId: string
   audience: string
+  /** The identity the apps get and that is granted access. */
+  identity: AppIdentity
   cloud: Cloud
   /** Total time for retries of throttled, failed or conflicting requests. */
   retryTimeoutSeconds: number
@@ -113,10 +120,8 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = proce
     ['auto', 'access-policy', 'rbac'],
     problems
   )
-  const clientId = guid('client-id', required('client-id', 'AZURE_CLIENT_ID'))
-  const tenantId = guid('tenant-id', required('tenant-id', 'AZURE_TENANT_ID'))
-  const audience = input('audience') || 'api://AzureADTokenExchange'
-  if (/\s/.test(audience)) problems.push(`'audience' must not contain white space, got '${audience}'.`)
+  const signIn = parseSignIn(input, env, problems)
+  const identity = parseIdentity(input, { subscriptionId, resourceGroup }, problems)
   const cloud = parseCloud(input, problems)
   const mode = parseChoice(input('mode') || 'apply', 'mode', [...MODES], problems) as Mode
   const disableIdentity = parseBoolean(input('disable-identity') || 'false', 'disable-identity', problems)
@@ -141,9 +146,8 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = proce
     vaults: dedupe(vaults, (v) => v.name.toLowerCase()),
     permissions,
     accessModel: accessModel as AccessModelInput,
-    clientId,
-    tenantId,
-    audience,
+    ...signIn,
+    identity,
     cloud,
     retryTimeoutSeconds,
     appSettings

@@ -4,7 +4,7 @@
 // read right before, changed only where it must be, written once, and read back to confirm that
 // nothing else was lost. Then App Service's own status of each reference is awaited.
 import type { AppState } from '../azure/sites.js'
-import { during, type OperationContext } from '../errors.js'
+import { during } from '../errors.js'
 import {
   failureLine,
   findReference,
@@ -13,7 +13,7 @@ import {
   RESOLVED,
   type WantedSetting
 } from '../references.js'
-import type { ApplyContext, Of } from './context.js'
+import { type ApplyContext, type Of, onApp } from './context.js'
 
 /** A failure reported right after a rewrite may be the old, cached one: it counts only after this. */
 const SETTLE_MS = 15_000
@@ -141,8 +141,4 @@ function notReported(w: WantedSetting): ReferenceState {
     secretVersion: w.version,
     details: 'App Service did not report this reference yet'
   }
-}
-
-function onApp(ctx: ApplyContext, app: AppState, action: string): OperationContext {
-  return { action, kind: app.target.slot ? 'slot' : 'app', target: app.target, settings: ctx.settings }
 }

@@ -36,6 +36,11 @@ export interface ApplyContext {
 
 export type Of<K extends Change['kind']> = Extract<Change, { kind: K }>
 
+/** The operation context for errors about an app or slot. */
+export function onApp(ctx: ApplyContext, app: AppState, action: string): OperationContext {
+  return { action, kind: app.target.slot ? 'slot' : 'app', target: app.target, settings: ctx.settings }
+}
+
 /** The operation context for errors about a vault. */
 export function onVault(ctx: ApplyContext, vault: VaultState, action: string): OperationContext {
   return { action, kind: 'vault', vault: vault.target, settings: ctx.settings }

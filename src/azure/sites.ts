@@ -6,7 +6,7 @@ import { createWebSiteManagement, type WebSiteManagementContext } from '@azure/a
 import { get, getSlot, update, updateSlot } from '@azure/arm-appservice/api/webApps'
 import type { Site, SitePatchResource } from '@azure/arm-appservice/models'
 import type { Cloud } from '../clouds.js'
-import { parseIdentityType, withSystemAssigned } from '../identity-type.js'
+import { formatIdentityType, parseIdentityType, withSystemAssigned } from '../identity-type.js'
 import { info } from '../log.js'
 import type { AppTarget } from '../settings.js'
 import type { RetryBudget } from './budget.js'
@@ -23,16 +23,18 @@ export interface AppState {
   userAssignedIds: string[]
   principalId?: string
   tenantId?: string
+  /** The identity App Service resolves Key Vault references with: 'SystemAssigned' or a user-assigned identity's id. */
+  keyVaultReferenceIdentity?: string
 }
 
-export class IdentityChangeNotVisibleError extends Error {
-  constructor(app: string, enabled: boolean, seconds: number) {
+export class ChangeNotVisibleError extends Error {
+  constructor(app: string, change: string, seconds: number) {
     super(
-      `Azure accepted turning ${enabled ? 'on' : 'off'} the system-assigned identity of '${app}' (202 Accepted), ` +
+      `Azure accepted ${change} of '${app}' (202 Accepted), ` +
         `but the site did not show the change within 'retry-timeout' (${seconds} s).\n` +
         `Fix: re-run the job (it is safe to repeat: a change that has finished is not made again), or raise 'retry-timeout'.`
     )
-    this.name = 'IdentityChangeNotVisibleError'
+    this.name = 'ChangeNotVisibleError'
   }
 }
 
@@ -62,10 +64,7 @@ export class Sites {
 
   /**
    * Turns the system-assigned identity on or off with one PATCH of `identity`, naming every
-   * user-assigned identity so that none is dropped. The pipeline waits out 409 "another operation
-   * is in progress". The PATCH may answer 202 Accepted, with or without a body (WebApps_Update
-   * lists 200 and 202; function apps on Container Apps do it): then the change is under way, and
-   * the site is read until it shows it.
+   * user-assigned identity so that none is dropped.
    */
   async setSystemIdentity(app: AppState, enabled: boolean): Promise<AppState> {
     const type = withSystemAssigned(app.identityType, enabled)
@@ -75,14 +74,56 @@ export class Sites {
         `'${app.target.key}' reports identity type '${app.identityType}' but no user-assigned identities; not changing it.`
       )
     }
-    const patch: SitePatchResource = {
-      identity: {
-        type,
-        ...(parseIdentityType(type).user
-          ? { userAssignedIdentities: Object.fromEntries(app.userAssignedIds.map((id) => [id, {}])) }
-          : {})
-      }
-    }
+    const userAssigned = parseIdentityType(type).user
+      ? Object.fromEntries(app.userAssignedIds.map((id) => [id, {}]))
+      : undefined
+    const change = `turning ${enabled ? 'on' : 'off'} the system-assigned identity`
+    return this.patch(
+      app,
+      { identity: { type, ...(userAssigned ? { userAssignedIdentities: userAssigned } : {}) } },
+      change,
+      (s) => (enabled ? s.systemAssigned && s.principalId !== undefined : !s.systemAssigned)
+    )
+  }
+
+  /**
+   * Attaches or detaches one user-assigned identity, keeping the system-assigned identity as it is
+   * and every other user-assigned one. Detaching names the identity with `null` (a PATCH that
+   * leaves it out keeps it); detaching the last one drops UserAssigned from the type instead.
+   */
+  async setUserAssigned(app: AppState, identityId: string, attached: boolean): Promise<AppState> {
+    const others = app.userAssignedIds.filter((id) => id.toLowerCase() !== identityId.toLowerCase())
+    const existing = app.userAssignedIds.find((id) => id.toLowerCase() === identityId.toLowerCase()) ?? identityId
+    const remaining = attached ? [...others, existing] : others
+    const type = formatIdentityType({ system: app.systemAssigned, user: remaining.length > 0 })
+    const userAssignedIdentities: Record<string, object | null> = Object.fromEntries(remaining.map((id) => [id, {}]))
+    if (!attached && remaining.length > 0) userAssignedIdentities[existing] = null
+    const body = {
+      identity: { type, ...(remaining.length > 0 ? { userAssignedIdentities } : {}) }
+    } as SitePatchResource
+    const change = `${attached ? 'attaching' : 'detaching'} user-assigned identity ${identityId}`
+    const has = (s: AppState): boolean => s.userAssignedIds.some((id) => id.toLowerCase() === identityId.toLowerCase())
+    return this.patch(app, body, change, (s) => has(s) === attached && s.systemAssigned === app.systemAssigned)
+  }
+
+  /** Which identity App Service uses for Key Vault references: a user-assigned identity's id, or 'SystemAssigned'. */
+  async setReferenceIdentity(app: AppState, value: string): Promise<AppState> {
+    return this.patch(app, { keyVaultReferenceIdentity: value }, `setting keyVaultReferenceIdentity to ${value}`, (s) =>
+      sameIdentity(s.keyVaultReferenceIdentity, value)
+    )
+  }
+
+  /**
+   * One PATCH. The pipeline waits out 409 "another operation is in progress". The PATCH may
+   * answer 202 Accepted, with or without a body (WebApps_Update lists 200 and 202; function apps
+   * on Container Apps do it): then the change is under way, and the site is read until it shows it.
+   */
+  private async patch(
+    app: AppState,
+    body: SitePatchResource,
+    change: string,
+    shows: (s: AppState) => boolean
+  ): Promise<AppState> {
     const { name, slot } = app.target
     let status = 0
     let retryAfter: string | undefined
@@ -95,8 +136,8 @@ export class Sites {
     let site: Site | undefined
     try {
       site = slot
-        ? await updateSlot(this.context, this.resourceGroup, name, slot, patch, options)
-        : await update(this.context, this.resourceGroup, name, patch, options)
+        ? await updateSlot(this.context, this.resourceGroup, name, slot, body, options)
+        : await update(this.context, this.resourceGroup, name, body, options)
     } catch (error) {
       // A 202 without a body makes the SDK's deserializer throw; the change is under way all the same.
       if (status !== 202) throw error
@@ -104,28 +145,34 @@ export class Sites {
     // A 202's body (if any) is the site as it was, or a partial one: only a read shows the change.
     if (status !== 202 && site) {
       const after = toAppState(app.target, site)
-      if (shows(after, enabled)) return after
+      if (shows(after)) return after
     }
-    return this.waitUntilShown(app.target, enabled, retryAfter)
+    return this.waitUntilShown(app.target, change, shows, retryAfter)
   }
 
-  /** Reads the site until the identity change shows, within the run's budget. */
-  private async waitUntilShown(target: AppTarget, enabled: boolean, retryAfter: string | undefined): Promise<AppState> {
-    info(`${target.key}: Azure accepted the identity change; waiting until the site shows it.`)
+  /** Reads the site until the change shows, within the run's budget. */
+  private async waitUntilShown(
+    target: AppTarget,
+    change: string,
+    shows: (s: AppState) => boolean,
+    retryAfter: string | undefined
+  ): Promise<AppState> {
+    info(`${target.key}: Azure accepted ${change}; waiting until the site shows it.`)
     const first = Number(retryAfter)
     let delay = Number.isFinite(first) && first > 0 ? Math.min(first * 1000, 30_000) : 2000
     for (;;) {
       await this.budget.wait(delay)
-      if (this.budget.expired) throw new IdentityChangeNotVisibleError(target.key, enabled, this.budget.seconds)
+      if (this.budget.expired) throw new ChangeNotVisibleError(target.key, change, this.budget.seconds)
       const state = await this.read(target)
-      if (shows(state, enabled)) return state
+      if (shows(state)) return state
       delay = Math.min(delay * 2, 10_000)
     }
   }
 }
 
-function shows(state: AppState, enabled: boolean): boolean {
-  return enabled ? state.systemAssigned && state.principalId !== undefined : !state.systemAssigned
+/** Identity ids compare case-insensitively (ARM returns `resourcegroups`, sometimes all lower case). */
+export function sameIdentity(a: string | undefined, b: string | undefined): boolean {
+  return (a ?? 'SystemAssigned').toLowerCase() === (b ?? 'SystemAssigned').toLowerCase()
 }
 
 export function toAppState(target: AppTarget, site: Site): AppState {
@@ -143,6 +190,7 @@ export function toAppState(target: AppTarget, site: Site): AppState {
       ? Object.keys(identity?.userAssignedIdentities ?? {}).map(expectUserAssignedIdentityId)
       : [],
     principalId: switches.system ? expectGuid(`the principal id of '${key}'`, identity?.principalId) : undefined,
-    tenantId: switches.system ? expectGuid(`the identity tenant of '${key}'`, identity?.tenantId) : undefined
+    tenantId: switches.system ? expectGuid(`the identity tenant of '${key}'`, identity?.tenantId) : undefined,
+    keyVaultReferenceIdentity: site.keyVaultReferenceIdentity ?? undefined
   }
 }

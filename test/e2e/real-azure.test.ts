@@ -122,7 +122,9 @@ describe('the site PATCH answers 202 Accepted', () => {
     expect(run.outputs['principal-id']).toBe(principalId)
     expect(held(vault, principalId)).toEqual({ secrets: ['get', 'list'] })
     expect(fake.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([202])
-    expect(run.stdout).toContain(`${app}: Azure accepted the identity change; waiting until the site shows it.`)
+    expect(run.stdout).toContain(
+      `${app}: Azure accepted turning on the system-assigned identity; waiting until the site shows it.`
+    )
     const again = await runAction(fake, targetInputs(RG, app, vault))
     ok(again)
     expect(again.outputs.changed).toBe('false')

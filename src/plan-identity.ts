@@ -1,0 +1,102 @@
+// The identity part of the plan with a user-assigned `identity`: attach it to each app (keeping
+// the system-assigned identity and every other user-assigned one) and make it the identity Key
+// Vault references resolve with; on revoke with disable-identity, the reverse. Pure.
+import type { AppState } from './azure/sites.js'
+import { sameIdentity } from './azure/sites.js'
+import type { CurrentState } from './read.js'
+
+export interface AttachChange {
+  kind: 'attach-identity'
+  app: string
+  identityId: string
+  identityName: string
+  /** Not attached yet. */
+  attach: boolean
+  /** keyVaultReferenceIdentity is something else (e.g. 'SystemAssigned'). */
+  setReference: boolean
+  referenceFrom: string
+}
+
+export interface DetachChange {
+  kind: 'detach-identity'
+  app: string
+  identityId: string
+  identityName: string
+  detach: boolean
+  /** keyVaultReferenceIdentity points at the identity: back to 'SystemAssigned' first (detaching does not reset it). */
+  resetReference: boolean
+}
+
+const attached = (app: AppState, id: string): boolean =>
+  app.userAssignedIds.some((u) => u.toLowerCase() === id.toLowerCase())
+
+export function planAttach(state: CurrentState): AttachChange[] {
+  const identity = state.userIdentity
+  if (!identity) return []
+  return state.apps.flatMap((app) => {
+    const attach = !attached(app, identity.id)
+    const setReference = !sameIdentity(app.keyVaultReferenceIdentity, identity.id)
+    if (!attach && !setReference) return []
+    return [
+      {
+        kind: 'attach-identity' as const,
+        app: app.target.key,
+        identityId: identity.id,
+        identityName: identity.name,
+        attach,
+        setReference,
+        referenceFrom: app.keyVaultReferenceIdentity ?? 'SystemAssigned'
+      }
+    ]
+  })
+}
+
+export function planDetach(state: CurrentState): DetachChange[] {
+  const identity = state.userIdentity
+  if (!identity) return []
+  return state.apps.flatMap((app) => {
+    const detach = attached(app, identity.id)
+    const resetReference =
+      app.keyVaultReferenceIdentity !== undefined && sameIdentity(app.keyVaultReferenceIdentity, identity.id)
+    if (!detach && !resetReference) return []
+    return [
+      {
+        kind: 'detach-identity' as const,
+        app: app.target.key,
+        identityId: identity.id,
+        identityName: identity.name,
+        detach,
+        resetReference
+      }
+    ]
+  })
+}
+
+/**
+ * The apps as the grants see them: with a user-assigned identity, each app's principal is that
+ * identity's (known before anything is written); otherwise its own system-assigned one.
+ */
+export function grantees(state: CurrentState): AppState[] {
+  const identity = state.userIdentity
+  if (!identity) return state.apps
+  return state.apps.map((app) => ({ ...app, principalId: identity.principalId, tenantId: identity.tenantId }))
+}
+
+export function describeIdentityChange(change: AttachChange | DetachChange): string {
+  const parts: string[] = []
+  if (change.kind === 'attach-identity') {
+    if (change.attach)
+      parts.push(`attach user-assigned identity ${change.identityName} to ${change.app} (keeping its other identities)`)
+    if (change.setReference)
+      parts.push(
+        `set keyVaultReferenceIdentity of ${change.app} to ${change.identityName} (was ${change.referenceFrom})`
+      )
+  } else {
+    if (change.resetReference) parts.push(`reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned`)
+    if (change.detach)
+      parts.push(
+        `detach user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept)`
+      )
+  }
+  return parts.join('; ')
+}
