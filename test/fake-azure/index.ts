@@ -7,6 +7,7 @@ import { clone } from './arm-common.ts'
 import { withAdfs } from './adfs.ts'
 import { entraHandler } from './entra.ts'
 import { identityApi, type IdentityApi } from './identities.ts'
+import { addComment, createGitHubState, type FakeComment, githubHandler } from './github.ts'
 import { imdsHandler } from './imds.ts'
 import { oidcHandler, type OidcKeys } from './oidc.ts'
 import { seedRoleAssignment } from './role-assignments.ts'
@@ -56,6 +57,16 @@ export interface FakeAzure extends IdentityApi {
   armEndpoint: string
   /** With `imds: true`: the fake IMDS's base URL, for AZURE_POD_IDENTITY_AUTHORITY_HOST. */
   imdsHost?: string
+  /** With `github: true`: the fake GitHub REST API (GITHUB_API_URL) and its comments. */
+  github?: {
+    apiUrl: string
+    /** The only token it accepts (`Authorization: token …`), as GITHUB_TOKEN. */
+    token: string
+    comments(repo: string, number: number): FakeComment[]
+    addComment(repo: string, number: number, body: string, user?: { login: string; type: string }): FakeComment
+    /** A read-only token (a fork's pull request): creating or updating answers 403. */
+    setReadOnly(readOnly: boolean): void
+  }
   authorityHost: string
   oidcRequestUrl: string
   oidcRequestToken: string
@@ -145,6 +156,8 @@ export interface FakeAzureOptions {
   referenceResolveDelayMs?: number
   /** Also serve IMDS (imds.ts), the runner VM's managed identity endpoint: see fake.imdsHost. */
   imds?: boolean
+  /** Also serve GitHub's REST API for pull-request comments (github.ts): see fake.github. */
+  github?: boolean
 }
 
 export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<FakeAzure> {
@@ -184,6 +197,19 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
   const imdsHandle = imdsHandler(state, () => urls.arm)
   const imds = options.imds ? await listen(state, 'imds', imdsHandle) : undefined
   if (imds) servers.push(imds)
+  const gh = createGitHubState(randomBytes(20).toString('hex'))
+  let githubUrl = ''
+  const githubServer = options.github
+    ? await listen(
+        state,
+        'github',
+        githubHandler(gh, () => githubUrl)
+      )
+    : undefined
+  if (githubServer) {
+    servers.push(githubServer)
+    githubUrl = `http://127.0.0.1:${githubServer.port}`
+  }
   const ids = identityApi(state)
   const handlers = { arm: servers[0], entra: servers[1] }
   let proxy: FakeProxy | undefined
@@ -213,6 +239,16 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
   const fake: FakeAzure = {
     armEndpoint: urls.arm,
     imdsHost: imds && `http://127.0.0.1:${imds.port}`,
+    github: githubServer && {
+      apiUrl: githubUrl,
+      token: gh.token,
+      comments: (repo, number) =>
+        (gh.comments.get(`${repo}#${number}`) ?? []).map((c) => ({ ...c, user: { ...c.user } })),
+      addComment: (repo, number, body, user) => addComment(gh, repo, number, body, user),
+      setReadOnly: (readOnly) => {
+        gh.readOnly = readOnly
+      }
+    },
     authorityHost: urls.entra,
     oidcRequestUrl: `${oidcUrl}/token?api-version=2.0`,
     oidcRequestToken,

@@ -161,7 +161,7 @@ async function serve(
 
   const fault = takeFault(state, fr)
   // Latency models the way to Azure; GitHub's OIDC endpoint and the VM-local IMDS are not on it.
-  if (server !== 'oidc' && server !== 'imds' && state.latencyMs > 0) await sleep(state.latencyMs)
+  if (server !== 'oidc' && server !== 'imds' && server !== 'github' && state.latencyMs > 0) await sleep(state.latencyMs)
   if (fault?.delayMs) await sleep(fault.delayMs)
   if (fault?.drop) {
     entry.end = performance.now()

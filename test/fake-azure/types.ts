@@ -116,7 +116,7 @@ export interface RoleAssignmentRecord {
   }
 }
 
-export type ServerName = 'arm' | 'entra' | 'oidc' | 'imds'
+export type ServerName = 'arm' | 'entra' | 'oidc' | 'imds' | 'github'
 
 export interface RequestLogEntry {
   server: ServerName
