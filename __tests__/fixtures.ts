@@ -125,6 +125,8 @@ export function settings(over: Partial<Settings> = {}): Settings {
     },
     retryTimeoutSeconds: 300,
     appSettings: [],
+    prComment: 'auto',
+    githubToken: '',
     ...over
   }
 }

@@ -13,15 +13,20 @@ const NOTICE_FILE = /^notice([.-].*)?$/i
 
 // Files of the modules that ended up in an output chunk. Modules that webpack concatenated into
 // another one are listed inside it (`modules`); orphans with no chunk were tree-shaken away.
+// Each with its size in bytes, to weigh code bundled twice.
 function bundledFiles(stats) {
   if (!Array.isArray(stats.modules)) throw new Error('stats have no module list: write them with ncc --stats-out')
-  const files = new Set()
+  const files = new Map()
   for (const module of stats.modules) {
     if (!module.chunks?.length) continue
-    for (const m of [module, ...(module.modules ?? [])]) if (m.nameForCondition) files.add(m.nameForCondition)
+    const parts = module.modules ?? [module]
+    for (const m of parts) if (m.nameForCondition) files.set(m.nameForCondition, m.size ?? 0)
   }
   return files
 }
+
+/** Code bundled twice (one name@version from two node_modules folders) is tolerated up to this. */
+const MAX_TWICE_BYTES = 100 * 1024
 
 // The package directory is the path up to the last node_modules/<name> or node_modules/@scope/<name>.
 // Not "nearest package.json with a name": @azure/identity ships dist/esm/package.json with its name.
@@ -69,19 +74,29 @@ const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0)
 
 // Throws, naming the packages, when a bundled package states no license at all.
 export function collectLicenses(stats, projectRoot = process.cwd()) {
-  const roots = new Set()
-  for (const file of bundledFiles(stats)) {
+  const roots = new Map()
+  for (const [file, size] of bundledFiles(stats)) {
     const root = packageRoot(file)
-    if (root) roots.add(root)
+    if (root) roots.set(root, (roots.get(root) ?? 0) + size)
     // Code from outside node_modules and outside the project (a linked package) has no owner we can name.
     else if (!resolve(file).startsWith(resolve(projectRoot) + sep)) throw new Error(`cannot attribute ${file}`)
   }
   const byKey = new Map()
-  for (const root of [...roots].sort()) {
+  const twice = []
+  for (const root of [...roots.keys()].sort()) {
     const entry = describe(root)
-    // The same name@version installed twice (nested node_modules) is listed once.
+    // The same name@version bundled from two folders is the same code twice in the bundle: a few
+    // small ones are the price of npm's hoisting (dev tools pin older versions), a big one is a bug.
     const key = `${entry.name}\0${entry.version}`
-    if (!byKey.has(key)) byKey.set(key, entry)
+    if (byKey.has(key)) twice.push({ name: `${entry.name}@${entry.version}`, bytes: roots.get(root) })
+    else byKey.set(key, entry)
+  }
+  const twiceBytes = twice.reduce((sum, t) => sum + t.bytes, 0)
+  if (twiceBytes > MAX_TWICE_BYTES) {
+    const list = twice.map((t) => `${t.name} (${Math.round(t.bytes / 1024)} KiB)`).join(', ')
+    throw new Error(
+      `bundled twice from two node_modules folders: ${list}. Run \`npm dedupe\` and commit the lock file.`
+    )
   }
   const entries = [...byKey.values()].sort((a, b) => cmp(a.name, b.name) || cmp(a.version, b.version))
   const unlicensed = entries.filter((e) => !e.license && !e.files.some((f) => LICENSE_FILE.test(f.file)))

@@ -47,3 +47,39 @@ export const CLOUD_NAMES = KNOWN_CLOUDS.map((c) => c.name)
 export function findCloud(name: string): Omit<Cloud, 'disableInstanceDiscovery'> | undefined {
   return KNOWN_CLOUDS.find((c) => c.name.toLowerCase() === name.toLowerCase())
 }
+
+/** Inputs `environment`, `arm-endpoint`, `authority-host` → the cloud to talk to. */
+export function parseCloud(input: (name: string) => string, problems: string[]): Cloud {
+  const environment = input('environment') || 'AzureCloud'
+  const known = findCloud(environment)
+  if (!known) {
+    problems.push(`'environment' must be one of ${CLOUD_NAMES.join(', ')} (case-insensitive), got '${environment}'.`)
+  }
+  const base = known ?? findCloud('AzureCloud')!
+  const armEndpoint = parseEndpoint(input, 'arm-endpoint', problems) ?? base.armEndpoint
+  const authorityHostInput = parseEndpoint(input, 'authority-host', problems)
+  return {
+    ...base,
+    armEndpoint,
+    authorityHost: authorityHostInput ?? base.authorityHost,
+    disableInstanceDiscovery: authorityHostInput !== undefined
+  }
+}
+
+function parseEndpoint(input: (name: string) => string, name: string, problems: string[]): string | undefined {
+  const value = input(name)
+  if (!value) return undefined
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    problems.push(`'${name}' must be an https:// URL, got '${value}'.`)
+    return undefined
+  }
+  // A bare trailing `?` or `#` leaves url.search/url.hash empty, so look at the text too.
+  if (url.protocol !== 'https:' || /[?#]/.test(value) || url.username || url.password) {
+    problems.push(`'${name}' must be a plain https:// URL (no query, fragment or credentials), got '${value}'.`)
+    return undefined
+  }
+  return url.toString().replace(/\/+$/, '')
+}

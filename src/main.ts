@@ -10,7 +10,8 @@ import { info } from './log.js'
 import { describeChange, makePlan, type Plan } from './plan.js'
 import { makeRevokePlan } from './plan-revoke.js'
 import { connect, readState, settledReferences } from './read.js'
-import { computeOutputs, setOutputs, writeSummary } from './report.js'
+import { commentOnPullRequest } from './pr-comment.js'
+import { buildReport, computeOutputs, setOutputs, writeSummary } from './report.js'
 import { parseSettings, type Settings } from './settings.js'
 import { unresolvedReferences, verifyFailure, warnReferencesLosingAccess } from './verify.js'
 
@@ -84,10 +85,12 @@ export async function run(): Promise<void> {
   }
 }
 
+/** Outputs, the job summary, and (when asked for) the same on the pull request. */
 async function report(settings: Settings, plan: Plan, applied: Applied): Promise<void> {
   const outputs = computeOutputs(settings, plan, applied)
   setOutputs(outputs)
   await writeSummary(settings, plan, applied, outputs)
+  await commentOnPullRequest(settings, buildReport(settings, plan, applied, outputs))
 }
 
 function doneMessage(settings: Settings, plan: Plan, applied: Applied): string {

@@ -56,71 +56,80 @@ const HEADINGS: Record<Settings['mode'], { title: string; column: string; none: 
   revoke: { title: 'Key Vault access: revoke', column: 'Revoked by this run', none: 'nothing held' }
 }
 
-export async function writeSummary(settings: Settings, plan: Plan, applied: Applied, outputs: Outputs): Promise<void> {
+/** What the run found and did, as plain text cells: rendered as the job summary and as the pull-request comment. */
+export interface Report {
+  title: string
+  intro: string
+  /** The planned changes (plan and verify), one line each. */
+  changes: string[]
+  grants: { header: string[]; rows: string[][] }
+  /** Names, vaults and statuses only: a setting's value is never reported. */
+  references: { header: string[]; rows: string[][] }
+  writes: string[]
+  runUrl?: string
+  footer: string
+}
+
+export function buildReport(settings: Settings, plan: Plan, applied: Applied, outputs: Outputs): Report {
   const heading = HEADINGS[settings.mode]
-  const summary = core.summary.addHeading(heading.title, 2)
   const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
-  if (readOnly) {
-    summary.addRaw(
-      plan.changes.length === 0
-        ? '<p>Apply would change nothing.</p>'
-        : `<p>Apply would make ${plan.changes.length} change(s):</p>`
-    )
-    if (plan.changes.length > 0) summary.addList(plan.changes.map((c) => escape(describeChange(c))))
-  } else {
-    summary.addRaw(
-      outputs.changed === 'true'
-        ? `<p>${applied.writes.length} change(s) made.</p>`
-        : '<p>Everything was already in place: nothing was written.</p>'
-    )
-  }
-  summary.addTable([
-    [
-      { data: 'App', header: true },
-      { data: 'Identity (principal id)', header: true },
-      { data: 'Vault', header: true },
-      { data: 'Model', header: true },
-      { data: 'Requested', header: true },
-      { data: heading.column, header: true }
-    ],
-    ...plan.grants.map((grant) => [
-      escape(grant.app),
-      escape(identityCell(applied, grant.app, settings.mode)),
-      escape(grant.vault),
-      grant.model,
-      escape(grant.requested),
-      escape(grant.delta || heading.none)
-    ])
-  ])
+  const intro = readOnly
+    ? plan.changes.length === 0
+      ? 'Apply would change nothing.'
+      : `Apply would make ${plan.changes.length} change(s):`
+    : outputs.changed === 'true'
+      ? `${applied.writes.length} change(s) made.`
+      : 'Everything was already in place: nothing was written.'
   const references = [...applied.references].flatMap(([app, refs]) => refs.map((ref) => ({ app, ref })))
-  if (references.length > 0) {
-    // Names and statuses only: a setting's value is never printed.
-    summary.addHeading('Key Vault references (App Service’s status)', 3)
-    summary.addTable([
-      [
-        { data: 'App', header: true },
-        { data: 'Setting', header: true },
-        { data: 'Vault / secret', header: true },
-        { data: 'Status', header: true }
-      ],
-      ...references.map(({ app, ref }) => [
-        escape(app),
-        escape(ref.setting),
-        escape(
-          ref.vaultName && ref.secretName
-            ? `${ref.vaultName}/${ref.secretName}${ref.secretVersion ? `/${ref.secretVersion}` : ''}`
-            : '—'
-        ),
-        escape(ref.status === RESOLVED ? ref.status : `${ref.status} ✗`)
+  return {
+    title: heading.title,
+    intro,
+    changes: readOnly ? plan.changes.map(describeChange) : [],
+    grants: {
+      header: ['App', 'Identity (principal id)', 'Vault', 'Model', 'Requested', heading.column],
+      rows: plan.grants.map((grant) => [
+        grant.app,
+        identityCell(applied, grant.app, settings.mode),
+        grant.vault,
+        grant.model,
+        grant.requested,
+        grant.delta || heading.none
       ])
-    ])
+    },
+    references: {
+      header: ['App', 'Setting', 'Vault / secret', 'Status'],
+      rows: references.map(({ app, ref }) => [
+        app,
+        ref.setting,
+        ref.vaultName && ref.secretName
+          ? `${ref.vaultName}/${ref.secretName}${ref.secretVersion ? `/${ref.secretVersion}` : ''}`
+          : '—',
+        ref.status === RESOLVED ? ref.status : `${ref.status} ✗`
+      ])
+    },
+    writes: applied.writes,
+    runUrl: workflowRunUrl(),
+    footer: `Subscription ${settings.subscriptionId}, resource group ${settings.resourceGroup}.`
   }
-  if (applied.writes.length > 0) summary.addList(applied.writes.map(escape))
-  const runUrl = workflowRunUrl()
-  if (runUrl) summary.addLink('Workflow run', runUrl)
-  summary.addRaw(
-    `<p>Subscription ${escape(settings.subscriptionId)}, resource group ${escape(settings.resourceGroup)}.</p>`
-  )
+}
+
+export async function writeSummary(settings: Settings, plan: Plan, applied: Applied, outputs: Outputs): Promise<void> {
+  const report = buildReport(settings, plan, applied, outputs)
+  const summary = core.summary.addHeading(report.title, 2)
+  summary.addRaw(`<p>${escape(report.intro)}</p>`)
+  if (report.changes.length > 0) summary.addList(report.changes.map(escape))
+  const table = ({ header, rows }: Report['grants']) => [
+    header.map((data) => ({ data, header: true })),
+    ...rows.map((row) => row.map(escape))
+  ]
+  summary.addTable(table(report.grants))
+  if (report.references.rows.length > 0) {
+    summary.addHeading('Key Vault references (App Service’s status)', 3)
+    summary.addTable(table(report.references))
+  }
+  if (report.writes.length > 0) summary.addList(report.writes.map(escape))
+  if (report.runUrl) summary.addLink('Workflow run', report.runUrl)
+  summary.addRaw(`<p>${escape(report.footer)}</p>`)
   if (!process.env.GITHUB_STEP_SUMMARY) {
     core.debug('GITHUB_STEP_SUMMARY is not set: no job summary written.')
     summary.emptyBuffer()

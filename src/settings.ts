@@ -1,7 +1,7 @@
 // Inputs → one typed, validated Settings value. No I/O: every bad input is reported here, all at
 // once, before any network call, naming the input, the bad value and the rule.
 import { parseAppSettings } from './app-settings.js'
-import { CLOUD_NAMES, type Cloud, findCloud } from './clouds.js'
+import { type Cloud, parseCloud } from './clouds.js'
 import {
   canonicalPermission,
   emptyPermissions,
@@ -57,7 +57,13 @@ export interface Settings {
   retryTimeoutSeconds: number
   /** App settings to make Key Vault references (input `app-settings`); empty when unset. */
   appSettings: WantedSetting[]
+  /** Whether to post the plan on the pull request: `auto` (plan and verify on pull_request events), `true`, `false`. */
+  prComment: PrComment
+  /** For the pull-request comment (input `github-token`, default the job's GITHUB_TOKEN). */
+  githubToken: string
 }
+
+export type PrComment = 'auto' | 'true' | 'false'
 
 export class InputError extends Error {
   readonly problems: string[]
@@ -129,6 +135,13 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = proce
     problems.push(`'disable-identity' is only used with 'mode: revoke', got mode '${mode}'.`)
   }
   const retryTimeoutSeconds = parseSeconds(input('retry-timeout') || '300', 'retry-timeout', problems)
+  const prComment = parseChoice(
+    input('pr-comment') || 'auto',
+    'pr-comment',
+    ['auto', 'true', 'false'],
+    problems
+  ) as PrComment
+  const githubToken = input('github-token')
   const appSettings = parseAppSettings(
     input('app-settings'),
     vaults.map((v) => v.name),
@@ -150,7 +163,9 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = proce
     identity,
     cloud,
     retryTimeoutSeconds,
-    appSettings
+    appSettings,
+    prComment,
+    githubToken
   }
 }
 
@@ -250,41 +265,6 @@ function parseChoice(value: string, name: string, choices: string[], problems: s
     problems.push(`'${name}' must be one of ${choices.join(', ')}, got '${value}'.`)
   }
   return lower
-}
-
-function parseCloud(input: InputReader, problems: string[]): Cloud {
-  const environment = input('environment') || 'AzureCloud'
-  const known = findCloud(environment)
-  if (!known) {
-    problems.push(`'environment' must be one of ${CLOUD_NAMES.join(', ')} (case-insensitive), got '${environment}'.`)
-  }
-  const base = known ?? findCloud('AzureCloud')!
-  const armEndpoint = parseEndpoint(input, 'arm-endpoint', problems) ?? base.armEndpoint
-  const authorityHostInput = parseEndpoint(input, 'authority-host', problems)
-  return {
-    ...base,
-    armEndpoint,
-    authorityHost: authorityHostInput ?? base.authorityHost,
-    disableInstanceDiscovery: authorityHostInput !== undefined
-  }
-}
-
-function parseEndpoint(input: InputReader, name: string, problems: string[]): string | undefined {
-  const value = input(name)
-  if (!value) return undefined
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    problems.push(`'${name}' must be an https:// URL, got '${value}'.`)
-    return undefined
-  }
-  // A bare trailing `?` or `#` leaves url.search/url.hash empty, so look at the text too.
-  if (url.protocol !== 'https:' || /[?#]/.test(value) || url.username || url.password) {
-    problems.push(`'${name}' must be a plain https:// URL (no query, fragment or credentials), got '${value}'.`)
-    return undefined
-  }
-  return url.toString().replace(/\/+$/, '')
 }
 
 function dedupe<T>(items: T[], key: (item: T) => string): T[] {

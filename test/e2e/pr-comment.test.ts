@@ -1,0 +1,169 @@
+// The plan on the pull request: the bundled action against the fake Azure and a fake GitHub REST
+// API (comments listed with pagination, created, updated; 403 for a read-only token).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
+import { runAction, targetInputs, type ActionRun } from './run-action.ts'
+
+let fake: FakeAzure
+let dir: string
+const RG = 'pr-rg'
+const REPO = 'octo-org/octo-repo'
+let counter = 0
+const next = (prefix: string): string => `${prefix}-${++counter}`
+const SETTING_VALUE = 'plain-setting-value-never-in-a-comment'
+
+beforeAll(async () => {
+  fake = await startFakeAzure({ github: true, referenceResolveDelayMs: 200 })
+  fake.addResourceGroup(RG)
+  dir = mkdtempSync(join(tmpdir(), 'pr-events-'))
+})
+afterAll(async () => {
+  await fake?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+/** The runner's variables for an event: the payload file, the API, the job and step. */
+function eventEnv(eventName: string, payload: object, extra: Record<string, string | undefined> = {}) {
+  const path = join(dir, `${next('event')}.json`)
+  writeFileSync(path, JSON.stringify(payload))
+  return {
+    GITHUB_EVENT_NAME: eventName,
+    GITHUB_EVENT_PATH: path,
+    GITHUB_API_URL: fake.github!.apiUrl,
+    GITHUB_WORKFLOW: 'keyvault',
+    GITHUB_JOB: 'plan',
+    GITHUB_ACTION: 'kv',
+    'INPUT_GITHUB-TOKEN': fake.github!.token,
+    ...extra
+  }
+}
+const prEvent = (number: number) => ({ number, pull_request: { number } })
+
+function seed(): { app: string; vault: string } {
+  const app = next('app')
+  const vault = next('kv')
+  fake.addSite({ resourceGroup: RG, name: app, appSettings: { PLAIN: SETTING_VALUE } })
+  fake.addVault({ resourceGroup: RG, name: vault, secrets: { db: {} } })
+  return { app, vault }
+}
+const ours = (number: number) =>
+  fake.github!.comments(REPO, number).filter((c) => c.body.includes('keyvault-app-identity-action'))
+const ok = (run: ActionRun): void => {
+  expect(run.error).toBe('')
+  expect(run.exitCode).toBe(0)
+}
+
+describe('pr-comment', () => {
+  it('the first plan creates one comment; the next run updates it in place; other comments are untouched', async () => {
+    const { app, vault } = seed()
+    const pr = 11
+    const human = fake.github!.addComment(REPO, pr, 'LGTM', { login: 'octocat', type: 'User' })
+    const inputs = targetInputs(RG, app, vault, { mode: 'plan', 'app-settings': 'DB=db' })
+    const first = await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr)) })
+    ok(first)
+    expect(ours(pr)).toHaveLength(1)
+    const comment = ours(pr)[0]
+    expect(comment.body).toContain('### Key Vault access: plan (nothing written)')
+    expect(comment.body).toContain(`turn on the system-assigned identity of ${app}`)
+    expect(comment.body).toMatch(new RegExp(`\\| ${app} \\| not turned on \\| ${vault} \\| access-policy \\|`))
+    expect(comment.body).toContain('[Workflow run](https://github.com/octo-org/octo-repo/actions/runs/4242)')
+    expect(comment.body).toMatch(
+      /<!-- keyvault-app-identity-action workflow="keyvault" job="plan" step="kv" targets="[0-9a-f]{12}" -->$/
+    )
+    for (const secret of [SETTING_VALUE, fake.github!.token, fake.oidcRequestToken])
+      expect(comment.body).not.toContain(secret)
+    expect(first.stdout).toContain(`Posted the plan on pull request #${pr}`)
+
+    // Apply happens elsewhere; the next plan shows nothing left to do, in the same comment.
+    ok(await runAction(fake, targetInputs(RG, app, vault, { 'app-settings': 'DB=db' })))
+    const second = await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr)) })
+    ok(second)
+    expect(ours(pr)).toHaveLength(1)
+    expect(ours(pr)[0].id).toBe(comment.id)
+    expect(ours(pr)[0].body).toContain('Apply would change nothing.')
+    expect(ours(pr)[0].body).toContain('| DB |')
+    expect(fake.github!.comments(REPO, pr).find((c) => c.id === human.id)?.body).toBe('LGTM')
+    expect(second.stdout).toContain(`Updated the plan on pull request #${pr}`)
+  })
+
+  it('finds its comment among many (paginated), and another step or another matrix leg keeps its own', async () => {
+    const { app, vault } = seed()
+    const pr = 12
+    for (let i = 0; i < 150; i++)
+      fake.github!.addComment(REPO, pr, `chatter ${i}`, { login: `user${i % 3}`, type: 'User' })
+    const inputs = targetInputs(RG, app, vault, { mode: 'plan' })
+    ok(await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr)) }))
+    fake.clearLog()
+    ok(await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr)) }))
+    // 151 comments, 100 a page: ours is on page 2, found there and updated, not created again.
+    const calls = fake.requests.filter((r) => r.server === 'github').map((r) => `${r.method} ${r.query.page ?? '1'}`)
+    expect(calls).toEqual(['GET 1', 'GET 2', 'PATCH 1'])
+    expect(ours(pr)).toHaveLength(1)
+    expect(fake.github!.comments(REPO, pr)).toHaveLength(151)
+    // Another step of the same job, and another matrix leg managing another app: a comment each.
+    ok(await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr), { GITHUB_ACTION: 'kv-2' }) }))
+    const other = seed()
+    ok(
+      await runAction(fake, targetInputs(RG, other.app, other.vault, { mode: 'plan' }), {
+        env: eventEnv('pull_request', prEvent(pr))
+      })
+    )
+    expect(ours(pr)).toHaveLength(3)
+  })
+
+  it('without permission to comment (a fork, a read-only token) it warns once and the step succeeds', async () => {
+    const { app, vault } = seed()
+    const pr = 13
+    fake.github!.setReadOnly(true)
+    try {
+      const run = await runAction(fake, targetInputs(RG, app, vault, { mode: 'verify' }), {
+        env: eventEnv('pull_request', prEvent(pr))
+      })
+      expect(run.exitCode).toBe(1) // verify fails on its own: the identity is off
+      expect(run.error).toMatch(/^Verify failed/)
+      const warnings = run.stdout.split('\n').filter((l) => l.startsWith('::warning::'))
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toContain(`Could not comment on pull request #${pr}: the token may not write comments (403`)
+      expect(warnings[0]).toContain('issues=write; pull_requests=write')
+      expect(warnings[0]).toContain('pull-requests: write')
+      const plan = await runAction(fake, targetInputs(RG, app, vault, { mode: 'plan' }), {
+        env: eventEnv('pull_request', prEvent(pr))
+      })
+      ok(plan)
+      expect(ours(pr)).toEqual([])
+    } finally {
+      fake.github!.setReadOnly(false)
+    }
+  })
+
+  it('push events never comment; apply comments only with pr-comment: true', async () => {
+    const { app, vault } = seed()
+    const before = fake.requests.filter((r) => r.server === 'github').length
+    ok(
+      await runAction(fake, targetInputs(RG, app, vault, { mode: 'plan' }), {
+        env: eventEnv('push', { ref: 'refs/heads/main' })
+      })
+    )
+    const forced = await runAction(fake, targetInputs(RG, app, vault, { mode: 'plan', 'pr-comment': 'true' }), {
+      env: eventEnv('push', { ref: 'refs/heads/main' })
+    })
+    ok(forced)
+    expect(forced.stdout).toContain('No pull request in this event: no comment posted.')
+    ok(await runAction(fake, targetInputs(RG, app, vault), { env: eventEnv('pull_request', prEvent(14)) }))
+    expect(fake.requests.filter((r) => r.server === 'github').length).toBe(before)
+    const applied = await runAction(fake, targetInputs(RG, app, vault, { 'pr-comment': 'true' }), {
+      env: eventEnv('pull_request', prEvent(14))
+    })
+    ok(applied)
+    expect(ours(14)).toHaveLength(1)
+    expect(ours(14)[0].body).toContain('### Key Vault access: apply')
+    const off = await runAction(fake, targetInputs(RG, app, vault, { mode: 'plan', 'pr-comment': 'false' }), {
+      env: eventEnv('pull_request', prEvent(15))
+    })
+    ok(off)
+    expect(ours(15)).toEqual([])
+  })
+})
