@@ -53,3 +53,22 @@ it('creates and updates as the bot; refuses a bad token, a read-only token and a
   expect(refused.headers['x-accepted-github-permissions']).toBe('issues=write; pull_requests=write')
   expect(fake.github!.comments(REPO, 2).map((c) => c.body)).toEqual(['again'])
 })
+
+it('GET /user names the token’s user, and refuses an installation token (GITHUB_TOKEN)', async () => {
+  const url = `${fake.github!.apiUrl}/user`
+  const refused = await call(fake, url, { headers: auth() })
+  expect(refused.status).toBe(403)
+  expect(refused.body.message).toBe('Resource not accessible by integration')
+  fake.github!.setTokenUser({ login: 'deployer', type: 'User' })
+  try {
+    expect((await call(fake, url, { headers: auth() })).body.login).toBe('deployer')
+    const made = await call(fake, `${fake.github!.apiUrl}/repos/${REPO}/issues/3/comments`, {
+      method: 'POST',
+      headers: auth(),
+      body: { body: 'as a user' }
+    })
+    expect(made.body.user).toEqual({ login: 'deployer', type: 'User' })
+  } finally {
+    fake.github!.setTokenUser(undefined)
+  }
+})

@@ -2,7 +2,9 @@
 // (docs.github.com/rest/issues/comments; research-13): list with `per_page` (at most 100, default
 // 30) and a `Link: <…>; rel="next"` header, create, update; `token` auth; a read-only token (a
 // fork's GITHUB_TOKEN) gets 403 "Resource not accessible by integration" with the
-// x-accepted-github-permissions header. Bodies over 65536 characters get 422.
+// x-accepted-github-permissions header. Bodies over 65536 characters get 422. GET /user answers
+// for a user's token (a PAT) and is 403 "Resource not accessible by integration" for GITHUB_TOKEN
+// and other installation tokens (body as captured in actions/create-github-app-token#258).
 import type { FakeRequest, FakeResponse, Handler } from './server.ts'
 
 export interface FakeComment {
@@ -17,6 +19,8 @@ export interface FakeComment {
 export interface GitHubState {
   token: string
   readOnly: boolean
+  /** Set when the token is a user's (a personal access token): comments are theirs, GET /user names them. */
+  user?: { login: string; type: string }
   comments: Map<string, FakeComment[]> // by 'owner/repo#number'
   nextId: number
 }
@@ -60,6 +64,14 @@ export function githubHandler(gh: GitHubState, baseUrl: () => string): Handler {
     if (req.headers.authorization !== `token ${gh.token}`) {
       return json(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' })
     }
+    if (req.path === '/user' && req.method === 'GET') {
+      if (gh.user) return json(200, { login: gh.user.login, type: gh.user.type, id: 1 })
+      return json(403, {
+        message: 'Resource not accessible by integration',
+        documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user',
+        status: '403'
+      })
+    }
     const list = /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/.exec(req.path)
     if (list && req.method === 'GET') return listComments(gh, list[1], Number(list[2]), req, baseUrl())
     if (list && req.method === 'POST') {
@@ -67,7 +79,7 @@ export function githubHandler(gh: GitHubState, baseUrl: () => string): Handler {
       const body = bodyOf(req)
       if (typeof body !== 'string') return error(422, 'Invalid request.', 'create-an-issue-comment')
       if (body.length > MAX_BODY) return tooLong('create-an-issue-comment')
-      return json(201, addComment(gh, list[1], Number(list[2]), body))
+      return json(201, addComment(gh, list[1], Number(list[2]), body, gh.user ?? BOT))
     }
     const one = /^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)$/.exec(req.path)
     if (one && req.method === 'PATCH') {

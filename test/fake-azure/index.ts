@@ -66,6 +66,8 @@ export interface FakeAzure extends IdentityApi {
     addComment(repo: string, number: number, body: string, user?: { login: string; type: string }): FakeComment
     /** A read-only token (a fork's pull request): creating or updating answers 403. */
     setReadOnly(readOnly: boolean): void
+    /** The token is this user's (a personal access token); undefined: GITHUB_TOKEN, commenting as the bot. */
+    setTokenUser(user: { login: string; type: string } | undefined): void
   }
   authorityHost: string
   oidcRequestUrl: string
@@ -127,6 +129,11 @@ export interface FakeAzure extends IdentityApi {
   addSecret(rg: string, vault: string, name: string, s?: SecretSeed): SecretRecord
   /** How long references report Initialized after a configuration change before they resolve (ms). */
   setReferenceResolveDelay(ms: number): void
+  /**
+   * For this long after a configuration change, Key Vault references keep reporting the status
+   * they had before it (then Initialized, then the new resolution): see kv-references.ts.
+   */
+  setStaleReferenceStatus(ms: number): void
   roleAssignments(): RoleAssignmentRecord[]
   requests: RequestLogEntry[]
   clearLog(): void
@@ -247,6 +254,9 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       addComment: (repo, number, body, user) => addComment(gh, repo, number, body, user),
       setReadOnly: (readOnly) => {
         gh.readOnly = readOnly
+      },
+      setTokenUser: (user) => {
+        gh.user = user
       }
     },
     authorityHost: urls.entra,
@@ -334,6 +344,9 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
     },
     setReferenceResolveDelay: (ms) => {
       state.referenceResolveDelayMs = ms
+    },
+    setStaleReferenceStatus: (ms) => {
+      state.staleReferenceStatusMs = ms
     },
     roleAssignments: () => [...state.roleAssignments.values()].map((r) => clone(r)),
     get requests() {

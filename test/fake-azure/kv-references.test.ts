@@ -174,6 +174,32 @@ describe('Key Vault reference status', () => {
     }
   })
 
+  it('with a stale window, the status from before a settings PUT is still reported for a while', async () => {
+    fake.addSite({ resourceGroup: RG, name: 'stale-app', systemAssigned: true })
+    fake.addVault({ resourceGroup: RG, name: 'kv-stale', enableRbacAuthorization: true, secrets: { s: {} } })
+    await putSettings(site('stale-app'), { S: ref('kv-stale', 's') })
+    expect(await statuses(site('stale-app'))).toEqual({ S: 'AccessToKeyVaultDenied' })
+    fake.addRoleAssignment({
+      scope: vault('kv-stale'),
+      roleDefinitionGuid: SECRETS_USER,
+      principalId: fake.getSite(RG, 'stale-app')!.identity!.principalId!
+    })
+    fake.setStaleReferenceStatus(300)
+    fake.setReferenceResolveDelay(200)
+    try {
+      await putSettings(site('stale-app'), { S: ref('kv-stale', 's'), NEW: ref('kv-stale', 's') })
+      // S had a status before the write: still that one; NEW had none: Initialized.
+      expect(await statuses(site('stale-app'))).toEqual({ S: 'AccessToKeyVaultDenied', NEW: 'Initialized' })
+      await sleep(350)
+      expect(await statuses(site('stale-app'))).toEqual({ S: 'Initialized', NEW: 'Initialized' })
+      await sleep(250)
+      expect(await statuses(site('stale-app'))).toEqual({ S: 'Resolved', NEW: 'Resolved' })
+    } finally {
+      fake.setStaleReferenceStatus(0)
+      fake.setReferenceResolveDelay(0)
+    }
+  })
+
   it('a cached failure survives a grant and a restart; a settings change or the refresh POST heals it', async () => {
     const app = fake.addSite({ resourceGroup: RG, name: 'cache-app', systemAssigned: true })
     const me = app.identity!.principalId!

@@ -176,7 +176,7 @@ function settle(state: State, key: string, force = false): void {
   const c = state.kvRefs.get(key)
   if (c?.pendingUntil === undefined || (!force && Date.now() < c.pendingUntil)) return
   clearTimeout(c.timer)
-  c.pendingUntil = c.timer = undefined
+  c.pendingUntil = c.timer = c.stale = undefined
   c.entries = new Map()
   const site = state.sites.get(key)
   for (const { name, value } of site ? settingsOf(site) : []) {
@@ -188,15 +188,24 @@ function settle(state: State, key: string, force = false): void {
 /**
  * A configuration change of a site or slot (lower-case id): the app restarts (`restart`) and every
  * reference reports Initialized for state.referenceResolveDelayMs, then resolves once.
+ *
+ * With state.staleReferenceStatusMs, the statuses from before the change are still reported for
+ * that long first. The KV references doc (ARM section) says "the app setting update behaves
+ * asynchronously" unless WEBSITE_ENABLE_SYNC_UPDATE_SITE is set (research-11 §2): a status read
+ * right after the write may predate it. No recording shows that window; it is modelled so that
+ * the action's wait for a settled status (SETTLE_MS) is exercised.
  */
 export function configChanged(state: State, key: string, restart: boolean): void {
   if (restart) state.siteRestarts.set(key, (state.siteRestarts.get(key) ?? 0) + 1)
   const c = cacheOf(state, key)
   clearTimeout(c.timer)
+  const staleMs = state.staleReferenceStatusMs
+  if (staleMs > 0 && c.pendingUntil === undefined) c.stale = { until: Date.now() + staleMs, entries: c.entries }
   c.entries = new Map()
-  c.pendingUntil = Date.now() + state.referenceResolveDelayMs
-  if (state.referenceResolveDelayMs <= 0) return settle(state, key, true)
-  c.timer = setTimeout(() => settle(state, key, true), state.referenceResolveDelayMs)
+  const wait = (c.stale ? staleMs : 0) + state.referenceResolveDelayMs
+  c.pendingUntil = Date.now() + wait
+  if (wait <= 0) return settle(state, key, true)
+  c.timer = setTimeout(() => settle(state, key, true), wait)
   c.timer.unref()
 }
 
@@ -208,7 +217,9 @@ function items(state: State, site: SiteRecord): Record<string, unknown>[] {
     const p = parseReference(value)
     if (!p) return []
     let props = report(site, value, p, 'Initialized')
-    if (c.pendingUntil === undefined) {
+    const before = c.stale && Date.now() < c.stale.until ? c.stale.entries.get(name) : undefined
+    if (before?.reference === value) props = before.properties
+    else if (c.pendingUntil === undefined) {
       // Seeded settings resolve lazily on the first read, then stay cached like the others.
       let e = c.entries.get(name)
       if (e?.reference !== value)

@@ -65,6 +65,8 @@ export interface RefEntry {
 /** A site's or slot's reference cache: pending after a config change, then resolved entries by setting name. */
 export interface RefCache {
   pendingUntil?: number
+  /** After a configuration change, the statuses from before it, still served until `until`. */
+  stale?: { until: number; entries: Map<string, RefEntry> }
   timer?: ReturnType<typeof setTimeout>
   entries: Map<string, RefEntry>
 }
@@ -96,6 +98,7 @@ export interface State {
   slotConfigNames: Map<string, SlotConfigNames> // by lower-case production site id
   kvRefs: Map<string, RefCache> // by lower-case site or slot id
   referenceResolveDelayMs: number
+  staleReferenceStatusMs: number
   vaults: Map<string, VaultRecord>
   secrets: Map<string, Map<string, SecretRecord>> // lower-case vault id -> lower-case secret name
   roleAssignments: Map<string, RoleAssignmentRecord>
@@ -142,6 +145,7 @@ export function createState(): State {
     slotConfigNames: new Map(),
     kvRefs: new Map(),
     referenceResolveDelayMs: 1000,
+    staleReferenceStatusMs: 0,
     vaults: new Map(),
     secrets: new Map(),
     roleAssignments: new Map(),
