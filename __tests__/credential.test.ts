@@ -42,6 +42,7 @@ const { SharedTokenCredential, SignInError, createCredential, signIn } = await i
 const { GitHubAssertion, MissingOidcPermissionError } = await import('../src/oidc.js')
 const { RetryBudget } = await import('../src/azure/budget.js')
 const { settings } = await import('./fixtures.js')
+const { identitySource, keepIdentityEndpointOffProxy } = await import('../src/managed-identity.js')
 
 const SCOPE = 'https://management.azure.com/.default'
 
@@ -264,6 +265,37 @@ describe('sign-in without OIDC', () => {
     })
     expect(managedArgs[1]).toEqual([{}])
     expect(credentialArgs).toEqual([])
+  })
+
+  it('managed-identity: only IMDS is probed; a local identity endpoint is kept off the proxy list the SDK uses', () => {
+    const none = (): boolean => false
+    expect(identitySource({}, '', none)).toEqual({ endpoint: 'http://169.254.169.254', probe: true })
+    expect(identitySource({ AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://10.0.0.5:2579/' }, '', none)).toEqual({
+      endpoint: 'http://10.0.0.5:2579',
+      probe: true
+    })
+    const workload = { AZURE_TENANT_ID: 't', AZURE_FEDERATED_TOKEN_FILE: '/var/run/token' }
+    expect(identitySource(workload, 'c1', none)).toEqual({ probe: false })
+    expect(identitySource({ ...workload, AZURE_CLIENT_ID: 'c2' }, '', none)).toEqual({ probe: false })
+    expect(identitySource(workload, '', none).probe).toBe(true) // no client id anywhere: not workload identity
+    const appService = { IDENTITY_ENDPOINT: 'http://127.0.0.1:41741/msi/token', IDENTITY_HEADER: 'h' }
+    expect(identitySource(appService, '', none)).toEqual({ endpoint: appService.IDENTITY_ENDPOINT, probe: false })
+    expect(identitySource({ MSI_ENDPOINT: 'http://localhost:50342/oauth2/token' }, '', none).probe).toBe(false)
+    if (process.platform === 'linux') {
+      const arc = identitySource({}, '', (path) => path === '/opt/azcmagent/bin/himds')
+      expect(arc).toEqual({ endpoint: 'http://127.0.0.1:40342', probe: false })
+    }
+
+    const env = (vars: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
+      keepIdentityEndpointOffProxy(vars, identitySource(vars, '', none))
+      return vars
+    }
+    // no_proxy is the list the SDK uses when NO_PROXY is empty: extended, not replaced.
+    expect(env({ NO_PROXY: '', no_proxy: '.corp' }).NO_PROXY).toBe('.corp,169.254.169.254')
+    expect(env({ NO_PROXY: '169.254.169.254' }).NO_PROXY).toBe('169.254.169.254')
+    expect(env({ ...appService }).NO_PROXY).toBe('127.0.0.1')
+    expect(env({ IDENTITY_ENDPOINT: 'https://10.1.2.3:2377/metadata/identity' }).NO_PROXY).toBeUndefined()
+    expect(env({ ...workload, AZURE_CLIENT_ID: 'c' }).NO_PROXY).toBeUndefined()
   })
 
   it('azure-cli: the az session, with a timeout within the budget', () => {

@@ -34,7 +34,13 @@ describe('makePlan with a user-assigned identity', () => {
     })
     const add = plan.changes[2] as Extract<(typeof plan.changes)[number], { kind: 'add-access-policy' }>
     expect(add.entries).toEqual([
-      { app: 'api', principalId: UAI_PRINCIPAL, tenantId: TENANT, permissions: perms({ secrets: ['get'] }) }
+      {
+        app: 'api',
+        principalId: UAI_PRINCIPAL,
+        tenantId: TENANT,
+        permissions: perms({ secrets: ['get'] }),
+        sharedBy: ['api', 'web']
+      }
     ])
     expect(plan.grants.map((g) => [g.app, g.delta])).toEqual([
       ['api', 'secrets: get'],

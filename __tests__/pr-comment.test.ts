@@ -47,14 +47,16 @@ describe('pullRequestOf', () => {
 
 describe('markerOf', () => {
   const env = { GITHUB_WORKFLOW: 'deploy', GITHUB_JOB: 'plan', GITHUB_ACTION: 'kv' }
-  it('names workflow, job and step, and a digest of the targets; no text can close the HTML comment', () => {
-    const a = markerOf(settings(), env)
+  const pr = { owner: 'o', repo: 'r', number: 7 }
+  it('names the pull request, workflow, job and step, and a digest of the targets; no text can close the HTML comment', () => {
+    const a = markerOf(settings(), pr, env)
     expect(a).toMatch(
-      /^<!-- keyvault-app-identity-action workflow="deploy" job="plan" step="kv" targets="[0-9a-f]{12}" -->$/
+      /^<!-- keyvault-app-identity-action pr="7" workflow="deploy" job="plan" step="kv" targets="[0-9a-f]{12}" -->$/
     )
-    expect(markerOf(settings({ apps: [target('other-api')] }), env)).not.toBe(a)
-    expect(markerOf(settings(), { ...env, GITHUB_ACTION: 'kv2' })).not.toBe(a)
-    expect(markerOf(settings(), { ...env, GITHUB_WORKFLOW: 'x --> <b>"' })).toMatch(/workflow="x __ _b__"/)
+    expect(markerOf(settings({ apps: [target('other-api')] }), pr, env)).not.toBe(a)
+    expect(markerOf(settings(), pr, { ...env, GITHUB_ACTION: 'kv2' })).not.toBe(a)
+    expect(markerOf(settings(), { ...pr, number: 8 }, env)).not.toBe(a)
+    expect(markerOf(settings(), pr, { ...env, GITHUB_WORKFLOW: 'x --> <b>"' })).toMatch(/workflow="x __ _b__"/)
   })
 })
 

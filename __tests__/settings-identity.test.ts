@@ -42,6 +42,15 @@ describe('auth-type', () => {
     )
   })
 
+  it('managed-identity and azure-cli refuse a tenant-id (the token tells the tenant) and ignore AZURE_TENANT_ID', () => {
+    for (const authType of ['managed-identity', 'azure-cli']) {
+      expect(problems({ 'auth-type': authType, 'tenant-id': CLIENT })).toEqual([
+        expect.stringMatching(new RegExp(`^'tenant-id' is not used with 'auth-type: ${authType}': .*Remove it`))
+      ])
+      expect(parse({ 'auth-type': authType }, { AZURE_TENANT_ID: CLIENT }).tenantId).toBe('')
+    }
+  })
+
   it('an unknown auth-type names the valid ones', () => {
     expect(problems({ 'auth-type': 'password' })).toContain(
       "'auth-type' must be one of oidc, managed-identity, azure-cli (case-insensitive), got 'password'."

@@ -107,7 +107,7 @@ export async function applyPlan(
       .filter((c) => c !== undefined)
     await mapLimit(runnable, WRITE_CONCURRENCY, run)
     // Apps whose settings needed no write: their requested references must resolve all the same.
-    if (kinds.includes('set-app-settings')) {
+    if (kinds.includes('set-app-settings') && settings.mode === 'apply') {
       const settled = new Set(runnable.map((c) => ('app' in c ? c.app : '')))
       const others = state.apps.filter((a) => !settled.has(a.target.key) && !failedApps.has(a.target.key))
       await mapLimit(others, WRITE_CONCURRENCY, async (app) => {
@@ -124,8 +124,10 @@ export async function applyPlan(
   return applied
 }
 
+/** The apps a change serves: a shared user-assigned identity's grant serves every app that uses it. */
 function appsOf(change: Change): string[] {
-  return 'entries' in change ? change.entries.map((e) => e.app) : [change.app]
+  if ('entries' in change) return change.entries.flatMap((e) => e.sharedBy ?? [e.app])
+  return ('sharedBy' in change && change.sharedBy) || [change.app]
 }
 
 const pair = (app: string, vaultId: string): string => `${app} ${vaultId.toLowerCase()}`
@@ -134,8 +136,15 @@ const pair = (app: string, vaultId: string): string => `${app} ${vaultId.toLower
 function withoutFailed<C extends Change>(change: C, apps: Set<string>, pairs: Set<string>): C | undefined {
   const vaultId = 'vaultId' in change ? change.vaultId : undefined
   const ok = (app: string): boolean => !apps.has(app) && !(vaultId && pairs.has(pair(app, vaultId)))
-  if (!('entries' in change)) return ok(change.app) ? change : undefined
-  const entries = change.entries.filter((e) => ok(e.app))
+  // A shared identity's grant goes on while any app that uses it is still fine.
+  const anyOk = (sharers: string[]): boolean => sharers.some(ok)
+  // An app's settings wait for every grant of it: a reference to a vault it was not granted on would fail and be cached.
+  if (change.kind === 'set-app-settings') {
+    return ok(change.app) && ![...pairs].some((p) => p.startsWith(`${change.app} `)) ? change : undefined
+  }
+  if (!('entries' in change))
+    return anyOk(('sharedBy' in change && change.sharedBy) || [change.app]) ? change : undefined
+  const entries = change.entries.filter((e) => anyOk(e.sharedBy ?? [e.app]))
   return entries.length > 0 ? { ...change, entries } : undefined
 }
 

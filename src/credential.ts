@@ -8,7 +8,7 @@ import type { RetryBudget } from './azure/budget.js'
 import { pipelineOptions } from './azure/pipeline.js'
 import {
   azureCliCredential,
-  imdsHost,
+  identitySource,
   managedIdentityCredential,
   probeImds,
   tenantOfToken
@@ -82,8 +82,8 @@ export async function signIn(
   let token: AccessToken | null
   try {
     if (settings.authType === 'managed-identity') {
-      const host = imdsHost(env)
-      if (host) await budget.race(probeImds(host))
+      const source = identitySource(env, settings.clientId)
+      if (source.probe && source.endpoint) await budget.race(probeImds(source.endpoint))
     }
     // Every request of the sign-in obeys the budget; the race also ends a sign-in whose library
     // would wait on past it (the managed identity and az CLI credentials take no pipeline policies).

@@ -28,3 +28,8 @@ export function formatIdentityType({ system, user }: IdentitySwitches): Identity
 export function withSystemAssigned(current: string | undefined, system: boolean): IdentityType {
   return formatIdentityType({ ...parseIdentityType(current), system })
 }
+
+/** Identity ids compare case-insensitively (ARM returns `resourcegroups`, sometimes all lower case). */
+export function sameIdentity(a: string | undefined, b: string | undefined): boolean {
+  return (a ?? 'SystemAssigned').toLowerCase() === (b ?? 'SystemAssigned').toLowerCase()
+}

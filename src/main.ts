@@ -44,7 +44,7 @@ export async function run(): Promise<void> {
         : `Plan: ${plan.changes.length} change(s):\n${plan.changes.map((c) => `  - ${describeChange(c)}`).join('\n')}`
     )
 
-    if (settings.mode === 'revoke') warnReferencesLosingAccess(settings, state)
+    if (settings.mode === 'revoke') warnReferencesLosingAccess(plan, state)
 
     const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
     // plan and verify write nothing: the principals and references are the ones already there.

@@ -2,15 +2,20 @@
 // sets, containers), or the az session an earlier azure/login step left. Both through
 // @azure/identity; what it leaves out is done here: a short probe of the identity endpoint (its
 // ManagedIdentityCredential has no timeout on a host where IMDS silently drops packets) and
-// keeping IMDS out of any proxy (link-local: a proxy cannot reach it).
+// keeping the local identity endpoint out of any proxy (a proxy cannot reach it).
+import { existsSync } from 'node:fs'
 import { request } from 'node:http'
 import { AzureCliCredential, ManagedIdentityCredential } from '@azure/identity'
 import type { TokenCredential } from '@azure/core-auth'
 import type { RetryBudget } from './azure/budget.js'
 
 const IMDS = 'http://169.254.169.254'
-/** Identity endpoints other than IMDS, announced by environment variables (App Service, Arc, Cloud Shell…). */
-const OTHER_SOURCES = ['IDENTITY_ENDPOINT', 'MSI_ENDPOINT']
+/** Azure Arc's agent; when its file exists MSAL uses the local endpoint below (msal-node AzureArc.mjs). */
+const ARC_AGENT = {
+  linux: '/opt/azcmagent/bin/himds',
+  win32: `${process.env.ProgramFiles}\\AzureConnectedMachineAgent\\himds.exe`
+}
+const ARC_ENDPOINT = 'http://127.0.0.1:40342'
 
 export class NoManagedIdentityEndpointError extends Error {
   constructor(host: string, reason: string) {
@@ -24,22 +29,45 @@ export class NoManagedIdentityEndpointError extends Error {
   }
 }
 
-/** Where IMDS is for this runner, or undefined when another identity source is configured. */
-export function imdsHost(env: NodeJS.ProcessEnv): string | undefined {
-  if (OTHER_SOURCES.some((name) => env[name])) return undefined
-  return (env.AZURE_POD_IDENTITY_AUTHORITY_HOST || IMDS).replace(/\/+$/, '')
+/**
+ * Where the runner's managed identity tokens come from, in the order @azure/identity and MSAL
+ * choose: workload identity (AKS: a federated token file), an endpoint announced by IDENTITY_ENDPOINT
+ * or MSI_ENDPOINT (App Service, Service Fabric, Cloud Shell, Arc), Arc's agent, else IMDS. Only
+ * IMDS is probed: it is the source that can hang silently.
+ */
+export function identitySource(
+  env: NodeJS.ProcessEnv,
+  clientId: string,
+  fileExists: (path: string) => boolean = existsSync
+): { endpoint?: string; probe: boolean } {
+  if ((clientId || env.AZURE_CLIENT_ID) && env.AZURE_TENANT_ID && env.AZURE_FEDERATED_TOKEN_FILE)
+    return { probe: false }
+  const announced = env.IDENTITY_ENDPOINT || env.MSI_ENDPOINT
+  if (announced) return { endpoint: announced, probe: false }
+  const arc = ARC_AGENT[process.platform as keyof typeof ARC_AGENT]
+  if (arc && fileExists(arc)) return { endpoint: ARC_ENDPOINT, probe: false }
+  return { endpoint: (env.AZURE_POD_IDENTITY_AUTHORITY_HOST || IMDS).replace(/\/+$/, ''), probe: true }
 }
 
 /**
- * NO_PROXY gains the IMDS host before the first SDK pipeline reads it (the SDK reads it once per
- * process): a proxy would otherwise swallow the link-local request.
+ * NO_PROXY gains the host of IMDS (or its pod-identity stand-in) or of another identity endpoint
+ * that is local (loopback or link-local): no proxy can reach those. Done before the first SDK
+ * pipeline reads NO_PROXY (once per process; NO_PROXY, else no_proxy: the list it would use is
+ * the one extended).
  */
-export function keepImdsOffProxy(env: NodeJS.ProcessEnv): void {
-  const host = imdsHost(env)
-  if (!host) return
-  const name = new URL(host).hostname
-  const current = env.NO_PROXY ?? env.no_proxy ?? ''
-  const list = current.split(',').map((s) => s.trim())
+export function keepIdentityEndpointOffProxy(
+  env: NodeJS.ProcessEnv,
+  source: { endpoint?: string; probe: boolean }
+): void {
+  if (!source.endpoint) return
+  let name: string
+  try {
+    name = new URL(source.endpoint).hostname
+  } catch {
+    return // the SDK reports a malformed endpoint itself
+  }
+  if (!source.probe && !/^(localhost|127\.[\d.]+|169\.254\.[\d.]+|\[::1\])$/i.test(name)) return
+  const list = (env.NO_PROXY || env.no_proxy || '').split(',').map((s) => s.trim())
   if (!list.includes(name)) env.NO_PROXY = [...list.filter(Boolean), name].join(',')
 }
 
@@ -69,7 +97,7 @@ export function probeImds(host: string, timeoutMs = 2000): Promise<void> {
 }
 
 export function managedIdentityCredential(clientId: string, env: NodeJS.ProcessEnv): TokenCredential {
-  keepImdsOffProxy(env)
+  keepIdentityEndpointOffProxy(env, identitySource(env, clientId))
   return new ManagedIdentityCredential(clientId ? { clientId } : {})
 }
 

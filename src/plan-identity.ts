@@ -2,7 +2,7 @@
 // the system-assigned identity and every other user-assigned one) and make it the identity Key
 // Vault references resolve with; on revoke with disable-identity, the reverse. Pure.
 import type { AppState } from './azure/sites.js'
-import { sameIdentity } from './azure/sites.js'
+import { sameIdentity } from './identity-type.js'
 import type { CurrentState } from './read.js'
 
 export interface AttachChange {
@@ -80,6 +80,11 @@ export function grantees(state: CurrentState): AppState[] {
   const identity = state.userIdentity
   if (!identity) return state.apps
   return state.apps.map((app) => ({ ...app, principalId: identity.principalId, tenantId: identity.tenantId }))
+}
+
+/** With a user-assigned identity, every app uses its one principal: the apps that share a grant. */
+export function sharedBy(state: CurrentState): string[] | undefined {
+  return state.userIdentity ? state.apps.map((a) => a.target.key) : undefined
 }
 
 export function describeIdentityChange(change: AttachChange | DetachChange): string {

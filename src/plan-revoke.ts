@@ -4,7 +4,7 @@
 // officer role of each requested kind), never one a person or another tool made. With `disable-identity` the system identity is turned off last,
 // keeping user-assigned identities. Like the apply plan, an already-revoked state plans nothing.
 import { withSystemAssigned } from './identity-type.js'
-import { grantees, planDetach } from './plan-identity.js'
+import { grantees, planDetach, sharedBy } from './plan-identity.js'
 import {
   describePermissions,
   emptyPermissions,
@@ -27,6 +27,7 @@ import { assignmentName, revocableRoles, rolesFor } from './rbac.js'
 import type { CurrentState } from './read.js'
 
 export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdentity: boolean): Plan {
+  const shared = sharedBy(state)
   const changes: Change[] = []
   const grants: Grant[] = []
   for (const vault of state.vaults) {
@@ -55,7 +56,13 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
         // Apps sharing one user-assigned identity share one entry.
         const planned = entries.some((e) => e.principalId?.toLowerCase() === principalId?.toLowerCase())
         if (principalId && !isEmpty(remove) && !planned)
-          entries.push({ app: app.target.key, principalId, tenantId: vault.tenantId, permissions: remove })
+          entries.push({
+            app: app.target.key,
+            principalId,
+            tenantId: vault.tenantId,
+            permissions: remove,
+            ...(shared ? { sharedBy: shared } : {})
+          })
         continue
       }
       const ours = principalId
@@ -82,7 +89,8 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
           app: app.target.key,
           principalId: principalId!,
           role,
-          assignmentName: name
+          assignmentName: name,
+          ...(shared ? { sharedBy: shared } : {})
         })
       }
     }

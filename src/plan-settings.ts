@@ -1,37 +1,66 @@
 // The app-settings part of the plan: which Key Vault references each app needs written, and which
 // existing ones App Service must resolve again. Pure, like the rest of the plan.
+import { sameIdentity } from './identity-type.js'
+import type { Change } from './plan.js'
 import { PlanError } from './plan-error.js'
-import { findReference, isRefreshable, type WantedSetting } from './references.js'
+import { findReference, isRefreshable, RESOLVED, type WantedSetting } from './references.js'
 import type { CurrentState } from './read.js'
 
 export interface SettingsChange {
   kind: 'set-app-settings'
   app: string
-  /** Settings whose value is to be written (new, or another value). */
+  /** Settings whose value is to be written (new, another value, or another spelling of the name). */
   names: string[]
-  /** Settings already right whose resolution failed: written again so App Service resolves them anew. */
+  /** References already right whose resolution failed: written back so App Service resolves them anew. */
   refresh: { setting: string; status: string }[]
 }
 
-export function planSettings(wanted: readonly WantedSetting[], state: CurrentState): SettingsChange[] {
+/**
+ * A failure a write back heals without this run changing anything: it names a cause the state
+ * contradicts (the identity is there, the secret exists). Others (AccessToKeyVaultDenied while
+ * access is held, say: a vault firewall) are written back only after this run changed the app's
+ * identity or access, or every run would restart the app for nothing.
+ */
+const CONTRADICTED = new Set(['MSINotEnabled', 'VaultNotFound', 'SecretNotFound', 'SecretVersionNotFound'])
+
+export function planSettings(
+  wanted: readonly WantedSetting[],
+  state: CurrentState,
+  changes: readonly Change[]
+): SettingsChange[] {
   if (wanted.length === 0) return []
   checkSecrets(wanted, state)
-  const changes: SettingsChange[] = []
+  checkReferenceIdentity(state)
+  const result: SettingsChange[] = []
   for (const app of state.apps) {
-    const refs = state.references.get(app.target.key) ?? []
+    const key = app.target.key
+    const refs = state.references.get(key) ?? []
+    const granted = grantedVaults(changes, key, state)
+    const changed =
+      granted.size > 0 ||
+      changes.some((c) => (c.kind === 'enable-identity' || c.kind === 'attach-identity') && c.app === key)
     const names: string[] = []
     const refresh: SettingsChange['refresh'] = []
     for (const setting of wanted) {
       const ref = findReference(refs, setting.name)
-      if (!ref || !sameValue(ref.reference, setting.value)) names.push(setting.name)
-      else if (isRefreshable(ref.status) && mayHeal(ref.status, setting, state)) {
+      if (!ref || !sameValue(ref.reference, setting.value) || ref.setting !== setting.name) names.push(setting.name)
+      else if (
+        isRefreshable(ref.status) &&
+        (changed || (CONTRADICTED.has(ref.status) && versionKnown(setting, state)))
+      ) {
         refresh.push({ setting: setting.name, status: ref.status })
       }
     }
-    if (names.length > 0 || refresh.length > 0)
-      changes.push({ kind: 'set-app-settings', app: app.target.key, names, refresh })
+    // References this run did not ask for heal too, when this run granted the app on their vault.
+    for (const ref of refs) {
+      if (wanted.some((w) => w.name.toLowerCase() === ref.setting.toLowerCase())) continue
+      if (ref.status !== RESOLVED && isRefreshable(ref.status) && granted.has((ref.vaultName ?? '').toLowerCase())) {
+        refresh.push({ setting: ref.setting, status: ref.status })
+      }
+    }
+    if (names.length > 0 || refresh.length > 0) result.push({ kind: 'set-app-settings', app: key, names, refresh })
   }
-  return changes
+  return result
 }
 
 /** App Service reports the setting's value as the reference; compared leniently, as identifiers are. */
@@ -39,18 +68,45 @@ function sameValue(reported: string, wanted: string): boolean {
   return reported.trim().toLowerCase() === wanted.trim().toLowerCase()
 }
 
-/**
- * A cached failure that a fresh resolution can heal: the run has just granted access or turned
- * the identity on, or the failure no longer holds (the secret exists, access is there). A pinned
- * version the vault may not have is left alone: rewriting would only restart the app again.
- */
-function mayHeal(status: string, setting: WantedSetting, state: CurrentState): boolean {
-  if (status !== 'SecretVersionNotFound' || !setting.version) return true
+/** The vaults (by lower-case name) this run grants `app` access on. */
+function grantedVaults(changes: readonly Change[], app: string, state: CurrentState): Set<string> {
+  const vaults = new Set<string>()
+  for (const c of changes) {
+    if (c.kind === 'add-access-policy' && c.entries.some((e) => (e.sharedBy ?? [e.app]).includes(app)))
+      vaults.add(c.vault.toLowerCase())
+    if (c.kind === 'assign-role' && (c.sharedBy ?? [c.app]).includes(app)) vaults.add(c.vault.toLowerCase())
+  }
+  // The ids in references name vaults as App Service sees them: by name.
+  return new Set([...vaults].filter((v) => state.vaults.some((sv) => sv.name.toLowerCase() === v)))
+}
+
+/** A pinned version the vault may not have is no contradiction: ARM knows only the current one. */
+function versionKnown(setting: WantedSetting, state: CurrentState): boolean {
+  if (!setting.version) return true
   const check = state.secrets.find(
     (s) =>
       s.vault.toLowerCase() === setting.vault.toLowerCase() && s.secret.toLowerCase() === setting.secret.toLowerCase()
   )
   return check?.currentVersion?.toLowerCase() === setting.version.toLowerCase()
+}
+
+/**
+ * With the system-assigned identity (the default), references resolve through it only while the
+ * app's keyVaultReferenceIdentity says SystemAssigned; otherwise they resolve through an identity
+ * this run does not grant, and would fail on every run.
+ */
+function checkReferenceIdentity(state: CurrentState): void {
+  if (state.userIdentity) return
+  const odd = state.apps.filter(
+    (a) => a.keyVaultReferenceIdentity && !sameIdentity(a.keyVaultReferenceIdentity, 'SystemAssigned')
+  )
+  if (odd.length === 0) return
+  throw new PlanError(
+    `Key Vault references of ${odd.map((a) => `'${a.target.key}'`).join(', ')} resolve through keyVaultReferenceIdentity ` +
+      `${odd[0].keyVaultReferenceIdentity} (a user-assigned identity), but 'identity' is system: this run would grant an identity the references do not use.\n` +
+      `Fix: set 'identity' to that user-assigned identity, or reset the app's keyVaultReferenceIdentity ` +
+      `(az webapp update --name ${odd[0].target.name} --resource-group <group> --set keyVaultReferenceIdentity=SystemAssigned).`
+  )
 }
 
 /** Every named secret must exist and be enabled before anything is written. */

@@ -7,7 +7,14 @@ import { type IdentityType, withSystemAssigned } from './identity-type.js'
 import { describePermissions, isEmpty, missingPermissions, type Permissions } from './permissions.js'
 import { isSatisfied, type KeyVaultRole, roleDefinitionId, roleGuidOf, rolesFor } from './rbac.js'
 import { PlanError } from './plan-error.js'
-import { type AttachChange, type DetachChange, describeIdentityChange, grantees, planAttach } from './plan-identity.js'
+import {
+  type AttachChange,
+  type DetachChange,
+  describeIdentityChange,
+  grantees,
+  planAttach,
+  sharedBy
+} from './plan-identity.js'
 import { planSettings, type SettingsChange } from './plan-settings.js'
 import type { CurrentState } from './read.js'
 import type { WantedSetting } from './references.js'
@@ -23,6 +30,8 @@ export interface PolicyEntry {
   principalId?: string
   tenantId: string
   permissions: Permissions
+  /** A user-assigned identity's entry serves every app that uses it: those apps. */
+  sharedBy?: string[]
 }
 
 interface IdentityChange {
@@ -51,6 +60,7 @@ export type Change =
       principalId: string
       role: KeyVaultRole
       assignmentName: string
+      sharedBy?: string[]
     }
   | {
       kind: 'assign-role'
@@ -60,6 +70,8 @@ export type Change =
       principalId?: string
       role: KeyVaultRole
       roleDefinitionId: string
+      /** A user-assigned identity's assignment serves every app that uses it: those apps. */
+      sharedBy?: string[]
     }
   | SettingsChange
   | AttachChange
@@ -107,7 +119,7 @@ export function makePlan(wanted: Wanted, state: CurrentState): Plan {
   for (const vault of state.vaults) {
     const model = resolveModel(wanted.accessModel, vault)
     if (model === 'access-policy') {
-      const entries = planAccessPolicies(wanted.permissions, vault, grantees(state), grants)
+      const entries = planAccessPolicies(wanted.permissions, vault, grantees(state), grants, sharedBy(state))
       if (entries.length > 0) {
         changes.push({ kind: 'add-access-policy', vault: vault.name, vaultId: vault.id, entries })
       }
@@ -115,7 +127,7 @@ export function makePlan(wanted: Wanted, state: CurrentState): Plan {
       changes.push(...planRoles(wanted.permissions, vault, state, grants))
     }
   }
-  changes.push(...planSettings(wanted.appSettings ?? [], state))
+  changes.push(...planSettings(wanted.appSettings ?? [], state, changes))
   return { changes, grants }
 }
 
@@ -131,7 +143,13 @@ export function resolveModel(wanted: AccessModelInput, vault: VaultState): Acces
   return actual
 }
 
-function planAccessPolicies(wanted: Permissions, vault: VaultState, apps: AppState[], grants: Grant[]): PolicyEntry[] {
+function planAccessPolicies(
+  wanted: Permissions,
+  vault: VaultState,
+  apps: AppState[],
+  grants: Grant[],
+  shared: string[] | undefined
+): PolicyEntry[] {
   const entries: PolicyEntry[] = []
   let newPrincipals = 0
   for (const app of apps) {
@@ -150,7 +168,13 @@ function planAccessPolicies(wanted: Permissions, vault: VaultState, apps: AppSta
     if (app.principalId && entries.some((e) => e.principalId?.toLowerCase() === app.principalId!.toLowerCase()))
       continue
     if (!held) newPrincipals++
-    entries.push({ app: app.target.key, principalId: app.principalId, tenantId: vault.tenantId, permissions: missing })
+    entries.push({
+      app: app.target.key,
+      principalId: app.principalId,
+      tenantId: vault.tenantId,
+      permissions: missing,
+      ...(shared ? { sharedBy: shared } : {})
+    })
   }
   if (vault.accessPolicies.length + newPrincipals > MAX_ACCESS_POLICIES) {
     throw new PlanError(
@@ -215,7 +239,8 @@ function planRoles(wanted: Permissions, vault: VaultState, state: CurrentState, 
         app: app.target.key,
         principalId: app.principalId,
         role,
-        roleDefinitionId: roleDefinitionId(vault.subscriptionId, role)
+        roleDefinitionId: roleDefinitionId(vault.subscriptionId, role),
+        ...(sharedBy(state) ? { sharedBy: sharedBy(state) } : {})
       })
     }
   }

@@ -41,14 +41,14 @@ export function pullRequestOf(env: NodeJS.ProcessEnv = process.env): PullRequest
 }
 
 /**
- * Identifies this step's comment: workflow, job and step, and a digest of what the step manages,
- * so that matrix legs (one job id) on different apps keep a comment each.
+ * Identifies this step's comment: the pull request, workflow, job and step, and a digest of what
+ * the step manages, so that matrix legs (one job id) on different apps keep a comment each.
  */
-export function markerOf(settings: Settings, env: NodeJS.ProcessEnv = process.env): string {
+export function markerOf(settings: Settings, pr: PullRequest, env: NodeJS.ProcessEnv = process.env): string {
   const targets = [settings.resourceGroup, ...settings.apps.map((a) => a.key), ...settings.vaults.map((v) => v.name)]
   const digest = createHash('sha256').update(targets.join('\n').toLowerCase()).digest('hex').slice(0, 12)
   const part = (text: string | undefined): string => (text ?? '').replace(/--|[<>"\n]/g, '_').slice(0, 100)
-  return `<!-- keyvault-app-identity-action workflow="${part(env.GITHUB_WORKFLOW)}" job="${part(env.GITHUB_JOB)}" step="${part(env.GITHUB_ACTION)}" targets="${digest}" -->`
+  return `<!-- keyvault-app-identity-action pr="${pr.number}" workflow="${part(env.GITHUB_WORKFLOW)}" job="${part(env.GITHUB_JOB)}" step="${part(env.GITHUB_ACTION)}" targets="${digest}" -->`
 }
 
 /** The job summary's content as Markdown, ending in the marker. Never a token, never a setting's value. */
@@ -102,7 +102,7 @@ export async function commentOnPullRequest(
     return
   }
   core.setSecret(settings.githubToken)
-  const marker = markerOf(settings, env)
+  const marker = markerOf(settings, pr, env)
   try {
     const { upsertComment } = await import('./github-comments.js')
     const result = await upsertComment(settings.githubToken, pr, marker, renderComment(report, marker))

@@ -48,6 +48,12 @@ export function parseSignIn(input: Reader, env: NodeJS.ProcessEnv, problems: str
       `'client-id' is not used with 'auth-type: azure-cli': the az session decides who signs in. Remove it, or use 'auth-type: oidc'.`
     )
   }
+  if (authType !== 'oidc' && tenantId && AUTH_TYPES.includes(authType)) {
+    // The token's own tenant is the one signed in to; an input that could disagree with it is refused.
+    problems.push(
+      `'tenant-id' is not used with 'auth-type: ${authType}': the tenant is the one of the ${authType === 'azure-cli' ? 'az session' : "runner's identity"} (the log shows it). Remove it, or use 'auth-type: oidc'.`
+    )
+  }
   for (const [name, value] of [
     ['client-id', clientId],
     ['tenant-id', tenantId]

@@ -3,10 +3,10 @@
 // of each app must resolve, as App Service itself reports it (the app otherwise gets the literal
 // `@Microsoft.KeyVault(...)` text). And for revoke, which references will stop resolving.
 import * as core from '@actions/core'
-import type { Plan } from './plan.js'
+import { describeChange, type Plan } from './plan.js'
 import type { CurrentState } from './read.js'
 import { describeReference, failureLine, type ReferenceState, RESOLVED } from './references.js'
-import type { Settings } from './settings.js'
+import { ROLES } from './rbac.js'
 
 export interface Unresolved {
   app: string
@@ -24,6 +24,7 @@ export function verifyFailure(plan: Plan, unresolved: Unresolved[] = []): string
   const lines: string[] = []
   for (const change of plan.changes) {
     if (change.kind === 'enable-identity') lines.push(`  - ${change.app}: the system-assigned identity is off`)
+    if (change.kind === 'attach-identity') lines.push(`  - ${change.app}: apply would ${describeChange(change)}`)
     if (change.kind === 'set-app-settings') {
       if (change.names.length > 0)
         lines.push(`  - ${change.app}: app settings not yet Key Vault references: ${change.names.join(', ')}`)
@@ -44,16 +45,42 @@ export function verifyFailure(plan: Plan, unresolved: Unresolved[] = []): string
   ].join('\n')
 }
 
-/** Revoke leaves settings alone; it says which references point at the vaults it takes access from. */
-export function warnReferencesLosingAccess(settings: Settings, state: CurrentState): void {
-  // Only a revoke of secret read access stops references from resolving.
-  if (!settings.permissions.secrets.some((p) => ['get', 'all'].includes(p.toLowerCase()))) return
-  const vaults = new Set(settings.vaults.map((v) => v.name.toLowerCase()))
+/**
+ * Revoke leaves settings alone; it says which references will stop resolving, from what the plan
+ * takes away: secret read access on a vault (get or all, or a secrets role), or the identity.
+ */
+export function warnReferencesLosingAccess(plan: Plan, state: CurrentState): void {
+  const serves = (app: string, c: { app: string; sharedBy?: string[] }): boolean =>
+    (c.sharedBy ?? [c.app]).includes(app)
+  const readsSecrets = (names: string[]): boolean => names.some((n) => ['get', 'all'].includes(n.toLowerCase()))
   for (const [app, refs] of state.references) {
-    const losing = refs.filter((r) => r.vaultName && vaults.has(r.vaultName.toLowerCase()))
+    const identityGone = plan.changes.some(
+      (c) => (c.kind === 'disable-identity' || (c.kind === 'detach-identity' && c.detach)) && c.app === app
+    )
+    const vaults = new Set<string>()
+    for (const c of plan.changes) {
+      if (
+        c.kind === 'remove-access-policy' &&
+        c.entries.some((e) => serves(app, e) && readsSecrets(e.permissions.secrets))
+      ) {
+        vaults.add(c.vault.toLowerCase())
+      }
+      if (c.kind === 'delete-role-assignment' && serves(app, c) && SECRET_ROLES.has(c.role.guid))
+        vaults.add(c.vault.toLowerCase())
+    }
+    const losing = refs.filter((r) => identityGone || vaults.has((r.vaultName ?? '').toLowerCase()))
     if (losing.length === 0) continue
     core.warning(
-      `${app}: these Key Vault references will stop resolving once the access is revoked (App Service keeps a resolved value until the app's configuration changes or for up to 24 h): ${losing.map(describeReference).join('; ')}.`
+      `${app}: these Key Vault references will stop resolving once the ${identityGone ? 'identity is gone' : 'access is revoked'} (App Service keeps a resolved value until the app's configuration changes or for up to 24 h): ${losing.map(describeReference).join('; ')}.`
+    )
+  }
+  const removes = plan.changes.some((c) => c.kind === 'remove-access-policy' || c.kind === 'delete-role-assignment')
+  if (state.userIdentity && removes) {
+    core.warning(
+      `The access revoked belongs to user-assigned identity ${state.userIdentity.name}, which every app it is attached to uses: apps outside 'app-name' that use it lose this access too.`
     )
   }
 }
+
+// Roles whose loss stops secret reads (administrator includes every data action).
+const SECRET_ROLES = new Set<string>([ROLES.secretsUser.guid, ROLES.secretsOfficer.guid, ROLES.administrator.guid])

@@ -24,7 +24,7 @@ export async function addAccessPolicies(change: Of<'add-access-policy'>, ctx: Ap
     ctx.azure.vaults(vault.subscriptionId).changeAccessPolicies(vault, 'add', entries)
   )
   for (const e of entries) {
-    ctx.record(`Granted ${e.app} on vault ${change.vault}: ${describePermissions(e.permissions)} (access policy).`)
+    ctx.record(`Granted ${grantee(e)} on vault ${change.vault}: ${describePermissions(e.permissions)} (access policy).`)
   }
 }
 
@@ -68,10 +68,15 @@ export async function removeAccessPolicies(change: Of<'remove-access-policy'>, c
   for (const { entry, still } of left) {
     const gone = minus(entry.permissions, still)
     if (!isEmpty(gone)) {
-      ctx.record(`Revoked ${entry.app} on vault ${change.vault}: ${describePermissions(gone)} (access policy).`)
+      ctx.record(`Revoked ${grantee(entry)} on vault ${change.vault}: ${describePermissions(gone)} (access policy).`)
     }
     if (!isEmpty(still)) ctx.fail(entry.app, new AccessStillHeldError(entry.app, entry.objectId, vault, still))
   }
+}
+
+/** Who a grant is for: the app, or the user-assigned identity the apps share. */
+export function grantee(entry: { app: string; sharedBy?: string[] }): string {
+  return entry.sharedBy ? `the user-assigned identity of ${entry.sharedBy.join(', ')}` : entry.app
 }
 
 /** What of `removed` is still held, compared without regard to case (any spelling still grants). */

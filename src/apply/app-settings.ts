@@ -83,9 +83,12 @@ export function withReferences(
   for (const setting of wanted) {
     const existing = Object.keys(next).find((k) => k.toLowerCase() === setting.name.toLowerCase())
     if (existing !== undefined && next[existing] === setting.value && existing === setting.name) continue
+    // App Service keeps one setting per name whatever its case: another spelling is renamed (say so).
     if (existing !== undefined) delete next[existing]
     next[setting.name] = setting.value
-    changed.push(setting.name)
+    changed.push(
+      existing !== undefined && existing !== setting.name ? `${setting.name} (was ${existing})` : setting.name
+    )
   }
   return { next, changed }
 }

@@ -6,7 +6,7 @@ import { createWebSiteManagement, type WebSiteManagementContext } from '@azure/a
 import { get, getSlot, update, updateSlot } from '@azure/arm-appservice/api/webApps'
 import type { Site, SitePatchResource } from '@azure/arm-appservice/models'
 import type { Cloud } from '../clouds.js'
-import { formatIdentityType, parseIdentityType, withSystemAssigned } from '../identity-type.js'
+import { formatIdentityType, parseIdentityType, sameIdentity, withSystemAssigned } from '../identity-type.js'
 import { info } from '../log.js'
 import type { AppTarget } from '../settings.js'
 import type { RetryBudget } from './budget.js'
@@ -168,11 +168,6 @@ export class Sites {
       delay = Math.min(delay * 2, 10_000)
     }
   }
-}
-
-/** Identity ids compare case-insensitively (ARM returns `resourcegroups`, sometimes all lower case). */
-export function sameIdentity(a: string | undefined, b: string | undefined): boolean {
-  return (a ?? 'SystemAssigned').toLowerCase() === (b ?? 'SystemAssigned').toLowerCase()
 }
 
 export function toAppState(target: AppTarget, site: Site): AppState {

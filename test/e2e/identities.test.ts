@@ -134,6 +134,40 @@ describe('identity: a user-assigned identity for the apps', () => {
     expect(run.error).toContain('LinkedAuthorizationFailed')
   })
 
+  it('one identity for two apps: when one app cannot take it, the grant is still made for the other', async () => {
+    const [a, b] = [next('app'), next('app')]
+    const vault = next('kv')
+    const uai = fake.addUserAssignedIdentity({ resourceGroup: IDS, name: next('shared-id') })
+    fake.addSite({ resourceGroup: RG, name: a })
+    const locked = fake.addSite({ resourceGroup: RG, name: b })
+    fake.addVault({ resourceGroup: RG, name: vault })
+    fake.addLock(locked.id, 'ReadOnly')
+    const run = await runAction(fake, targetInputs(RG, `${a},${b}`, vault, { identity: uai.id }))
+    expect(run.exitCode).toBe(1)
+    expect(run.error).toContain(b)
+    expect(run.error).toContain('ScopeLocked')
+    expect(Object.keys(fake.getSite(RG, a)!.identity?.userAssignedIdentities ?? {})).toEqual([uai.id])
+    expect(fake.getSite(RG, b)!.identity?.userAssignedIdentities).toBeUndefined()
+    expect(policyOf(vault, uai.properties.principalId)).toEqual({ secrets: ['get', 'list'] })
+  })
+
+  it('verify with only the attach missing (the identity already granted) fails, naming the attach', async () => {
+    const [a, b] = [next('app'), next('app')]
+    const vault = next('kv')
+    const uai = fake.addUserAssignedIdentity({ resourceGroup: IDS, name: next('shared-id') })
+    fake.addSite({ resourceGroup: RG, name: a })
+    fake.addSite({ resourceGroup: RG, name: b })
+    fake.addVault({ resourceGroup: RG, name: vault })
+    ok(await runAction(fake, targetInputs(RG, a, vault, { identity: uai.id })))
+    const gate = await runAction(fake, targetInputs(RG, b, vault, { identity: uai.id, mode: 'verify' }))
+    expect(gate.exitCode).toBe(1)
+    expect(gate.error).toMatch(/^Verify failed: 1 thing\(s\) missing:/)
+    expect(gate.error).toContain(`${b}: apply would attach`)
+    expect(gate.error).toContain(uai.name)
+    ok(await runAction(fake, targetInputs(RG, b, vault, { identity: uai.id })))
+    ok(await runAction(fake, targetInputs(RG, b, vault, { identity: uai.id, mode: 'verify' })))
+  })
+
   it('an identity that does not exist is named before anything is written', async () => {
     const app = next('app')
     const vault = next('kv')

@@ -71,7 +71,7 @@ describe('pr-comment', () => {
     expect(comment.body).toMatch(new RegExp(`\\| ${app} \\| not turned on \\| ${vault} \\| access-policy \\|`))
     expect(comment.body).toContain('[Workflow run](https://github.com/octo-org/octo-repo/actions/runs/4242)')
     expect(comment.body).toMatch(
-      /<!-- keyvault-app-identity-action workflow="keyvault" job="plan" step="kv" targets="[0-9a-f]{12}" -->$/
+      /<!-- keyvault-app-identity-action pr="11" workflow="keyvault" job="plan" step="kv" targets="[0-9a-f]{12}" -->$/
     )
     for (const secret of [SETTING_VALUE, fake.github!.token, fake.oidcRequestToken])
       expect(comment.body).not.toContain(secret)
@@ -112,6 +112,55 @@ describe('pr-comment', () => {
       })
     )
     expect(ours(pr)).toHaveLength(3)
+  })
+
+  it('a comment carrying the marker but written by someone else is never edited; a PAT edits its own', async () => {
+    const { app, vault } = seed()
+    const pr = 16
+    const inputs = targetInputs(RG, app, vault, { mode: 'plan' })
+    ok(await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr)) }))
+    const marker = /<!-- keyvault-app-identity-action [^>]*-->/.exec(ours(pr)[0].body)![0]
+    const forPr = (n: number): string => marker.replace(`pr="${pr}"`, `pr="${n}"`)
+    // GITHUB_TOKEN: Mallory predicts the marker of another pull request and posts it first. Her
+    // comment is not the bot's (and GET /user is 403 for this token), so a new comment is posted.
+    const copied = fake.github!.addComment(REPO, 19, `pay here ${forPr(19)}`, { login: 'mallory', type: 'User' })
+    const run = await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(19)) })
+    ok(run)
+    expect(run.stdout).toContain('Posted the plan on pull request #19')
+    expect(fake.github!.comments(REPO, 19).find((c) => c.id === copied.id)?.body).toBe(`pay here ${forPr(19)}`)
+    expect(ours(19).map((c) => c.user.login)).toEqual(['mallory', 'github-actions[bot]'])
+
+    // A personal access token: its user's comment is updated, not Mallory's, though hers is listed first.
+    const pr2 = 17
+    const hers = fake.github!.addComment(REPO, pr2, `hers ${forPr(17)}`, {
+      login: 'mallory',
+      type: 'User'
+    })
+    const mine = fake.github!.addComment(REPO, pr2, `mine ${forPr(17)}`, {
+      login: 'deployer',
+      type: 'User'
+    })
+    fake.github!.setTokenUser({ login: 'deployer', type: 'User' })
+    try {
+      const pat = await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr2)) })
+      ok(pat)
+      expect(pat.stdout).toContain(`Updated the plan on pull request #${pr2}`)
+      const after = fake.github!.comments(REPO, pr2)
+      expect(after.find((c) => c.id === hers.id)?.body).toMatch(/^hers /)
+      expect(after.find((c) => c.id === mine.id)?.body).toContain('### Key Vault access: plan')
+      // Without a comment of its own, a PAT creates one instead of taking over Mallory's.
+      const pr3 = 18
+      fake.github!.addComment(REPO, pr3, `hers ${forPr(18)}`, {
+        login: 'mallory',
+        type: 'User'
+      })
+      const third = await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr3)) })
+      ok(third)
+      expect(third.stdout).toContain(`Posted the plan on pull request #${pr3}`)
+      expect(fake.github!.comments(REPO, pr3).map((c) => c.user.login)).toEqual(['mallory', 'deployer'])
+    } finally {
+      fake.github!.setTokenUser(undefined)
+    }
   })
 
   it('without permission to comment (a fork, a read-only token) it warns once and the step succeeds', async () => {

@@ -129,7 +129,15 @@ describe('apply with app-settings', () => {
     expect(before.error).toContain('AccessToKeyVaultDenied')
     const restarts = fake.restarts(RG, app)
     fake.clearLog()
-    const run = await runAction(fake, targetInputs(RG, app, vault, { 'app-settings': 'DB_PASSWORD=db-password' }))
+    // Right after the write back App Service may still report the old, cached failure for a while
+    // (the settings update is asynchronous): the action waits it out instead of failing on it.
+    fake.setStaleReferenceStatus(2000)
+    let run: ActionRun
+    try {
+      run = await runAction(fake, targetInputs(RG, app, vault, { 'app-settings': 'DB_PASSWORD=db-password' }))
+    } finally {
+      fake.setStaleReferenceStatus(0)
+    }
     ok(run)
     expect(refs(run)[app]).toEqual({ DB_PASSWORD: 'Resolved' })
     expect(settingsWrites()).toBe(1)
@@ -208,14 +216,16 @@ describe('verify gates on every reference; revoke warns', () => {
     expect(gate.error).not.toContain('DB_PASSWORD')
     expect(refs(gate)[app]).toEqual({ DB_PASSWORD: 'Resolved', LEGACY: 'AccessToKeyVaultDenied' })
 
-    // Grant on that vault too (the write back makes App Service resolve LEGACY again), then the gate passes.
-    ok(
-      await runAction(
-        fake,
-        targetInputs(RG, app, `${vault},${elsewhere}`, { 'app-settings': 'DB_PASSWORD=db-password' })
-      )
+    // Grant on that vault too: LEGACY failed on a vault this run granted, so the settings are
+    // written back (unchanged) and App Service resolves it anew; then the gate passes.
+    const settingsBefore = fake.appSettings(RG, app)
+    const granted = await runAction(
+      fake,
+      targetInputs(RG, app, `${vault},${elsewhere}`, { 'app-settings': 'DB_PASSWORD=db-password' })
     )
-    fake.setAppSettings(RG, app, undefined, fake.appSettings(RG, app)) // LEGACY is not ours to rewrite: a config change
+    ok(granted)
+    expect(granted.stdout).toContain('so App Service resolves LEGACY again')
+    expect(fake.appSettings(RG, app)).toEqual(settingsBefore)
     const pass = await runAction(fake, targetInputs(RG, app, `${vault},${elsewhere}`, { mode: 'verify' }))
     ok(pass)
     expect(refs(pass)[app]).toEqual({ DB_PASSWORD: 'Resolved', LEGACY: 'Resolved' })
@@ -225,8 +235,14 @@ describe('verify gates on every reference; revoke warns', () => {
     const { app, vault } = seed()
     ok(await runAction(fake, targetInputs(RG, app, vault, { 'app-settings': 'DB_PASSWORD=db-password' })))
     const settings = fake.appSettings(RG, app)
-    const run = await runAction(fake, targetInputs(RG, app, vault, { mode: 'revoke' }))
+    fake.clearLog()
+    // The same inputs as the apply, app-settings included: revoke ignores them and succeeds.
+    const run = await runAction(
+      fake,
+      targetInputs(RG, app, vault, { mode: 'revoke', 'app-settings': 'DB_PASSWORD=db-password' })
+    )
     ok(run)
+    expect(settingsWrites()).toBe(0)
     expect(run.stdout).toMatch(
       new RegExp(
         `::warning::${app}: these Key Vault references will stop resolving once the access is revoked.*DB_PASSWORD → ${vault}/db-password`
