@@ -112,8 +112,9 @@ export function handleSiteConfig(
   return op.run(ctx, site)
 }
 
-// StringDictionary / ConnectionStringDictionary. `location` as the portal's own round trip shows it
-// (a captured updateApplicationSettings request body: id, name, type, location, properties).
+// StringDictionary / ConnectionStringDictionary. `location` is the fake's choice: a captured
+// updateApplicationSettings *request* body carries one, the ListAppSettings.json example (a
+// response) has `kind` and none; no client reads it.
 function dictionary(site: SiteRecord, which: 'appsettings' | 'connectionstrings'): Record<string, unknown> {
   const cfg = site.properties.siteConfig
   const properties =

@@ -103,7 +103,8 @@ export function authorize(ctx: ArmContext, action: string, scope: string): FakeR
 }
 
 // Text as ARM words it (az CLI output of a ScopeLocked error; Microsoft's Automation
-// troubleshooting doc): the target, the operation, and the locked scope(s) in lower case.
+// troubleshooting doc): the target, the operation, and the locked scope(s). The fake prints the
+// lock's scope in lower case as it stores it; azure-sdk-for-java#2560 shows one in mixed case.
 function scopeLocked(ctx: ArmContext, action: string, scope: string): FakeResponse | undefined {
   const lock = lockedBy(ctx.state, action, scope)
   if (!lock) return undefined

@@ -2,7 +2,8 @@
 // (docs.github.com/rest/issues/comments; research-13): list with `per_page` (at most 100, default
 // 30) and a `Link: <…>; rel="next"` header, create, update; `token` auth; a read-only token (a
 // fork's GITHUB_TOKEN) gets 403 "Resource not accessible by integration" with the
-// x-accepted-github-permissions header. Bodies over 65536 characters get 422. GET /user answers
+// x-accepted-github-permissions header. Bodies over 65536 characters get 422 (undocumented; the
+// body as GitHub answered it in jmikedupont2/ai-ticket#51). GET /user answers
 // for a user's token (a PAT) and is 403 "Resource not accessible by integration" for GITHUB_TOKEN
 // and other installation tokens (body as captured in actions/create-github-app-token#258).
 import type { FakeRequest, FakeResponse, Handler } from './server.ts'

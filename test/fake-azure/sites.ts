@@ -29,7 +29,7 @@ import type { ConnStringInfo, ManagedIdentity, NameValue, SiteRecord } from './t
  */
 export interface AsyncUpdates {
   delayMs?: number
-  /** Answer the 202 without a body (the issue's "possibly no body"; the spec example has one). */
+  /** Answer the 202 without a body (this project's issue 10 allows for it; no recording shows it; the spec example has one). */
   emptyBody?: boolean
 }
 
