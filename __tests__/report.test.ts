@@ -14,7 +14,7 @@ const summary = {
 const setOutput = jest.fn()
 jest.unstable_mockModule('@actions/core', () => ({ summary, setOutput, debug: jest.fn(), info: jest.fn() }))
 
-const { computeOutputs, setOutputs, workflowRunUrl, writeSummary } = await import('../src/report.js')
+const { buildReport, computeOutputs, setOutputs, workflowRunUrl, writeSummary } = await import('../src/report.js')
 const { PRINCIPAL, PRINCIPAL_2, settings, target, TENANT } = await import('./fixtures.js')
 import type { Applied } from '../src/apply.js'
 import type { Grant, Plan } from '../src/plan.js'
@@ -134,7 +134,7 @@ describe('references', () => {
     const before = { ...process.env }
     process.env.GITHUB_STEP_SUMMARY = '/tmp/summary.md'
     try {
-      await writeSummary(settings(), plan, a, outputs)
+      await writeSummary(buildReport(settings(), plan, a, outputs))
     } finally {
       process.env = before
     }
@@ -177,7 +177,7 @@ describe('writeSummary', () => {
     process.env.GITHUB_RUN_ID = '7'
     try {
       const a = applied([['<api>', PRINCIPAL]], ['Granted <api> & more'])
-      await writeSummary(settings(), plan, a, computeOutputs(settings(), plan, a))
+      await writeSummary(buildReport(settings(), plan, a, computeOutputs(settings(), plan, a)))
     } finally {
       process.env = before
     }
@@ -195,10 +195,12 @@ describe('writeSummary', () => {
     try {
       const a = applied([['<api>', PRINCIPAL]])
       await writeSummary(
-        settings(),
-        { changes: [], grants: [grant('<api>', 'rbac')] },
-        a,
-        computeOutputs(settings(), plan, a)
+        buildReport(
+          settings(),
+          { changes: [], grants: [grant('<api>', 'rbac')] },
+          a,
+          computeOutputs(settings(), plan, a)
+        )
       )
     } finally {
       process.env = before
@@ -267,7 +269,7 @@ describe('writeSummary per mode', () => {
     delete process.env.GITHUB_STEP_SUMMARY
     try {
       const s = settings({ mode })
-      await writeSummary(s, plan, a, computeOutputs(s, plan, a))
+      await writeSummary(buildReport(s, plan, a, computeOutputs(s, plan, a)))
     } finally {
       process.env = before
     }

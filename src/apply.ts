@@ -11,12 +11,11 @@ import { checkReferences, setAppSettings } from './apply/app-settings.js'
 import { attachIdentity, detachIdentity, setIdentity } from './apply/identity.js'
 import { assignRole, deleteRoleAssignment } from './apply/role-assignments.js'
 import { type Change, checkIdentityTenant } from './plan.js'
+import { appsServed, grantees } from './plan-identity.js'
 import type { Azure, CurrentState } from './read.js'
 import type { ReferenceState } from './references.js'
 import { mapLimit } from './concurrency.js'
 import type { Settings } from './settings.js'
-
-export type { Principal } from './apply/context.js'
 
 /** Writes in flight at once: enough to hide latency, few enough to stay clear of ARM's write throttling. */
 export const WRITE_CONCURRENCY = 8
@@ -126,8 +125,7 @@ export async function applyPlan(
 
 /** The apps a change serves: a shared user-assigned identity's grant serves every app that uses it. */
 function appsOf(change: Change): string[] {
-  if ('entries' in change) return change.entries.flatMap((e) => e.sharedBy ?? [e.app])
-  return ('sharedBy' in change && change.sharedBy) || [change.app]
+  return 'entries' in change ? change.entries.flatMap(appsServed) : appsServed(change)
 }
 
 const pair = (app: string, vaultId: string): string => `${app} ${vaultId.toLowerCase()}`
@@ -137,14 +135,13 @@ function withoutFailed<C extends Change>(change: C, apps: Set<string>, pairs: Se
   const vaultId = 'vaultId' in change ? change.vaultId : undefined
   const ok = (app: string): boolean => !apps.has(app) && !(vaultId && pairs.has(pair(app, vaultId)))
   // A shared identity's grant goes on while any app that uses it is still fine.
-  const anyOk = (sharers: string[]): boolean => sharers.some(ok)
+  const anyOk = (grant: { app: string; sharedBy?: string[] }): boolean => appsServed(grant).some(ok)
   // An app's settings wait for every grant of it: a reference to a vault it was not granted on would fail and be cached.
   if (change.kind === 'set-app-settings') {
     return ok(change.app) && ![...pairs].some((p) => p.startsWith(`${change.app} `)) ? change : undefined
   }
-  if (!('entries' in change))
-    return anyOk(('sharedBy' in change && change.sharedBy) || [change.app]) ? change : undefined
-  const entries = change.entries.filter((e) => anyOk(e.sharedBy ?? [e.app]))
+  if (!('entries' in change)) return anyOk(change) ? change : undefined
+  const entries = change.entries.filter(anyOk)
   return entries.length > 0 ? { ...change, entries } : undefined
 }
 
@@ -174,13 +171,7 @@ function checkNewIdentityTenants(changes: Change[], ctx: ApplyContext): void {
  */
 export function principalsBefore(state: CurrentState): Map<string, Principal> {
   const principals = new Map<string, Principal>()
-  const shared = state.userIdentity
-  if (shared) {
-    for (const app of state.apps)
-      principals.set(app.target.key, { principalId: shared.principalId, tenantId: shared.tenantId })
-    return principals
-  }
-  for (const app of state.apps) {
+  for (const app of grantees(state)) {
     if (app.principalId) principals.set(app.target.key, { principalId: app.principalId, tenantId: app.tenantId ?? '' })
   }
   return principals

@@ -42,9 +42,9 @@ const KNOWN_CLOUDS: readonly Omit<Cloud, 'disableInstanceDiscovery'>[] = [
   }
 ]
 
-export const CLOUD_NAMES = KNOWN_CLOUDS.map((c) => c.name)
+const CLOUD_NAMES = KNOWN_CLOUDS.map((c) => c.name)
 
-export function findCloud(name: string): Omit<Cloud, 'disableInstanceDiscovery'> | undefined {
+function findCloud(name: string): Omit<Cloud, 'disableInstanceDiscovery'> | undefined {
   return KNOWN_CLOUDS.find((c) => c.name.toLowerCase() === name.toLowerCase())
 }
 

@@ -51,7 +51,7 @@ export class SharedTokenCredential implements TokenCredential {
 }
 
 /** Who signs in, in words: for the sign-in line and every sign-in failure. */
-export function describeSignIn(settings: Settings): string {
+function describeSignIn(settings: Settings): string {
   switch (settings.authType) {
     case 'managed-identity':
       return `with the runner's managed identity (${settings.clientId ? `user-assigned, client ${settings.clientId}` : 'system-assigned'})`

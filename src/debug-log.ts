@@ -29,12 +29,11 @@ export function maskProxyCredentials(env: NodeJS.ProcessEnv = process.env): void
     } catch {
       continue
     }
-    for (const part of [url.password]) {
-      if (!part) continue
-      core.setSecret(part)
-      const decoded = safeDecode(part)
-      if (decoded !== part) core.setSecret(decoded)
-    }
+    const password = url.password
+    if (!password) continue
+    core.setSecret(password)
+    const decoded = safeDecode(password)
+    if (decoded !== password) core.setSecret(decoded)
   }
 }
 

@@ -15,7 +15,6 @@ export interface ExplainContext {
   clientId?: string
   tenantId?: string
   authorityHost?: string
-  armEndpoint?: string
   authType?: string
   budget?: {
     seconds: number
@@ -61,7 +60,8 @@ Fix: add an azure/login step before this one in the same job (its session lives 
   return undefined
 }
 
-function chainText(error: unknown): string {
+/** The messages of an error and its causes (at most 8 deep), outermost first. */
+function chainMessages(error: unknown): string[] {
   const parts: string[] = []
   for (
     let e = error as { message?: string; cause?: unknown } | undefined, depth = 0;
@@ -70,19 +70,15 @@ function chainText(error: unknown): string {
   ) {
     if (e.message) parts.push(e.message)
   }
-  return parts.join('\n')
+  return parts
+}
+
+function chainText(error: unknown): string {
+  return chainMessages(error).join('\n')
 }
 
 function lastMessage(error: unknown): string {
-  let last = ''
-  for (
-    let e = error as { message?: string; cause?: unknown } | undefined, depth = 0;
-    e && depth < 8;
-    depth++, e = e.cause as typeof e
-  ) {
-    if (e.message) last = e.message
-  }
-  return last.replace(/^(ManagedIdentityCredential|AzureCliCredential): /, '')
+  return (chainMessages(error).at(-1) ?? '').replace(/^(ManagedIdentityCredential|AzureCliCredential): /, '')
 }
 
 /** Entra ID sign-in failures (AADSTS codes), with the presented OIDC claims for federation mismatches. */
@@ -144,7 +140,7 @@ function msalCode(error: unknown): string | undefined {
 }
 
 /** The recorded network failure for `url`'s origin, or (without a url) the last one recorded. */
-export function networkFailureAt(context: ExplainContext, url?: string): NetworkFailure | undefined {
+function networkFailureAt(context: ExplainContext, url?: string): NetworkFailure | undefined {
   const network = context.budget?.network
   if (!network || network.size === 0) return undefined
   if (url) return network.get(new URL(url).origin)

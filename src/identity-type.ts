@@ -29,6 +29,11 @@ export function withSystemAssigned(current: string | undefined, system: boolean)
   return formatIdentityType({ ...parseIdentityType(current), system })
 }
 
+/** Is the user-assigned identity `id` among `userAssignedIds`? */
+export function hasUserAssigned(userAssignedIds: readonly string[], id: string): boolean {
+  return userAssignedIds.some((u) => sameIdentity(u, id))
+}
+
 /** Identity ids compare case-insensitively (ARM returns `resourcegroups`, sometimes all lower case). */
 export function sameIdentity(a: string | undefined, b: string | undefined): boolean {
   return (a ?? 'SystemAssigned').toLowerCase() === (b ?? 'SystemAssigned').toLowerCase()

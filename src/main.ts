@@ -71,7 +71,6 @@ export async function run(): Promise<void> {
       tenantId: tenantId || settings?.tenantId,
       authType: settings?.authType,
       authorityHost: settings?.cloud.authorityHost,
-      armEndpoint: settings?.cloud.armEndpoint,
       budget
     }
     let failure = error
@@ -89,8 +88,9 @@ export async function run(): Promise<void> {
 async function report(settings: Settings, plan: Plan, applied: Applied): Promise<void> {
   const outputs = computeOutputs(settings, plan, applied)
   setOutputs(outputs)
-  await writeSummary(settings, plan, applied, outputs)
-  await commentOnPullRequest(settings, buildReport(settings, plan, applied, outputs))
+  const built = buildReport(settings, plan, applied, outputs)
+  await writeSummary(built)
+  await commentOnPullRequest(settings, built)
 }
 
 function doneMessage(settings: Settings, plan: Plan, applied: Applied): string {

@@ -8,6 +8,7 @@ import { request } from 'node:http'
 import { AzureCliCredential, ManagedIdentityCredential } from '@azure/identity'
 import type { TokenCredential } from '@azure/core-auth'
 import type { RetryBudget } from './azure/budget.js'
+import { jwtPayload } from './oidc.js'
 
 const IMDS = 'http://169.254.169.254'
 /** Azure Arc's agent; when its file exists MSAL uses the local endpoint below (msal-node AzureArc.mjs). */
@@ -108,10 +109,6 @@ export function azureCliCredential(budget: RetryBudget): TokenCredential {
 
 /** The tenant of an access token (its `tid` claim), or '' when the token is not a readable JWT. */
 export function tenantOfToken(token: string): string {
-  try {
-    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tid?: unknown }
-    return typeof claims.tid === 'string' ? claims.tid.toLowerCase() : ''
-  } catch {
-    return ''
-  }
+  const tid = jwtPayload(token)?.tid
+  return typeof tid === 'string' ? tid.toLowerCase() : ''
 }

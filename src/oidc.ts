@@ -120,12 +120,17 @@ function parseToken(body: string | null | undefined): string {
   throw new OidcRequestError('GitHub answered the OIDC token request without a token.')
 }
 
-export function decodeClaims(jwt: string): OidcClaims | undefined {
+/** A JWT's payload, unverified (for explaining, never for trusting), or undefined when unreadable. */
+export function jwtPayload(jwt: string): Record<string, unknown> | undefined {
   try {
-    const payload = jwt.split('.')[1]
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as OidcClaims
-    return { iss: claims.iss, sub: claims.sub, aud: claims.aud, exp: claims.exp, nbf: claims.nbf }
+    const payload: unknown = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'))
+    return payload !== null && typeof payload === 'object' ? (payload as Record<string, unknown>) : undefined
   } catch {
     return undefined
   }
+}
+
+export function decodeClaims(jwt: string): OidcClaims | undefined {
+  const claims = jwtPayload(jwt) as OidcClaims | undefined
+  return claims && { iss: claims.iss, sub: claims.sub, aud: claims.aud, exp: claims.exp, nbf: claims.nbf }
 }

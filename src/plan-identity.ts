@@ -2,7 +2,7 @@
 // the system-assigned identity and every other user-assigned one) and make it the identity Key
 // Vault references resolve with; on revoke with disable-identity, the reverse. Pure.
 import type { AppState } from './azure/sites.js'
-import { sameIdentity } from './identity-type.js'
+import { hasUserAssigned, sameIdentity } from './identity-type.js'
 import type { CurrentState } from './read.js'
 
 export interface AttachChange {
@@ -27,14 +27,11 @@ export interface DetachChange {
   resetReference: boolean
 }
 
-const attached = (app: AppState, id: string): boolean =>
-  app.userAssignedIds.some((u) => u.toLowerCase() === id.toLowerCase())
-
 export function planAttach(state: CurrentState): AttachChange[] {
   const identity = state.userIdentity
   if (!identity) return []
   return state.apps.flatMap((app) => {
-    const attach = !attached(app, identity.id)
+    const attach = !hasUserAssigned(app.userAssignedIds, identity.id)
     const setReference = !sameIdentity(app.keyVaultReferenceIdentity, identity.id)
     if (!attach && !setReference) return []
     return [
@@ -55,7 +52,7 @@ export function planDetach(state: CurrentState): DetachChange[] {
   const identity = state.userIdentity
   if (!identity) return []
   return state.apps.flatMap((app) => {
-    const detach = attached(app, identity.id)
+    const detach = hasUserAssigned(app.userAssignedIds, identity.id)
     const resetReference =
       app.keyVaultReferenceIdentity !== undefined && sameIdentity(app.keyVaultReferenceIdentity, identity.id)
     if (!detach && !resetReference) return []
@@ -85,6 +82,11 @@ export function grantees(state: CurrentState): AppState[] {
 /** With a user-assigned identity, every app uses its one principal: the apps that share a grant. */
 export function sharedBy(state: CurrentState): string[] | undefined {
   return state.userIdentity ? state.apps.map((a) => a.target.key) : undefined
+}
+
+/** The apps a grant serves: every app sharing its user-assigned identity, else its own app. */
+export function appsServed(grant: { app: string; sharedBy?: string[] }): string[] {
+  return grant.sharedBy ?? [grant.app]
 }
 
 export function describeIdentityChange(change: AttachChange | DetachChange): string {

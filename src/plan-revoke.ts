@@ -28,6 +28,7 @@ import type { CurrentState } from './read.js'
 
 export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdentity: boolean): Plan {
   const shared = sharedBy(state)
+  const apps = grantees(state)
   const changes: Change[] = []
   const grants: Grant[] = []
   for (const vault of state.vaults) {
@@ -37,7 +38,7 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
     // then: look for ours of both.
     const roles = model === 'rbac' ? revocableRoles(wanted.permissions, vault.name) : []
     const assignments = state.assignments.get(vault.id.toLowerCase()) ?? []
-    for (const app of grantees(state)) {
+    for (const app of apps) {
       const principalId = app.principalId
       if (model === 'access-policy') {
         const remove = principalId

@@ -3,7 +3,8 @@
 import { sameIdentity } from './identity-type.js'
 import type { Change } from './plan.js'
 import { PlanError } from './plan-error.js'
-import { findReference, isRefreshable, RESOLVED, type WantedSetting } from './references.js'
+import { appsServed } from './plan-identity.js'
+import { findReference, isRefreshable, sameReference, type WantedSetting } from './references.js'
 import type { CurrentState } from './read.js'
 
 export interface SettingsChange {
@@ -35,7 +36,7 @@ export function planSettings(
   for (const app of state.apps) {
     const key = app.target.key
     const refs = state.references.get(key) ?? []
-    const granted = grantedVaults(changes, key, state)
+    const granted = grantedVaults(changes, key)
     const changed =
       granted.size > 0 ||
       changes.some((c) => (c.kind === 'enable-identity' || c.kind === 'attach-identity') && c.app === key)
@@ -43,7 +44,7 @@ export function planSettings(
     const refresh: SettingsChange['refresh'] = []
     for (const setting of wanted) {
       const ref = findReference(refs, setting.name)
-      if (!ref || !sameValue(ref.reference, setting.value) || ref.setting !== setting.name) names.push(setting.name)
+      if (!ref || !sameReference(ref.reference, setting.value) || ref.setting !== setting.name) names.push(setting.name)
       else if (
         isRefreshable(ref.status) &&
         (changed || (CONTRADICTED.has(ref.status) && versionKnown(setting, state)))
@@ -54,7 +55,7 @@ export function planSettings(
     // References this run did not ask for heal too, when this run granted the app on their vault.
     for (const ref of refs) {
       if (wanted.some((w) => w.name.toLowerCase() === ref.setting.toLowerCase())) continue
-      if (ref.status !== RESOLVED && isRefreshable(ref.status) && granted.has((ref.vaultName ?? '').toLowerCase())) {
+      if (isRefreshable(ref.status) && granted.has((ref.vaultName ?? '').toLowerCase())) {
         refresh.push({ setting: ref.setting, status: ref.status })
       }
     }
@@ -63,30 +64,21 @@ export function planSettings(
   return result
 }
 
-/** App Service reports the setting's value as the reference; compared leniently, as identifiers are. */
-function sameValue(reported: string, wanted: string): boolean {
-  return reported.trim().toLowerCase() === wanted.trim().toLowerCase()
-}
-
-/** The vaults (by lower-case name) this run grants `app` access on. */
-function grantedVaults(changes: readonly Change[], app: string, state: CurrentState): Set<string> {
+/** The vaults (by lower-case name, as references name them) this run grants `app` access on. */
+function grantedVaults(changes: readonly Change[], app: string): Set<string> {
   const vaults = new Set<string>()
   for (const c of changes) {
-    if (c.kind === 'add-access-policy' && c.entries.some((e) => (e.sharedBy ?? [e.app]).includes(app)))
+    if (c.kind === 'add-access-policy' && c.entries.some((e) => appsServed(e).includes(app)))
       vaults.add(c.vault.toLowerCase())
-    if (c.kind === 'assign-role' && (c.sharedBy ?? [c.app]).includes(app)) vaults.add(c.vault.toLowerCase())
+    if (c.kind === 'assign-role' && appsServed(c).includes(app)) vaults.add(c.vault.toLowerCase())
   }
-  // The ids in references name vaults as App Service sees them: by name.
-  return new Set([...vaults].filter((v) => state.vaults.some((sv) => sv.name.toLowerCase() === v)))
+  return vaults
 }
 
 /** A pinned version the vault may not have is no contradiction: ARM knows only the current one. */
 function versionKnown(setting: WantedSetting, state: CurrentState): boolean {
   if (!setting.version) return true
-  const check = state.secrets.find(
-    (s) =>
-      s.vault.toLowerCase() === setting.vault.toLowerCase() && s.secret.toLowerCase() === setting.secret.toLowerCase()
-  )
+  const check = state.secrets.find((s) => sameSecret(s, setting))
   return check?.currentVersion?.toLowerCase() === setting.version.toLowerCase()
 }
 
@@ -114,10 +106,7 @@ function checkSecrets(wanted: readonly WantedSetting[], state: CurrentState): vo
   const problems: string[] = []
   for (const check of state.secrets) {
     const settings = wanted
-      .filter(
-        (w) =>
-          w.vault.toLowerCase() === check.vault.toLowerCase() && w.secret.toLowerCase() === check.secret.toLowerCase()
-      )
+      .filter((w) => sameSecret(w, check))
       .map((w) => w.name)
       .join(', ')
     if (!check.exists) {
@@ -135,4 +124,9 @@ function checkSecrets(wanted: readonly WantedSetting[], state: CurrentState): vo
   if (problems.length > 0) {
     throw new PlanError(`Nothing was written: ${problems.length === 1 ? problems[0] : `\n- ${problems.join('\n- ')}`}`)
   }
+}
+
+/** Vault and secret names compare case-insensitively, as Key Vault does. */
+function sameSecret(a: { vault: string; secret: string }, b: { vault: string; secret: string }): boolean {
+  return a.vault.toLowerCase() === b.vault.toLowerCase() && a.secret.toLowerCase() === b.secret.toLowerCase()
 }

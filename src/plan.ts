@@ -2,6 +2,7 @@
 // of changes. Tests assert on it without a network; "nothing to do" is an empty list, which is
 // why a re-run writes nothing.
 import type { AppState } from './azure/sites.js'
+import type { RoleAssignment } from './azure/roles.js'
 import type { AccessPolicy, VaultState } from './azure/vaults.js'
 import { type IdentityType, withSystemAssigned } from './identity-type.js'
 import { describePermissions, isEmpty, missingPermissions, type Permissions } from './permissions.js'
@@ -116,15 +117,18 @@ export function makePlan(wanted: Wanted, state: CurrentState): Plan {
       })
     }
   }
+  const apps = grantees(state)
+  const shared = sharedBy(state)
   for (const vault of state.vaults) {
     const model = resolveModel(wanted.accessModel, vault)
     if (model === 'access-policy') {
-      const entries = planAccessPolicies(wanted.permissions, vault, grantees(state), grants, sharedBy(state))
+      const entries = planAccessPolicies(wanted.permissions, vault, apps, grants, shared)
       if (entries.length > 0) {
         changes.push({ kind: 'add-access-policy', vault: vault.name, vaultId: vault.id, entries })
       }
     } else {
-      changes.push(...planRoles(wanted.permissions, vault, state, grants))
+      const assignments = state.assignments.get(vault.id.toLowerCase()) ?? []
+      changes.push(...planRoles(wanted.permissions, vault, assignments, apps, grants, shared))
     }
   }
   changes.push(...planSettings(wanted.appSettings ?? [], state, changes))
@@ -198,11 +202,17 @@ export function heldPermissions(policies: AccessPolicy[], objectId: string): Par
   return merged
 }
 
-function planRoles(wanted: Permissions, vault: VaultState, state: CurrentState, grants: Grant[]): Change[] {
+function planRoles(
+  wanted: Permissions,
+  vault: VaultState,
+  assignments: readonly RoleAssignment[],
+  apps: AppState[],
+  grants: Grant[],
+  shared: string[] | undefined
+): Change[] {
   const roles = rolesFor(wanted, vault.name)
-  const assignments = state.assignments.get(vault.id.toLowerCase()) ?? []
   const changes: Change[] = []
-  for (const app of grantees(state)) {
+  for (const app of apps) {
     checkIdentityTenant(app.target.key, app.tenantId, vault)
     const held = app.principalId
       ? assignments
@@ -240,7 +250,7 @@ function planRoles(wanted: Permissions, vault: VaultState, state: CurrentState, 
         principalId: app.principalId,
         role,
         roleDefinitionId: roleDefinitionId(vault.subscriptionId, role),
-        ...(sharedBy(state) ? { sharedBy: sharedBy(state) } : {})
+        ...(shared ? { sharedBy: shared } : {})
       })
     }
   }

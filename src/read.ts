@@ -7,16 +7,17 @@ import { AppConfig } from './azure/app-config.js'
 import { UserAssignedIdentities, type UserIdentity } from './azure/identities.js'
 import type { RetryBudget } from './azure/budget.js'
 import type { RoleAssignment, RoleAssignments } from './azure/roles.js'
-import { type AppState, Sites } from './azure/sites.js'
+import { type AppState, Sites, webSites } from './azure/sites.js'
 import { Vaults, type VaultState } from './azure/vaults.js'
-import { during } from './errors.js'
+import { during, type OperationContext } from './errors.js'
 import { PENDING, type ReferenceState } from './references.js'
-import type { Settings } from './settings.js'
+import type { AppTarget, Settings } from './settings.js'
 
 export interface Azure {
   sites: Sites
   appConfig: AppConfig
-  identities: UserAssignedIdentities
+  /** The user-assigned identity client, made on first use: only runs with `identity` need it. */
+  identities: () => UserAssignedIdentities
   vaults: (subscriptionId: string) => Vaults
   /** The RBAC client, loaded on first use: most runs never need it. */
   roles: () => Promise<RoleAssignments>
@@ -26,10 +27,12 @@ export function connect(settings: Settings, credential: TokenCredential, budget:
   const { cloud } = settings
   const vaultClients = new Map<string, Vaults>()
   let roles: Promise<RoleAssignments> | undefined
+  let identities: UserAssignedIdentities | undefined
+  const web = webSites(credential, cloud, budget, settings.subscriptionId)
   return {
-    sites: new Sites(credential, cloud, budget, settings.subscriptionId, settings.resourceGroup),
-    appConfig: new AppConfig(credential, cloud, budget, settings.subscriptionId, settings.resourceGroup),
-    identities: new UserAssignedIdentities(credential, cloud, budget),
+    sites: new Sites(web, budget, settings.resourceGroup),
+    appConfig: new AppConfig(web, settings.resourceGroup),
+    identities: () => (identities ??= new UserAssignedIdentities(credential, cloud, budget)),
     vaults: (subscriptionId) => {
       let client = vaultClients.get(subscriptionId)
       if (!client) vaultClients.set(subscriptionId, (client = new Vaults(credential, cloud, budget, subscriptionId)))
@@ -64,6 +67,36 @@ export interface CurrentState {
   userIdentity?: UserIdentity
 }
 
+/** The operation context for errors about an app or slot. */
+export function onTarget(settings: Settings, target: AppTarget, action: string): OperationContext {
+  return { action, kind: target.slot ? 'slot' : 'app', target, settings }
+}
+
+/**
+ * An app's references, read again (backing off from 1 s to 5 s) while `pending` holds and the
+ * budget lasts; `first` is the last read already made, if any. Returns the last read.
+ */
+export async function pollReferences(
+  settings: Settings,
+  azure: Azure,
+  budget: RetryBudget,
+  target: AppTarget,
+  first: ReferenceState[] | undefined,
+  pending: (refs: ReferenceState[]) => boolean
+): Promise<ReferenceState[]> {
+  const read = (): Promise<ReferenceState[]> =>
+    during(onTarget(settings, target, 'read the Key Vault references of'), () => azure.appConfig.listReferences(target))
+  let refs = first ?? (await read())
+  let delay = 1000
+  while (pending(refs)) {
+    await budget.wait(delay)
+    if (budget.expired) break
+    delay = Math.min(delay * 2, 5000)
+    refs = await read()
+  }
+  return refs
+}
+
 /**
  * Reads an app's references again until none is `Initialized` (App Service is resolving them
  * after a configuration change), or the budget is spent: a gate judges final statuses only.
@@ -77,30 +110,24 @@ export async function settledReferences(
   const settled = new Map(references)
   await Promise.all(
     settings.apps.map(async (target) => {
-      let delay = 1000
-      while ((settled.get(target.key) ?? []).some((r) => r.status === PENDING)) {
-        await budget.wait(delay)
-        if (budget.expired) return
-        delay = Math.min(delay * 2, 5000)
-        const refs = await during(
-          { action: 'read the Key Vault references of', kind: target.slot ? 'slot' : 'app', target, settings },
-          () => azure.appConfig.listReferences(target)
-        )
-        settled.set(target.key, refs)
-      }
+      const first = settled.get(target.key) ?? []
+      const refs = await pollReferences(settings, azure, budget, target, first, (list) =>
+        list.some((r) => r.status === PENDING)
+      )
+      if (refs !== first) settled.set(target.key, refs)
     })
   )
   return settled
 }
 
 /** References are read when settings are to be written, and for verify (the gate) and revoke (the warning). */
-export function concernsReferences(settings: Settings): boolean {
+function concernsReferences(settings: Settings): boolean {
   return settings.appSettings.length > 0 || settings.mode === 'verify' || settings.mode === 'revoke'
 }
 
 export async function readState(settings: Settings, azure: Azure): Promise<CurrentState> {
   const appReads = settings.apps.map((target) =>
-    during({ action: 'read', kind: target.slot ? 'slot' : 'app', target, settings }, () => azure.sites.read(target))
+    during(onTarget(settings, target, 'read'), () => azure.sites.read(target))
   )
   const vaultReads = settings.vaults.map((target) =>
     during({ action: 'read', kind: 'vault', vault: target, settings }, () =>
@@ -110,7 +137,7 @@ export async function readState(settings: Settings, azure: Azure): Promise<Curre
   const referenceReads = concernsReferences(settings)
     ? settings.apps.map((target) =>
         during(
-          { action: 'read the Key Vault references of', kind: target.slot ? 'slot' : 'app', target, settings },
+          onTarget(settings, target, 'read the Key Vault references of'),
           async () => [target.key, await azure.appConfig.listReferences(target)] as const
         )
       )
@@ -118,7 +145,7 @@ export async function readState(settings: Settings, azure: Azure): Promise<Curre
   const { identity } = settings
   const identityRead =
     identity.kind === 'user'
-      ? during({ action: 'read', kind: 'identity', identity, settings }, () => azure.identities.get(identity))
+      ? during({ action: 'read', kind: 'identity', identity, settings }, () => azure.identities().get(identity))
       : Promise.resolve(undefined)
   const [apps, vaults, references, userIdentity] = await Promise.all([
     Promise.all(appReads),

@@ -34,6 +34,11 @@ export function referenceByUri(uri: string): string {
   return `@Microsoft.KeyVault(SecretUri=${uri})`
 }
 
+/** App Service reports the setting's value as the reference; compared leniently, as identifiers are. */
+export function sameReference(reported: string, wanted: string): boolean {
+  return reported.trim().toLowerCase() === wanted.trim().toLowerCase()
+}
+
 export const RESOLVED = 'Resolved'
 export const PENDING = 'Initialized'
 
@@ -42,7 +47,7 @@ export const PENDING = 'Initialized'
  * follow from what the status names (research notes: tmp/research-11.md §6) and from the access
  * the action manages.
  */
-export const STATUS_FIXES: Record<string, string> = {
+const STATUS_FIXES: Record<string, string> = {
   MSINotEnabled:
     "the app has no managed identity for Key Vault references: turn on its system-assigned identity (this action does, in 'mode: apply'), or set keyVaultReferenceIdentity to a user-assigned identity attached to it",
   AccessToKeyVaultDenied:

@@ -113,8 +113,7 @@ export function buildReport(settings: Settings, plan: Plan, applied: Applied, ou
   }
 }
 
-export async function writeSummary(settings: Settings, plan: Plan, applied: Applied, outputs: Outputs): Promise<void> {
-  const report = buildReport(settings, plan, applied, outputs)
+export async function writeSummary(report: Report): Promise<void> {
   const summary = core.summary.addHeading(report.title, 2)
   summary.addRaw(`<p>${escape(report.intro)}</p>`)
   if (report.changes.length > 0) summary.addList(report.changes.map(escape))

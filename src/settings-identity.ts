@@ -3,7 +3,7 @@
 // rest of the settings.
 import { isGuid, validateResourceGroup } from './names.js'
 
-export const AUTH_TYPES = ['oidc', 'managed-identity', 'azure-cli'] as const
+const AUTH_TYPES = ['oidc', 'managed-identity', 'azure-cli'] as const
 export type AuthType = (typeof AUTH_TYPES)[number]
 
 /** The identity the apps get and that is granted on the vaults. */

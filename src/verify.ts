@@ -6,7 +6,9 @@ import * as core from '@actions/core'
 import { describeChange, type Plan } from './plan.js'
 import type { CurrentState } from './read.js'
 import { describeReference, failureLine, type ReferenceState, RESOLVED } from './references.js'
-import { ROLES } from './rbac.js'
+import { holds } from './permissions.js'
+import { appsServed } from './plan-identity.js'
+import { isSatisfied, ROLES } from './rbac.js'
 
 export interface Unresolved {
   app: string
@@ -50,9 +52,9 @@ export function verifyFailure(plan: Plan, unresolved: Unresolved[] = []): string
  * takes away: secret read access on a vault (get or all, or a secrets role), or the identity.
  */
 export function warnReferencesLosingAccess(plan: Plan, state: CurrentState): void {
-  const serves = (app: string, c: { app: string; sharedBy?: string[] }): boolean =>
-    (c.sharedBy ?? [c.app]).includes(app)
-  const readsSecrets = (names: string[]): boolean => names.some((n) => ['get', 'all'].includes(n.toLowerCase()))
+  const serves = (app: string, c: { app: string; sharedBy?: string[] }): boolean => appsServed(c).includes(app)
+  // Secret reads go with `get` (or `all`) and with the secrets user role or any role that includes it.
+  const readsSecrets = (names: string[]): boolean => holds('secrets', names, 'get')
   for (const [app, refs] of state.references) {
     const identityGone = plan.changes.some(
       (c) => (c.kind === 'disable-identity' || (c.kind === 'detach-identity' && c.detach)) && c.app === app
@@ -65,7 +67,7 @@ export function warnReferencesLosingAccess(plan: Plan, state: CurrentState): voi
       ) {
         vaults.add(c.vault.toLowerCase())
       }
-      if (c.kind === 'delete-role-assignment' && serves(app, c) && SECRET_ROLES.has(c.role.guid))
+      if (c.kind === 'delete-role-assignment' && serves(app, c) && isSatisfied(ROLES.secretsUser, [c.role.guid]))
         vaults.add(c.vault.toLowerCase())
     }
     const losing = refs.filter((r) => identityGone || vaults.has((r.vaultName ?? '').toLowerCase()))
@@ -81,6 +83,3 @@ export function warnReferencesLosingAccess(plan: Plan, state: CurrentState): voi
     )
   }
 }
-
-// Roles whose loss stops secret reads (administrator includes every data action).
-const SECRET_ROLES = new Set<string>([ROLES.secretsUser.guid, ROLES.secretsOfficer.guid, ROLES.administrator.guid])

@@ -11,8 +11,10 @@ import {
   PENDING,
   type ReferenceState,
   RESOLVED,
+  sameReference,
   type WantedSetting
 } from '../references.js'
+import { pollReferences } from '../read.js'
 import { type ApplyContext, type Of, onApp } from './context.js'
 
 /** A failure reported right after a rewrite may be the old, cached one: it counts only after this. */
@@ -102,12 +104,11 @@ async function settle(
   refreshed: string[]
 ): Promise<void> {
   const key = app.target.key
-  let refs = writtenAt === undefined ? ctx.references.get(key) : undefined
   const seenPending = new Set<string>()
   const pending = (list: ReferenceState[]): WantedSetting[] =>
     wanted.filter((w) => {
       const ref = findReference(list, w.name)
-      if (!ref || ref.reference.trim().toLowerCase() !== w.value.toLowerCase()) return writtenAt !== undefined
+      if (!ref || !sameReference(ref.reference, w.value)) return writtenAt !== undefined
       if (ref.status === PENDING) {
         seenPending.add(w.name)
         return true
@@ -116,17 +117,14 @@ async function settle(
       const settling = writtenAt !== undefined && Date.now() - writtenAt < SETTLE_MS
       return ref.status !== RESOLVED && refreshed.includes(w.name) && !seenPending.has(w.name) && settling
     })
-  let delay = 1000
-  while (refs === undefined || pending(refs).length > 0) {
-    if (refs !== undefined) {
-      await ctx.budget.wait(delay)
-      delay = Math.min(delay * 2, 5000)
-      if (ctx.budget.expired) break
-    }
-    refs = await during(onApp(ctx, app, 'read the Key Vault references of'), () =>
-      ctx.azure.appConfig.listReferences(app.target)
-    )
-  }
+  const refs = await pollReferences(
+    ctx.settings,
+    ctx.azure,
+    ctx.budget,
+    app.target,
+    writtenAt === undefined ? ctx.references.get(key) : undefined,
+    (list) => pending(list).length > 0
+  )
   ctx.references.set(key, refs)
   const failed = wanted
     .map((w) => findReference(refs, w.name) ?? notReported(w))

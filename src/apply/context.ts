@@ -7,7 +7,7 @@ import type { VaultState } from '../azure/vaults.js'
 import type { OperationContext } from '../errors.js'
 import type { ReferenceState } from '../references.js'
 import { checkIdentityTenant, type Change } from '../plan.js'
-import type { Azure } from '../read.js'
+import { type Azure, onTarget } from '../read.js'
 import type { Settings } from '../settings.js'
 
 export interface Principal {
@@ -38,7 +38,7 @@ export type Of<K extends Change['kind']> = Extract<Change, { kind: K }>
 
 /** The operation context for errors about an app or slot. */
 export function onApp(ctx: ApplyContext, app: AppState, action: string): OperationContext {
-  return { action, kind: app.target.slot ? 'slot' : 'app', target: app.target, settings: ctx.settings }
+  return onTarget(ctx.settings, app.target, action)
 }
 
 /** The operation context for errors about a vault. */

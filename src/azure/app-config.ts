@@ -2,8 +2,7 @@
 // collection has no PATCH: its PUT replaces every setting (WebApps_UpdateApplicationSettings,
 // "Replaces the application settings of an app") and restarts the app, so a write is always the
 // whole collection as read just before, changed only where it must be.
-import type { TokenCredential } from '@azure/core-auth'
-import { createWebSiteManagement, type WebSiteManagementContext } from '@azure/arm-appservice/api'
+import type { WebSiteManagementContext } from '@azure/arm-appservice/api'
 import {
   listApplicationSettings,
   listApplicationSettingsSlot,
@@ -13,24 +12,16 @@ import {
   updateApplicationSettingsSlot
 } from '@azure/arm-appservice/api/webApps'
 import type { ApiKVReference } from '@azure/arm-appservice/models'
-import type { Cloud } from '../clouds.js'
 import type { ReferenceState } from '../references.js'
 import type { AppTarget } from '../settings.js'
-import type { RetryBudget } from './budget.js'
-import { armClientOptions } from './pipeline.js'
 
+/** Shares the Microsoft.Web client (one pipeline) with Sites: see webSites(). */
 export class AppConfig {
   private readonly context: WebSiteManagementContext
   private readonly resourceGroup: string
 
-  constructor(
-    credential: TokenCredential,
-    cloud: Cloud,
-    budget: RetryBudget,
-    subscriptionId: string,
-    resourceGroup: string
-  ) {
-    this.context = createWebSiteManagement(credential, subscriptionId, armClientOptions(cloud, budget))
+  constructor(context: WebSiteManagementContext, resourceGroup: string) {
+    this.context = context
     this.resourceGroup = resourceGroup
   }
 
@@ -63,7 +54,7 @@ export class AppConfig {
   }
 }
 
-export function toReferenceState(item: ApiKVReference): ReferenceState {
+function toReferenceState(item: ApiKVReference): ReferenceState {
   // The setting's name is the last segment of the item's id (…/configreferences/appsettings/{name}).
   const setting = (item.id ?? item.name ?? '').split('/').pop() ?? ''
   return {

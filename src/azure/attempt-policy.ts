@@ -74,6 +74,10 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
         const code = timedOut ? 'ETIMEDOUT' : (errorCode(error) ?? (error as Error).name)
         const reason = timedOut ? `no answer within ${budget.attemptTimeoutMs / 1000} s` : code
         info(`${label} → ${reason} (${elapsed(started)} ms)`)
+        const retrying = (): void => {
+          budget.lastFailure = `${label} failed: ${reason}`
+          core.warning(`${label} failed (${reason}); retrying within the ${budget.seconds} s retry budget.`)
+        }
         if (budget.expired || outer?.aborted) throw error
         const proxy = proxyOf(request)
         // Through a proxy, the runner connects only to the proxy (the proxy connects onwards):
@@ -86,15 +90,13 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
           const tries = (unreachableTries.get(url.origin) ?? 0) + 1
           unreachableTries.set(url.origin, tries)
           if (!isUnreachable(problem) || tries >= UNREACHABLE_TRIES) throw new NetworkError(label, failure, error)
-          budget.lastFailure = `${label} failed: ${reason}`
-          core.warning(`${label} failed (${reason}); retrying within the ${budget.seconds} s retry budget.`)
+          retrying()
           // A system code the SDK's retry policy retries (EAI_AGAIN, EHOSTUNREACH… are not among them).
           throw new RestError(`${label}: ${reason}`, { code: 'ECONNREFUSED', request })
         }
         if (!timedOut && !SDK_RETRIES.has(code)) throw error // not retried: the caller explains it
         if (ANSWER_LOST.has(code)) unanswered.set(request, (unanswered.get(request) ?? 0) + 1)
-        budget.lastFailure = `${label} failed: ${reason}`
-        core.warning(`${label} failed (${reason}); retrying within the ${budget.seconds} s retry budget.`)
+        retrying()
         // As a RestError with a system error code, the retry policy retries a timed-out attempt.
         if (timedOut) throw new RestError(`${label}: ${reason}`, { code: 'ETIMEDOUT', request })
         throw error

@@ -26,30 +26,28 @@ export function errorShapePolicy(): PipelinePolicy {
     async sendRequest(request, next) {
       const response = await next(request)
       if (response.status < 400 || !response.bodyAsText) return response
-      if (hasWebShape(response.bodyAsText))
-        response.bodyAsText = JSON.stringify({ error: readAzureError(response.bodyAsText) })
+      const parsed = parseJson(response.bodyAsText)
+      const webShape = isObject(parsed) && !('error' in parsed) && ('Code' in parsed || 'Message' in parsed)
+      if (webShape) response.bodyAsText = JSON.stringify({ error: azureErrorOf(parsed) })
       return response
     }
   }
 }
 
-function hasWebShape(body: string): boolean {
+function parseJson(body: string | undefined): unknown {
   try {
-    const parsed = JSON.parse(body) as unknown
-    return isObject(parsed) && !('error' in parsed) && ('Code' in parsed || 'Message' in parsed)
+    return JSON.parse(body ?? '') as unknown
   } catch {
-    return false
+    return undefined
   }
 }
 
 /** The error of an error answer in either shape; undefined when the body is neither. */
 export function readAzureError(body: string | undefined): AzureError | undefined {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(body ?? '')
-  } catch {
-    return undefined
-  }
+  return azureErrorOf(parseJson(body))
+}
+
+function azureErrorOf(parsed: unknown): AzureError | undefined {
   if (!isObject(parsed)) return undefined
   const e = isObject(parsed.error) ? parsed.error : parsed
   const code = text(e.code) ?? text(e.Code)

@@ -16,8 +16,6 @@ import { attemptPolicy } from './attempt-policy.js'
 import type { RetryBudget } from './budget.js'
 import { errorShapePolicy, transientErrorPolicy } from './error-policies.js'
 
-export { RetryBudget } from './budget.js'
-
 /** Per call: every request and its retries end when the budget is spent, whatever signal it had. */
 function budgetPolicy(budget: RetryBudget): PipelinePolicy {
   return {
@@ -104,13 +102,11 @@ export function armClientOptions(cloud: Cloud, budget: RetryBudget): ClientOptio
 
 /** A bare pipeline with the same policies, for requests outside the SDK clients (GitHub OIDC). */
 export function createPipeline(budget: RetryBudget): Pipeline {
-  const pipeline = createPipelineFromOptions({
-    retryOptions: RETRY_OPTIONS,
-    userAgentOptions: { userAgentPrefix: 'keyvault-app-identity-action' }
-  })
+  const { additionalPolicies = [], ...options } = pipelineOptions(budget)
+  const pipeline = createPipelineFromOptions(options)
   // The same places core-client gives `additionalPolicies`: perCall before the retry policy,
   // perRetry after the Sign phase.
-  for (const { policy, position } of policies(budget)) {
+  for (const { policy, position } of additionalPolicies) {
     pipeline.addPolicy(policy, position === 'perRetry' ? { afterPhase: 'Sign' } : {})
   }
   return pipeline

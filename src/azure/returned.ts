@@ -30,6 +30,12 @@ export function expectUserAssignedIdentityId(id: string): string {
   return id
 }
 
+/** A Key Vault resource id: subscription, resource group and name captured. */
+const VAULT_ID = new RegExp(
+  `^/subscriptions/(${SEGMENT})/resourceGroups/(${SEGMENT})/providers/Microsoft\\.KeyVault/vaults/(${SEGMENT})$`,
+  'i'
+)
+
 /**
  * The id of the vault that was asked for: a Key Vault resource id in the requested subscription
  * (and resource group, when given) with the requested name. Role assignments are made at this
@@ -39,10 +45,7 @@ export function expectVaultId(
   id: string | undefined,
   wanted: { name: string; subscriptionId: string; resourceGroup?: string }
 ): string {
-  const match = new RegExp(
-    `^/subscriptions/(${SEGMENT})/resourceGroups/(${SEGMENT})/providers/Microsoft\\.KeyVault/vaults/(${SEGMENT})$`,
-    'i'
-  ).exec(id ?? '')
+  const match = VAULT_ID.exec(id ?? '')
   const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
   if (
     !match ||
@@ -62,8 +65,5 @@ export function expectVaultId(
 
 /** A scope for a role assignment this action makes or deletes: a Key Vault resource id, nothing wider. */
 export function isVaultScope(scope: string): boolean {
-  return new RegExp(
-    `^/subscriptions/${SEGMENT}/resourceGroups/${SEGMENT}/providers/Microsoft\\.KeyVault/vaults/${SEGMENT}$`,
-    'i'
-  ).test(scope)
+  return VAULT_ID.test(scope)
 }

@@ -6,7 +6,13 @@ import { createWebSiteManagement, type WebSiteManagementContext } from '@azure/a
 import { get, getSlot, update, updateSlot } from '@azure/arm-appservice/api/webApps'
 import type { Site, SitePatchResource } from '@azure/arm-appservice/models'
 import type { Cloud } from '../clouds.js'
-import { formatIdentityType, parseIdentityType, sameIdentity, withSystemAssigned } from '../identity-type.js'
+import {
+  formatIdentityType,
+  hasUserAssigned,
+  parseIdentityType,
+  sameIdentity,
+  withSystemAssigned
+} from '../identity-type.js'
 import { info } from '../log.js'
 import type { AppTarget } from '../settings.js'
 import type { RetryBudget } from './budget.js'
@@ -38,21 +44,25 @@ export class ChangeNotVisibleError extends Error {
   }
 }
 
+/** The Microsoft.Web client of a subscription: one pipeline for the sites and their configuration. */
+export function webSites(
+  credential: TokenCredential,
+  cloud: Cloud,
+  budget: RetryBudget,
+  subscriptionId: string
+): WebSiteManagementContext {
+  return createWebSiteManagement(credential, subscriptionId, armClientOptions(cloud, budget))
+}
+
 export class Sites {
   private readonly context: WebSiteManagementContext
-  private readonly resourceGroup: string
   private readonly budget: RetryBudget
+  private readonly resourceGroup: string
 
-  constructor(
-    credential: TokenCredential,
-    cloud: Cloud,
-    budget: RetryBudget,
-    subscriptionId: string,
-    resourceGroup: string
-  ) {
-    this.context = createWebSiteManagement(credential, subscriptionId, armClientOptions(cloud, budget))
-    this.resourceGroup = resourceGroup
+  constructor(context: WebSiteManagementContext, budget: RetryBudget, resourceGroup: string) {
+    this.context = context
     this.budget = budget
+    this.resourceGroup = resourceGroup
   }
 
   async read(target: AppTarget): Promise<AppState> {
@@ -102,8 +112,12 @@ export class Sites {
       identity: { type, ...(remaining.length > 0 ? { userAssignedIdentities } : {}) }
     } as SitePatchResource
     const change = `${attached ? 'attaching' : 'detaching'} user-assigned identity ${identityId}`
-    const has = (s: AppState): boolean => s.userAssignedIds.some((id) => id.toLowerCase() === identityId.toLowerCase())
-    return this.patch(app, body, change, (s) => has(s) === attached && s.systemAssigned === app.systemAssigned)
+    return this.patch(
+      app,
+      body,
+      change,
+      (s) => hasUserAssigned(s.userAssignedIds, identityId) === attached && s.systemAssigned === app.systemAssigned
+    )
   }
 
   /** Which identity App Service uses for Key Vault references: a user-assigned identity's id, or 'SystemAssigned'. */

@@ -1,7 +1,7 @@
 // src/azure/sites.ts with the real App Service SDK and the action's pipeline against the fake.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { RetryBudget } from '../../src/azure/budget.js'
-import { Sites } from '../../src/azure/sites.js'
+import { Sites, webSites } from '../../src/azure/sites.js'
 import type { AppTarget } from '../../src/settings.js'
 import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
 import { captureCommands, cloudOf, credentialFor } from './helpers.ts'
@@ -11,8 +11,11 @@ const RG = 'sites-rg'
 const UAI = (n: string): string =>
   `/subscriptions/${'0'.repeat(8)}-0000-0000-0000-000000000000/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${n}`
 const target = (name: string, slot?: string): AppTarget => ({ name, slot, key: slot ? `${name}/${slot}` : name })
-const sites = (seconds = 60): Sites =>
-  new Sites(credentialFor(fake), cloudOf(fake), new RetryBudget(seconds), fake.subscriptionId, RG)
+const clientIn = (resourceGroup: string, seconds: number): Sites => {
+  const budget = new RetryBudget(seconds)
+  return new Sites(webSites(credentialFor(fake), cloudOf(fake), budget, fake.subscriptionId), budget, resourceGroup)
+}
+const sites = (seconds = 60): Sites => clientIn(RG, seconds)
 const output = captureCommands()
 
 beforeAll(async () => {
@@ -74,13 +77,7 @@ describe('setSystemIdentity', () => {
   it('fails at once on 409 ScopeLocked, with Azure code and words on the error', async () => {
     fake.addSite({ resourceGroup: 'locked-sites-rg', name: 'locked' })
     fake.addLock(`/subscriptions/${fake.subscriptionId}/resourceGroups/locked-sites-rg`, 'ReadOnly')
-    const client = new Sites(
-      credentialFor(fake),
-      cloudOf(fake),
-      new RetryBudget(60),
-      fake.subscriptionId,
-      'locked-sites-rg'
-    )
+    const client = clientIn('locked-sites-rg', 60)
     const app = await client.read(target('locked'))
     fake.clearLog()
     await expect(client.setSystemIdentity(app, true)).rejects.toMatchObject({
