@@ -4,6 +4,7 @@ import { describe, expect, it } from '@jest/globals'
 import { createHttpHeaders, createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline'
 import { readAzureError, retryRule } from '../src/azure/error-policies.js'
 import { classify, isUnreachable } from '../src/azure/network.js'
+import { isBuiltFromRead } from '../src/azure/replay.js'
 import { expectGuid, expectUserAssignedIdentityId, isVaultScope } from '../src/azure/returned.js'
 import { neutralize } from '../src/log.js'
 
@@ -17,6 +18,8 @@ const answer = (
   const request = createPipelineRequest({ url, method })
   return [request, { request, status, headers: createHttpHeaders(), bodyAsText: JSON.stringify(body) }]
 }
+const POLICY_ADD =
+  'https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/accessPolicies/add'
 const webConflict = {
   Code: 'Conflict',
   Message: 'Cannot modify this site because another operation is in progress. Details: Id: 1, OperationName: Update',
@@ -53,9 +56,15 @@ describe('readAzureError', () => {
 })
 
 describe('retryRule: which error answers are waited out', () => {
-  it('409 Conflict (either shape) and AnotherOperationInProgress: yes', () => {
-    expect(retryRule(...answer(409, webConflict))?.why).toMatch(/another operation is in progress/)
-    expect(retryRule(...answer(409, { error: { code: 'AnotherOperationInProgress', message: 'x' } }))).toBeDefined()
+  it('409 Conflict (either shape) and AnotherOperationInProgress: yes, for a request safe to send again', () => {
+    expect(retryRule(...answer(409, webConflict, 'PUT', POLICY_ADD))?.why).toMatch(/another operation is in progress/)
+    const other = { error: { code: 'AnotherOperationInProgress', message: 'x' } }
+    expect(retryRule(...answer(409, other, 'PUT', POLICY_ADD))).toBeDefined()
+  })
+
+  it('409 Conflict on a write built from a read (site PATCH, settings PUT): no — its caller reads again', () => {
+    expect(retryRule(...answer(409, webConflict))).toBeUndefined()
+    expect(retryRule(...answer(409, webConflict, 'PUT', `${SITE}/slots/stage/config/appsettings`))).toBeUndefined()
   })
 
   it('409 ScopeLocked, RoleAssignmentExists, RoleAssignmentUpdateNotPermitted: no — they do not pass', () => {
@@ -72,6 +81,22 @@ describe('retryRule: which error answers are waited out', () => {
     expect(
       retryRule(...answer(400, { error: { code: 'BadRequest', message: 'x' } }, 'PUT', assignment))
     ).toBeUndefined()
+  })
+})
+
+describe('isBuiltFromRead: the writes the pipeline never sends twice as they are', () => {
+  it('names the site PATCH and the settings and connection-string PUTs, of apps and slots', () => {
+    expect(isBuiltFromRead('PATCH', SITE)).toBe(true)
+    expect(isBuiltFromRead('patch', `${SITE}/slots/stage`)).toBe(true)
+    expect(isBuiltFromRead('PUT', `${SITE}/config/appsettings`)).toBe(true)
+    expect(isBuiltFromRead('PUT', `${SITE}/slots/stage/config/connectionstrings`)).toBe(true)
+  })
+
+  it('leaves reads and writes that are safe to repeat to the pipeline', () => {
+    expect(isBuiltFromRead('GET', SITE)).toBe(false)
+    expect(isBuiltFromRead('POST', `${SITE}/config/appsettings/list`)).toBe(false)
+    expect(isBuiltFromRead('PUT', POLICY_ADD)).toBe(false)
+    expect(isBuiltFromRead('PUT', `${SITE}/providers/Microsoft.Authorization/roleAssignments/n`)).toBe(false)
   })
 })
 

@@ -1,8 +1,10 @@
 // Key Vault references in an app's settings, after its identity and access are in place (App
 // Service caches a failed resolution until the app's configuration changes, so the grant must come
 // first). The settings PUT replaces the whole collection and restarts the app: the collection is
-// read right before, changed only where it must be, written once, and read back to confirm that
-// nothing else was lost. Then App Service's own status of each reference is awaited.
+// read right before, changed only where it must be, written once (from a fresh read again after a
+// conflict: write-step.ts), recorded, and read back to confirm this run's settings are there. Then
+// App Service's own status of each reference is awaited. The settings API has no ETag: a write by
+// someone else between that read and the PUT (one round trip) cannot be detected.
 import type { AppState } from '../azure/sites.js'
 import { during } from '../errors.js'
 import {
@@ -16,6 +18,7 @@ import {
 } from '../references.js'
 import { pollReferences } from '../read.js'
 import { type ApplyContext, type Of, onApp } from './context.js'
+import { writeFromFreshRead } from './write-step.js'
 
 /** A failure reported right after a rewrite may be the old, cached one: it counts only after this. */
 const SETTLE_MS = 15_000
@@ -43,30 +46,49 @@ export class SettingsChangedError extends Error {
 
 export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyContext): Promise<void> {
   const app = ctx.app(change.app)
+  const key = app.target.key
   const wanted = ctx.settings.appSettings
   const client = ctx.azure.appConfig
-  const current = await during(onApp(ctx, app, 'read the app settings of'), () => client.listSettings(app.target))
-  const { next, changed } = withReferences(current, wanted)
   const refresh = change.refresh.map((r) => r.setting)
-  if (changed.length > 0 || refresh.length > 0) {
-    await during(onApp(ctx, app, 'write the app settings of'), () => client.replaceSettings(app.target, next))
-    const writtenAt = Date.now()
-    const after = await during(onApp(ctx, app, 'read back the app settings of'), () => client.listSettings(app.target))
-    const differ = Object.keys(next).filter((name) => after[name] !== next[name])
-    if (differ.length > 0) throw new SettingsChangedError(app.target.key, differ)
-    if (changed.length > 0)
+  let changed: string[] = []
+  // The PUT replaces the whole collection: it is built from a read made right before it, and after
+  // a 409 or a lost answer from a new read (write-step.ts), so that another writer's settings stay.
+  const outcome = await writeFromFreshRead(
+    {
+      what: `the app settings of '${key}'`,
+      read: () => during(onApp(ctx, app, 'read the app settings of'), () => client.listSettings(app.target)),
+      build: (current) => {
+        const merged = withReferences(current, wanted)
+        changed = merged.changed
+        return changed.length > 0 || refresh.length > 0 ? merged.next : undefined
+      },
+      write: async (next) => {
+        await during(onApp(ctx, app, 'write the app settings of'), () => client.replaceSettings(app.target, next))
+        return next
+      }
+    },
+    ctx.budget
+  )
+  if (!outcome.wrote) {
+    if (outcome.maybeWritten)
       ctx.record(
-        `Set ${changed.join(', ')} of ${app.target.key} to Key Vault references (app settings; the app restarts).`
+        `The app settings of ${key} hold the Key Vault references asked for; an earlier write of them got no clear answer, so this run may have written them (the app restarts on a write).`
       )
-    if (refresh.length > 0) {
-      ctx.record(
-        `Wrote back the app settings of ${app.target.key} so App Service resolves ${refresh.join(', ')} again (they had failed; the app restarts).`
-      )
-    }
-    await settle(ctx, app, wanted, writtenAt, refresh)
-  } else {
-    await settle(ctx, app, wanted, undefined, [])
+    return settle(ctx, app, wanted, undefined, [])
   }
+  // Azure accepted the write: it is recorded before anything that may fail afterwards.
+  const writtenAt = Date.now()
+  if (changed.length > 0)
+    ctx.record(`Set ${changed.join(', ')} of ${key} to Key Vault references (app settings; the app restarts).`)
+  if (refresh.length > 0)
+    ctx.record(
+      `Wrote back the app settings of ${key} so App Service resolves ${refresh.join(', ')} again (they had failed; the app restarts).`
+    )
+  // Confirm this run's settings only: another writer may change other settings after the PUT.
+  const after = await during(onApp(ctx, app, 'read back the app settings of'), () => client.listSettings(app.target))
+  const differ = wanted.map((w) => w.name).filter((name) => after[name] !== outcome.result[name])
+  if (differ.length > 0) throw new SettingsChangedError(key, differ)
+  await settle(ctx, app, wanted, writtenAt, refresh)
 }
 
 /** For apps whose settings needed no write: their requested references must resolve all the same. */

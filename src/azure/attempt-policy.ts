@@ -5,6 +5,7 @@ import * as core from '@actions/core'
 import { type PipelinePolicy, type PipelineRequest, RestError } from '@azure/core-rest-pipeline'
 import type { NetworkFailure, RetryBudget } from './budget.js'
 import { classify, describeNetworkFailure, errorCode, isUnreachable } from './network.js'
+import { isBuiltFromRead, UnknownOutcomeError } from './replay.js'
 import { info } from '../log.js'
 
 /** Tries of an unreachable host before giving up on it (a second or two with the SDK's backoff). */
@@ -55,12 +56,16 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
         attempt.abort()
       }, budget.attemptTimeoutMs)
       request.abortSignal = attempt.signal
+      // A write built from an earlier read is never sent twice as it is (replay.ts).
+      const builtFromRead = isBuiltFromRead(request.method, request.url)
       try {
         const response = await next(request)
         info(`${label} → ${response.status} (${elapsed(started)} ms)`)
         // The host answered: what failed before no longer explains anything.
         unreachableTries.delete(url.origin)
         budget.network.delete(url.origin)
+        if (builtFromRead && (response.status >= 500 || response.status === 408))
+          throw new UnknownOutcomeError(label, `answered ${response.status}`, response.status)
         // The SDK retries 429 only when the answer says when (Retry-After); 5xx and 408 always.
         const retryAfter = response.headers.get('retry-after')
         if (TRANSIENT.has(response.status) && (response.status !== 429 || retryAfter !== undefined)) {
@@ -71,6 +76,7 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
         }
         return response
       } catch (error) {
+        if (error instanceof UnknownOutcomeError) throw error // answered: logged above
         const code = timedOut ? 'ETIMEDOUT' : (errorCode(error) ?? (error as Error).name)
         const reason = timedOut ? `no answer within ${budget.attemptTimeoutMs / 1000} s` : code
         info(`${label} → ${reason} (${elapsed(started)} ms)`)
@@ -95,6 +101,8 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
           throw new RestError(`${label}: ${reason}`, { code: 'ECONNREFUSED', request })
         }
         if (!timedOut && !SDK_RETRIES.has(code)) throw error // not retried: the caller explains it
+        if (builtFromRead && (timedOut || ANSWER_LOST.has(code)))
+          throw new UnknownOutcomeError(label, reason, undefined, error)
         if (ANSWER_LOST.has(code)) unanswered.set(request, (unanswered.get(request) ?? 0) + 1)
         retrying()
         // As a RestError with a system error code, the retry policy retries a timed-out attempt.

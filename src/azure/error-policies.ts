@@ -3,6 +3,7 @@
 import * as core from '@actions/core'
 import type { PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline'
 import type { RetryBudget } from './budget.js'
+import { isBuiltFromRead } from './replay.js'
 
 export interface AzureError {
   code?: string
@@ -80,7 +81,8 @@ export function retryRule(request: PipelineRequest, response: PipelineResponse):
   if (response.status !== 409 && response.status !== 400) return undefined
   const error = readAzureError(response.bodyAsText ?? undefined)
   const code = error?.code?.toLowerCase()
-  if (response.status === 409 && (code === 'conflict' || code === 'anotheroperationinprogress')) {
+  // A write built from a read is not sent again after a 409: its caller reads afresh (replay.ts).
+  if (isOperationInProgress(response.status, code) && !isBuiltFromRead(request.method, request.url)) {
     return { why: 'another operation is in progress on it (409 Conflict)', baseDelayMs: 1000, maxDelayMs: 15_000 }
   }
   if (code === 'principalnotfound' && request.method === 'PUT' && /\/roleAssignments\//i.test(request.url)) {
@@ -92,6 +94,12 @@ export function retryRule(request: PipelineRequest, response: PipelineResponse):
     }
   }
   return undefined
+}
+
+/** 409 Conflict / AnotherOperationInProgress: another operation on the resource has not ended yet. */
+export function isOperationInProgress(status: number | undefined, code: string | undefined): boolean {
+  const c = code?.toLowerCase()
+  return status === 409 && (c === 'conflict' || c === 'anotheroperationinprogress')
 }
 
 /** Per call, outside the SDK's retry policy: waits out the answers `retryRule` names, within the budget. */

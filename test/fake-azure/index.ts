@@ -14,7 +14,7 @@ import { seedRoleAssignment } from './role-assignments.ts'
 import { seedSecret, type SecretSeed } from './secrets.ts'
 import { startProxy, type FakeProxy } from './proxy.ts'
 import { closeServer, listen, type Listening } from './server.ts'
-import { seedSite, type SiteSeed } from './sites.ts'
+import { patchSiteAsOther, seedSite, type SiteSeed } from './sites.ts'
 import * as st from './state.ts'
 import { makeTls } from './tls.ts'
 import type {
@@ -115,6 +115,11 @@ export interface FakeAzure extends IdentityApi {
   /** Extra: page size of the vault and generic resource lists (default 1000, as ARM). */
   setPageSize(n: number): void
   getSite(rg: string, name: string, slot?: string): SiteRecord | undefined
+  /**
+   * A second writer's PATCH of a site or slot (say, the portal attaching an identity), applied as
+   * ARM applies the action's own; for use in a FaultRule's `before`/`after`. Returns the status.
+   */
+  patchSite(rg: string, name: string, slot: string | undefined, body: Record<string, unknown>): number
   getVault(rg: string, name: string): VaultRecord | undefined
   /** A site's or slot's app settings as POST …/config/appsettings/list answers them. */
   appSettings(rg: string, name: string, slot?: string): Record<string, string>
@@ -332,6 +337,13 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       )
       return s && clone(s)
     },
+    patchSite: (g, name, slot, body) =>
+      patchSiteAsOther(
+        state,
+        urls.arm,
+        `${rg(g)}/providers/Microsoft.Web/sites/${name}${slot ? `/slots/${slot}` : ''}`,
+        body
+      ).status,
     getVault: (g, name) => {
       const v = state.vaults.get(vaultId(state.subscriptionId, g, name).toLowerCase())
       return v && clone(v)

@@ -163,6 +163,7 @@ async function serve(
   // Latency models the way to Azure; GitHub's OIDC endpoint and the VM-local IMDS are not on it.
   if (server !== 'oidc' && server !== 'imds' && server !== 'github' && state.latencyMs > 0) await sleep(state.latencyMs)
   if (fault?.delayMs) await sleep(fault.delayMs)
+  fault?.before?.()
   if (fault?.drop) {
     entry.end = performance.now()
     req.socket.destroy()
@@ -180,6 +181,7 @@ async function serve(
       }
     }
   }
+  fault?.after?.()
   if (fault?.dropAnswer) {
     // The request was carried out; its answer is lost on the way back.
     entry.end = performance.now()

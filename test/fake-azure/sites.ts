@@ -197,6 +197,24 @@ export function handleSite(ctx: ArmContext, sub: string, rg: string, name: strin
 }
 
 /**
+ * Another writer's PATCH of a site or slot (the portal, a deployment, another workflow), applied
+ * as the action's own PATCH is: for tests that need a second writer (FaultRule before/after).
+ */
+export function patchSiteAsOther(
+  state: State,
+  armEndpoint: string,
+  id: string,
+  body: Record<string, unknown>
+): FakeResponse {
+  const site = state.sites.get(id.toLowerCase())
+  if (!site) throw new Error(`patchSiteAsOther: no site '${id}'`)
+  const grant = { tenantId: state.tenantId, clientId: 'portal', spObjectId: randomUUID() }
+  const req = { server: 'arm', method: 'PATCH', path: id, query: {}, headers: {}, rawBody: '', body } as const
+  const ctx: ArmContext = { state, req: { ...req }, grant, apiVersion: '2025-05-01', armEndpoint }
+  return patchSite(ctx, site, body, { grant, action: 'Microsoft.Web/sites/write', scope: id })
+}
+
+/**
  * The site as GET answers it: siteConfig without setting values. Real GETs show
  * `"appSettings": null` and `"connectionStrings": null` in siteConfig (az webapp show and
  * az functionapp create outputs quoted in many READMEs); the values need POST …/config/…/list.

@@ -147,4 +147,12 @@ export interface FaultRule {
   skip?: number
   /** Answer in Microsoft.Web's top-level {Code, Message, …} shape (default: 400/409 on Microsoft.Web paths). */
   webShape?: boolean
+  /**
+   * A second writer (a deployment, a slot swap, the portal, another workflow) acting at this
+   * moment: `before` runs when the matching request arrives, before it is handled or faulted;
+   * `after` runs once it has been handled, before the answer leaves. A rule with only these (no
+   * status, body or drop) lets the request through as it is.
+   */
+  before?: () => void
+  after?: () => void
 }

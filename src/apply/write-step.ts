@@ -1,0 +1,72 @@
+// A write that depends on what was read — the site's identity block, the app settings collection —
+// is one step: read → build the request from that read → write. (The caller confirms afterwards,
+// and records the write as soon as it returns: Azure accepted it.)
+//
+// Real apps are changed by others while the action runs. App Service's 409 "another operation is
+// in progress" usually means someone else is writing right now, and an attempt that got a 5xx or
+// no answer may or may not have been carried out. In both cases the old body — built from a read
+// the other writer may since have made stale — is never sent again: the pipeline hands the failure
+// back (azure/replay.ts) and the step starts again from a fresh read, within the run's retry
+// budget. A fresh read that shows nothing left to do ends the step without a write.
+import * as core from '@actions/core'
+import { RestError } from '@azure/core-rest-pipeline'
+import type { RetryBudget } from '../azure/budget.js'
+import { isOperationInProgress } from '../azure/error-policies.js'
+import { UnknownOutcomeError } from '../azure/replay.js'
+
+export interface WriteStep<S, B, R> {
+  /** What is written, for the warnings: "the app settings of 'shop-api'". */
+  what: string
+  read(): Promise<S>
+  /** The request built from what was just read; undefined when there is nothing left to do. */
+  build(current: S): B | undefined
+  /** One attempt; Azure's acceptance when it returns. */
+  write(body: B, current: S): Promise<R>
+}
+
+export type StepOutcome<S, R> =
+  | {
+      wrote: false
+      current: S
+      /** An earlier attempt's outcome was unknown: it may be what left nothing to do. */
+      maybeWritten: boolean
+    }
+  | { wrote: true; current: S; result: R }
+
+const FIRST_DELAY_MS = 1000
+const MAX_DELAY_MS = 15_000
+
+/** Why a failed attempt calls for a fresh read rather than giving up; undefined: give up. */
+function startAgainBecause(error: unknown): string | undefined {
+  if (error instanceof UnknownOutcomeError) return `${error.message}`
+  if (error instanceof RestError && isOperationInProgress(error.statusCode, error.code))
+    return 'another operation is in progress on it (409 Conflict)'
+  return undefined
+}
+
+export async function writeFromFreshRead<S, B, R>(
+  step: WriteStep<S, B, R>,
+  budget: RetryBudget
+): Promise<StepOutcome<S, R>> {
+  let maybeWritten = false
+  for (let attempt = 1; ; attempt++) {
+    const current = await step.read()
+    const body = step.build(current)
+    if (body === undefined) return { wrote: false, current, maybeWritten }
+    try {
+      return { wrote: true, current, result: await step.write(body, current) }
+    } catch (error) {
+      const why = startAgainBecause(error)
+      if (!why) throw error
+      if (error instanceof UnknownOutcomeError) maybeWritten = true
+      const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (attempt - 1))
+      if (Date.now() + delay > budget.deadline) throw error
+      budget.lastFailure = `writing ${step.what}: ${why}`
+      core.warning(
+        `Writing ${step.what}: ${why}. Reading it again in ${delay / 1000} s and building the write from what is there then (attempt ${attempt + 1}).`
+      )
+      await budget.wait(delay)
+      if (budget.expired) throw error
+    }
+  }
+}
