@@ -5,6 +5,7 @@
 // conflict: write-step.ts), recorded, and read back to confirm this run's settings are there. Then
 // App Service's own status of each reference is awaited. The settings API has no ETag: a write by
 // someone else between that read and the PUT (one round trip) cannot be detected.
+import * as core from '@actions/core'
 import type { AppState } from '../azure/sites.js'
 import { during } from '../errors.js'
 import {
@@ -74,7 +75,8 @@ export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyC
       ctx.record(
         `The app settings of ${key} hold the Key Vault references asked for; an earlier write of them got no clear answer, so this run may have written them (the app restarts on a write).`
       )
-    return settle(ctx, app, wanted, undefined, [])
+    // Written just now perhaps: App Service's status is then awaited as after a write.
+    return settle(ctx, app, wanted, outcome.maybeWritten ? Date.now() : undefined, [])
   }
   // Azure accepted the write: it is recorded before anything that may fail afterwards.
   const writtenAt = Date.now()
@@ -86,8 +88,17 @@ export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyC
     )
   // Confirm this run's settings only: another writer may change other settings after the PUT.
   const after = await during(onApp(ctx, app, 'read back the app settings of'), () => client.listSettings(app.target))
-  const differ = wanted.map((w) => w.name).filter((name) => after[name] !== outcome.result[name])
-  if (differ.length > 0) throw new SettingsChangedError(key, differ)
+  const ours = new Set(wanted.map((w) => w.name))
+  const differ = (names: string[]): string[] => names.filter((name) => after[name] !== outcome.result[name])
+  const others = differ(
+    [...new Set([...Object.keys(outcome.result), ...Object.keys(after)])].filter((n) => !ours.has(n))
+  )
+  if (others.length > 0)
+    core.warning(
+      `Other settings of ${key} changed after this run's write (another writer; not undone): ${others.join(', ')}.`
+    )
+  const lost = differ([...ours])
+  if (lost.length > 0) throw new SettingsChangedError(key, lost)
   await settle(ctx, app, wanted, writtenAt, refresh)
 }
 

@@ -37,10 +37,13 @@ const FIRST_DELAY_MS = 1000
 const MAX_DELAY_MS = 15_000
 
 /** Why a failed attempt calls for a fresh read rather than giving up; undefined: give up. */
-function startAgainBecause(error: unknown): string | undefined {
-  if (error instanceof UnknownOutcomeError) return `${error.message}`
-  if (error instanceof RestError && isOperationInProgress(error.statusCode, error.code))
-    return 'another operation is in progress on it (409 Conflict)'
+function startAgainBecause(error: unknown): { why: string; unknownOutcome: boolean } | undefined {
+  // Executors wrap Azure's error in one that names the operation: look through the causes.
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof UnknownOutcomeError) return { why: e.message, unknownOutcome: true }
+    if (e instanceof RestError && isOperationInProgress(e.statusCode, e.code))
+      return { why: 'another operation is in progress on it (409 Conflict)', unknownOutcome: false }
+  }
   return undefined
 }
 
@@ -56,9 +59,10 @@ export async function writeFromFreshRead<S, B, R>(
     try {
       return { wrote: true, current, result: await step.write(body, current) }
     } catch (error) {
-      const why = startAgainBecause(error)
-      if (!why) throw error
-      if (error instanceof UnknownOutcomeError) maybeWritten = true
+      const reason = startAgainBecause(error)
+      if (!reason) throw error
+      const { why } = reason
+      if (reason.unknownOutcome) maybeWritten = true
       const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (attempt - 1))
       if (Date.now() + delay > budget.deadline) throw error
       budget.lastFailure = `writing ${step.what}: ${why}`

@@ -1,0 +1,98 @@
+// Another writer changes the app while the action runs (a deployment, a slot swap, the portal,
+// another workflow). The action must not undo that change by sending again a write it built from
+// an earlier read, must record a write as soon as Azure accepts it, and must not say more than is
+// true. The fake's FaultRule `before`/`after` hooks are the second writer.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
+import { runAction, targetInputs } from './run-action.ts'
+
+let fake: FakeAzure
+const RG = 'writers-rg'
+let counter = 0
+const next = (prefix: string): string => `${prefix}-${++counter}`
+const SETTINGS_PUT = /\/config\/appsettings$/i
+const SETTINGS_LIST = /\/config\/appsettings\/list$/i
+
+beforeAll(async () => {
+  fake = await startFakeAzure({ referenceResolveDelayMs: 200 })
+  fake.addResourceGroup(RG)
+})
+afterAll(async () => fake?.close())
+beforeEach(() => {
+  fake.clearLog()
+  fake.clearFaults()
+})
+
+function seed(): { app: string; vault: string; inputs: Record<string, string> } {
+  const app = next('app')
+  const vault = next('kv')
+  fake.addSite({ resourceGroup: RG, name: app, systemAssigned: true, appSettings: { FEATURE_X: 'on' } })
+  fake.addVault({ resourceGroup: RG, name: vault, secrets: { 'db-password': {} } })
+  return { app, vault, inputs: targetInputs(RG, app, vault, { 'app-settings': 'DB_PASSWORD=db-password' }) }
+}
+
+/** The other writer adds a setting the way the portal does: the whole collection, with theirs in it. */
+const addSettingAsOther = (app: string, name: string, value: string) => (): void =>
+  fake.setAppSettings(RG, app, undefined, { ...fake.appSettings(RG, app), [name]: value })
+
+const settingsPuts = (): number => fake.requests.filter((r) => r.method === 'PUT' && SETTINGS_PUT.test(r.path)).length
+const reference = (vault: string): string => `@Microsoft.KeyVault(VaultName=${vault};SecretName=db-password)`
+
+describe('app settings with a second writer', () => {
+  it('after a 409 while another writer adds a setting, the write is rebuilt and keeps theirs', async () => {
+    const { app, vault, inputs } = seed()
+    fake.addFault({ method: 'PUT', path: SETTINGS_PUT, status: 409, before: addSettingAsOther(app, 'DEPLOYED', 'v2') })
+    const run = await runAction(fake, inputs)
+    expect(run.error).toBe('')
+    expect(fake.appSettings(RG, app)).toEqual({ FEATURE_X: 'on', DEPLOYED: 'v2', DB_PASSWORD: reference(vault) })
+    expect(settingsPuts()).toBe(2)
+    // The second PUT was built from a read made after the other writer's change.
+    const lastPut = fake.requests.filter((r) => r.method === 'PUT' && SETTINGS_PUT.test(r.path)).at(-1)
+    expect(JSON.stringify(lastPut?.requestBody)).toContain('DEPLOYED')
+    expect(run.stderr + run.stdout).toMatch(/Reading it again/)
+  })
+
+  it('after a write whose answer was lost, reads again and does not send it twice', async () => {
+    const { app, vault, inputs } = seed()
+    // Carried out, then the other writer adds a setting, then the answer is lost on the way back.
+    fake.addFault({
+      method: 'PUT',
+      path: SETTINGS_PUT,
+      dropAnswer: true,
+      after: addSettingAsOther(app, 'DEPLOYED', 'v3')
+    })
+    const run = await runAction(fake, inputs)
+    expect(run.error).toBe('')
+    expect(fake.appSettings(RG, app)).toEqual({ FEATURE_X: 'on', DEPLOYED: 'v3', DB_PASSWORD: reference(vault) })
+    expect(settingsPuts()).toBe(1)
+    // It may have been this run's write: the outputs do not say nothing changed.
+    expect(run.outputs.changed).toBe('true')
+    expect(run.summary).toMatch(/may have written/)
+  })
+
+  it('a write Azure accepted is recorded even when the read-back then contradicts it', async () => {
+    const { app, inputs } = seed()
+    // Right after our PUT another writer puts back the collection it read before it: ours is gone.
+    const stale = { FEATURE_X: 'on', OTHER: 'x' }
+    fake.addFault({
+      method: 'POST',
+      path: SETTINGS_LIST,
+      skip: 1,
+      before: () => fake.setAppSettings(RG, app, undefined, stale)
+    })
+    const run = await runAction(fake, inputs)
+    expect(run.exitCode).not.toBe(0)
+    expect(run.error).toMatch(/read back after the write differ.*DB_PASSWORD/s)
+    expect(run.outputs.changed).toBe('true')
+    expect(run.summary).toMatch(/Set DB_PASSWORD of/)
+    expect(fake.appSettings(RG, app)).toEqual(stale)
+  })
+
+  it('a run without a second writer makes no extra request', async () => {
+    const { inputs } = seed()
+    const run = await runAction(fake, inputs)
+    expect(run.error).toBe('')
+    expect(settingsPuts()).toBe(1)
+    expect(fake.requests.filter((r) => SETTINGS_LIST.test(r.path))).toHaveLength(2) // read, read back
+  })
+})
