@@ -58,7 +58,16 @@ export async function removeAccessPolicies(change: Of<'remove-access-policy'>, c
       await ctx.budget.wait(delay)
       if (ctx.budget.expired) break
     }
-    const after = await during(onVault(ctx, vault, 'read back the access policies of'), () => client.reread(vault))
+    const after = await during(onVault(ctx, vault, 'read back the access policies of'), () =>
+      client.reread(vault)
+    ).catch((error: unknown) => {
+      // Azure accepted the remove: it is recorded as that, unconfirmed, before the step fails.
+      for (const entry of entries)
+        ctx.record(
+          `Azure accepted the removal of ${describePermissions(entry.permissions)} of ${grantee(entry)} on vault ${change.vault} (access policy); reading the vault back failed, so it is not confirmed.`
+        )
+      throw error
+    })
     left = entries.map((entry) => ({
       entry,
       still: stillHeld(heldPermissions(after.accessPolicies, entry.objectId), entry.permissions)

@@ -96,3 +96,20 @@ describe('app settings with a second writer', () => {
     expect(fake.requests.filter((r) => SETTINGS_LIST.test(r.path))).toHaveLength(2) // read, read back
   })
 })
+
+describe('a write is recorded when Azure accepts it', () => {
+  it('an access-policy remove whose read-back failed is reported as accepted, not confirmed', async () => {
+    const { app, vault } = seed()
+    const inputs = targetInputs(RG, app, vault, {})
+    expect((await runAction(fake, inputs)).error).toBe('')
+    fake.clearLog()
+    // The vault is read once before the plan; the read-back after the remove is refused.
+    fake.addFault({ method: 'GET', path: `/vaults/${vault}`, skip: 1, status: 403 })
+    const run = await runAction(fake, { ...inputs, mode: 'revoke' })
+    expect(run.exitCode).not.toBe(0)
+    expect(fake.requests.some((r) => r.method === 'PUT' && r.path.endsWith('/accessPolicies/remove'))).toBe(true)
+    expect(run.outputs.changed).toBe('true')
+    expect(run.summary).toMatch(/Azure accepted the removal of secrets: get, list of app-\d+ on vault kv-\d+/)
+    expect(run.summary).toMatch(/not confirmed/)
+  })
+})
