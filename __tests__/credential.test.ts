@@ -38,7 +38,8 @@ jest.unstable_mockModule('@azure/identity', () => ({
   AzureCliCredential: FakeAzureCliCredential
 }))
 
-const { SharedTokenCredential, SignInError, createCredential, signIn } = await import('../src/credential.js')
+const { AzCliArmScope, SharedTokenCredential, SignInError, createCredential, signIn } =
+  await import('../src/credential.js')
 const { GitHubAssertion, MissingOidcPermissionError } = await import('../src/oidc.js')
 const { RetryBudget } = await import('../src/azure/budget.js')
 const { settings } = await import('./fixtures.js')
@@ -326,5 +327,25 @@ describe('sign-in without OIDC', () => {
       'http://127.0.0.1:9 (IMDS) could not be reached (ECONNREFUSED)'
     )
     expect(getToken).not.toHaveBeenCalled()
+  })
+})
+
+describe('AzCliArmScope', () => {
+  it('asks az for its own ARM resource and passes other scopes through', async () => {
+    const asked: string[][] = []
+    const inner: TokenCredential = {
+      getToken: async (scopes: string | string[]) => {
+        asked.push([scopes].flat())
+        return token('t')
+      }
+    }
+    const az = new AzCliArmScope(
+      inner,
+      'https://management.azure.com/.default',
+      'https://management.core.windows.net//.default'
+    )
+    await az.getToken('https://management.azure.com/.default')
+    await az.getToken(['https://vault.azure.net/.default'])
+    expect(asked).toEqual([['https://management.core.windows.net//.default'], ['https://vault.azure.net/.default']])
   })
 })

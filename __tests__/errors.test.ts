@@ -292,6 +292,14 @@ describe('explain: Entra ID sign-in failures', () => {
     expect(message).toContain('clock')
   })
 
+  it('AADSTS700024 with azure-cli: the federated az session expired, not the clock', () => {
+    const error = entraError('700024', 'Client assertion is not within its valid time range.')
+    const message = explain(error, { ...explainCtx, authType: 'azure-cli' })
+    expect(message).toContain('Azure CLI session from a federated login')
+    expect(message).toContain('auth-type: oidc')
+    expect(message).not.toContain('clock')
+  })
+
   it('other AADSTS codes are named', () => {
     expect(explain(entraError('7000215', 'Invalid client secret provided.'), explainCtx)).toContain(
       'Sign-in to Entra ID failed (AADSTS7000215)'

@@ -104,6 +104,9 @@ export function entraMessage(error: unknown, context: ExplainContext): string | 
     case '90002':
       return `Sign-in failed: tenant ${context.tenantId ?? ''} was not found.\nFix: check 'tenant-id' (Directory (tenant) ID) and that 'environment' is the cloud the tenant lives in.\n${said}`
     case '700024':
+      if (context.authType === 'azure-cli') {
+        return `Sign-in failed: the Azure CLI session from a federated login (azure/login with OIDC) has expired: az keeps the GitHub OIDC token it signed in with, which lives about 10 minutes, and cannot get new tokens once it is older (Azure/azure-cli#28708).\nFix: run azure/login again right before this step, or use 'auth-type: oidc' so this action fetches its own GitHub token.\n${said}`
+      }
       return `Sign-in failed: the GitHub OIDC token was outside its valid time range (it lives about 10 minutes from when the step asked for it).\nFix: check the runner's clock; on self-hosted runners sync it with NTP.\n${said}`
   }
   return `Sign-in to Entra ID failed (AADSTS${code}).\n${said}`
