@@ -349,3 +349,23 @@ describe('AzCliArmScope', () => {
     expect(asked).toEqual([['https://management.core.windows.net//.default'], ['https://vault.azure.net/.default']])
   })
 })
+
+describe('probeImds', () => {
+  it('a 403 saying the network is unreachable (Docker Desktop) means no IMDS; another answer means IMDS', async () => {
+    const { createServer } = await import('node:http')
+    const { probeImds, NoManagedIdentityEndpointError } = await import('../src/managed-identity.js')
+    let status = 403
+    const server = createServer((_, res) => {
+      res.writeHead(status).end('A socket operation was attempted to an unreachable network.')
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const host = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+    try {
+      await expect(probeImds(host)).rejects.toBeInstanceOf(NoManagedIdentityEndpointError)
+      status = 400
+      await expect(probeImds(host)).resolves.toBeUndefined()
+    } finally {
+      server.close()
+    }
+  })
+})
