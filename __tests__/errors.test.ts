@@ -716,6 +716,18 @@ describe('explain: sign-in without OIDC', () => {
     expect(message).toContain('az vm identity assign')
   })
 
+  it('managed identity: IMDS 400 "No User Assigned … Identity found" (Azure/login#538) names client-id', () => {
+    const error = new SignInError(
+      mi,
+      unavailable(
+        'ManagedIdentityCredential: Authentication failed. invalid_request: No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.'
+      )
+    )
+    const message = explain(error, { clientId: CLIENT, authType: 'managed-identity' })
+    expect(message).toContain(`the runner has no user-assigned identity with client id ${CLIENT}`)
+    expect(message).toContain("correct 'client-id'")
+  })
+
   it('managed identity: an unreachable endpoint says the runner is not on Azure', () => {
     const error = new SignInError(
       mi,

@@ -31,12 +31,14 @@ export interface ExplainContext {
 export function runnerSignInMessage(error: unknown, context: ExplainContext): string | undefined {
   const text = chainText(error)
   if (context.authType === 'managed-identity') {
-    if (/Identity not found/i.test(text)) {
+    // IMDS says "Identity not found"; a user-assigned one can also answer 400 "No User Assigned or
+    // Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId" (Azure/login#538).
+    if (/Identity not found|No User Assigned or Delegated Managed Identity found/i.test(text)) {
       const which = context.clientId
         ? `user-assigned identity with client id ${context.clientId}`
         : 'system-assigned identity'
       return (
-        `Sign-in with the runner's managed identity failed: the runner has no ${which} (the identity endpoint answered "Identity not found").\n` +
+        `Sign-in with the runner's managed identity failed: the runner has no ${which} (the identity endpoint answered that the identity was not found).\n` +
         `Fix: ${context.clientId ? `assign that identity to the runner's VM or scale set (az vm identity assign --identities <identity id> …), or correct 'client-id'` : "turn on the VM's system-assigned identity (az vm identity assign), or set 'client-id' to a user-assigned identity of the runner"}.`
       )
     }
