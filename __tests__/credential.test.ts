@@ -38,7 +38,8 @@ jest.unstable_mockModule('@azure/identity', () => ({
   AzureCliCredential: FakeAzureCliCredential
 }))
 
-const { SharedTokenCredential, SignInError, createCredential, signIn } = await import('../src/credential.js')
+const { AzCliArmScope, SharedTokenCredential, SignInError, createCredential, signIn } =
+  await import('../src/credential.js')
 const { GitHubAssertion, MissingOidcPermissionError } = await import('../src/oidc.js')
 const { RetryBudget } = await import('../src/azure/budget.js')
 const { settings } = await import('./fixtures.js')
@@ -326,5 +327,45 @@ describe('sign-in without OIDC', () => {
       'http://127.0.0.1:9 (IMDS) could not be reached (ECONNREFUSED)'
     )
     expect(getToken).not.toHaveBeenCalled()
+  })
+})
+
+describe('AzCliArmScope', () => {
+  it('asks az for its own ARM resource and passes other scopes through', async () => {
+    const asked: string[][] = []
+    const inner: TokenCredential = {
+      getToken: async (scopes: string | string[]) => {
+        asked.push([scopes].flat())
+        return token('t')
+      }
+    }
+    const az = new AzCliArmScope(
+      inner,
+      'https://management.azure.com/.default',
+      'https://management.core.windows.net//.default'
+    )
+    await az.getToken('https://management.azure.com/.default')
+    await az.getToken(['https://vault.azure.net/.default'])
+    expect(asked).toEqual([['https://management.core.windows.net//.default'], ['https://vault.azure.net/.default']])
+  })
+})
+
+describe('probeImds', () => {
+  it('a 403 saying the network is unreachable (Docker Desktop) means no IMDS; another answer means IMDS', async () => {
+    const { createServer } = await import('node:http')
+    const { probeImds, NoManagedIdentityEndpointError } = await import('../src/managed-identity.js')
+    let status = 403
+    const server = createServer((_, res) => {
+      res.writeHead(status).end('A socket operation was attempted to an unreachable network.')
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const host = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+    try {
+      await expect(probeImds(host)).rejects.toBeInstanceOf(NoManagedIdentityEndpointError)
+      status = 400
+      await expect(probeImds(host)).resolves.toBeUndefined()
+    } finally {
+      server.close()
+    }
   })
 })

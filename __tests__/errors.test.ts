@@ -292,6 +292,14 @@ describe('explain: Entra ID sign-in failures', () => {
     expect(message).toContain('clock')
   })
 
+  it('AADSTS700024 with azure-cli: the federated az session expired, not the clock', () => {
+    const error = entraError('700024', 'Client assertion is not within its valid time range.')
+    const message = explain(error, { ...explainCtx, authType: 'azure-cli' })
+    expect(message).toContain('Azure CLI session from a federated login')
+    expect(message).toContain('auth-type: oidc')
+    expect(message).not.toContain('clock')
+  })
+
   it('other AADSTS codes are named', () => {
     expect(explain(entraError('7000215', 'Invalid client secret provided.'), explainCtx)).toContain(
       'Sign-in to Entra ID failed (AADSTS7000215)'
@@ -706,6 +714,18 @@ describe('explain: sign-in without OIDC', () => {
     )
     expect(message).toContain(CLIENT)
     expect(message).toContain('az vm identity assign')
+  })
+
+  it('managed identity: IMDS 400 "No User Assigned … Identity found" (Azure/login#538) names client-id', () => {
+    const error = new SignInError(
+      mi,
+      unavailable(
+        'ManagedIdentityCredential: Authentication failed. invalid_request: No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.'
+      )
+    )
+    const message = explain(error, { clientId: CLIENT, authType: 'managed-identity' })
+    expect(message).toContain(`the runner has no user-assigned identity with client id ${CLIENT}`)
+    expect(message).toContain("correct 'client-id'")
   })
 
   it('managed identity: an unreachable endpoint says the runner is not on Azure', () => {

@@ -119,6 +119,7 @@ export function settings(over: Partial<Settings> = {}): Settings {
       armEndpoint: 'https://management.azure.com',
       authorityHost: 'https://login.microsoftonline.com',
       armScope: 'https://management.azure.com/.default',
+      azCliArmScope: 'https://management.core.windows.net//.default',
       portal: 'https://portal.azure.com',
       keyVaultSuffix: 'vault.azure.net',
       disableInstanceDiscovery: false

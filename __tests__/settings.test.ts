@@ -61,6 +61,7 @@ describe('parseSettings: defaults', () => {
       name: 'AzureCloud',
       armEndpoint: 'https://management.azure.com',
       authorityHost: 'https://login.microsoftonline.com',
+      azCliArmScope: 'https://management.core.windows.net//.default',
       armScope: 'https://management.azure.com/.default',
       portal: 'https://portal.azure.com',
       keyVaultSuffix: 'vault.azure.net',

@@ -8,6 +8,13 @@ export interface Cloud {
   authorityHost: string
   /** The scope of the ARM token; the SDKs' default is the public cloud's. */
   armScope: string
+  /**
+   * az's own ARM resource for the cloud (azure-cli src/azure-cli-core/azure/cli/core/cloud.py,
+   * `active_directory_resource_id`; _profile.py get_access_token defaults to it). After
+   * `az login --federated-token` az can refresh only this one once the GitHub assertion (about
+   * 10 minutes) expires (Azure/azure-cli#28708, Azure/login#180); ARM accepts it.
+   */
+  azCliArmScope: string
   portal: string
   /** DNS suffix of Key Vault data-plane hosts (`{vault}.{suffix}`), for secret URIs. */
   keyVaultSuffix: string
@@ -21,6 +28,7 @@ const KNOWN_CLOUDS: readonly Omit<Cloud, 'disableInstanceDiscovery'>[] = [
     armEndpoint: 'https://management.azure.com',
     authorityHost: 'https://login.microsoftonline.com',
     armScope: 'https://management.azure.com/.default',
+    azCliArmScope: 'https://management.core.windows.net//.default',
     portal: 'https://portal.azure.com',
     keyVaultSuffix: 'vault.azure.net'
   },
@@ -29,6 +37,7 @@ const KNOWN_CLOUDS: readonly Omit<Cloud, 'disableInstanceDiscovery'>[] = [
     armEndpoint: 'https://management.usgovcloudapi.net',
     authorityHost: 'https://login.microsoftonline.us',
     armScope: 'https://management.usgovcloudapi.net/.default',
+    azCliArmScope: 'https://management.core.usgovcloudapi.net//.default',
     portal: 'https://portal.azure.us',
     keyVaultSuffix: 'vault.usgovcloudapi.net'
   },
@@ -37,6 +46,7 @@ const KNOWN_CLOUDS: readonly Omit<Cloud, 'disableInstanceDiscovery'>[] = [
     armEndpoint: 'https://management.chinacloudapi.cn',
     authorityHost: 'https://login.chinacloudapi.cn',
     armScope: 'https://management.chinacloudapi.cn/.default',
+    azCliArmScope: 'https://management.core.chinacloudapi.cn//.default',
     portal: 'https://portal.azure.cn',
     keyVaultSuffix: 'vault.azure.cn'
   }

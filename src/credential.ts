@@ -50,6 +50,28 @@ export class SharedTokenCredential implements TokenCredential {
   }
 }
 
+/**
+ * Asks az for ARM with the resource its login already holds a refreshable token for (the cloud's
+ * `management.core` resource): after `az login --federated-token` any other resource fails with
+ * AADSTS700024 once the GitHub assertion is ~10 minutes old (Azure/azure-cli#28708).
+ */
+export class AzCliArmScope implements TokenCredential {
+  private readonly inner: TokenCredential
+  private readonly armScope: string
+  private readonly azScope: string
+
+  constructor(inner: TokenCredential, armScope: string, azScope: string) {
+    this.inner = inner
+    this.armScope = armScope
+    this.azScope = azScope
+  }
+
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    const mapped = [scopes].flat().map((s) => (s === this.armScope ? this.azScope : s))
+    return this.inner.getToken(mapped, options)
+  }
+}
+
 /** Who signs in, in words: for the sign-in line and every sign-in failure. */
 function describeSignIn(settings: Settings): string {
   switch (settings.authType) {
@@ -120,7 +142,10 @@ export function createCredential(
   if (settings.authType === 'managed-identity') {
     return { credential: new SharedTokenCredential(managedIdentityCredential(settings.clientId, env)) }
   }
-  if (settings.authType === 'azure-cli') return { credential: new SharedTokenCredential(azureCliCredential(budget)) }
+  if (settings.authType === 'azure-cli') {
+    const az = new AzCliArmScope(azureCliCredential(budget), settings.cloud.armScope, settings.cloud.azCliArmScope)
+    return { credential: new SharedTokenCredential(az) }
+  }
   const assertion = new GitHubAssertion(settings.audience, budget, env)
   const inner = new ClientAssertionCredential(settings.tenantId, settings.clientId, () => assertion.get(), {
     authorityHost: settings.cloud.authorityHost,

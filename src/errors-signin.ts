@@ -31,12 +31,14 @@ export interface ExplainContext {
 export function runnerSignInMessage(error: unknown, context: ExplainContext): string | undefined {
   const text = chainText(error)
   if (context.authType === 'managed-identity') {
-    if (/Identity not found/i.test(text)) {
+    // IMDS says "Identity not found"; a user-assigned one can also answer 400 "No User Assigned or
+    // Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId" (Azure/login#538).
+    if (/Identity not found|No User Assigned or Delegated Managed Identity found/i.test(text)) {
       const which = context.clientId
         ? `user-assigned identity with client id ${context.clientId}`
         : 'system-assigned identity'
       return (
-        `Sign-in with the runner's managed identity failed: the runner has no ${which} (the identity endpoint answered "Identity not found").\n` +
+        `Sign-in with the runner's managed identity failed: the runner has no ${which} (the identity endpoint answered that the identity was not found).\n` +
         `Fix: ${context.clientId ? `assign that identity to the runner's VM or scale set (az vm identity assign --identities <identity id> …), or correct 'client-id'` : "turn on the VM's system-assigned identity (az vm identity assign), or set 'client-id' to a user-assigned identity of the runner"}.`
       )
     }
@@ -104,6 +106,9 @@ export function entraMessage(error: unknown, context: ExplainContext): string | 
     case '90002':
       return `Sign-in failed: tenant ${context.tenantId ?? ''} was not found.\nFix: check 'tenant-id' (Directory (tenant) ID) and that 'environment' is the cloud the tenant lives in.\n${said}`
     case '700024':
+      if (context.authType === 'azure-cli') {
+        return `Sign-in failed: the Azure CLI session from a federated login (azure/login with OIDC) has expired: az keeps the GitHub OIDC token it signed in with, which lives about 10 minutes, and cannot get new tokens once it is older (Azure/azure-cli#28708).\nFix: run azure/login again right before this step, or use 'auth-type: oidc' so this action fetches its own GitHub token.\n${said}`
+      }
       return `Sign-in failed: the GitHub OIDC token was outside its valid time range (it lives about 10 minutes from when the step asked for it).\nFix: check the runner's clock; on self-hosted runners sync it with NTP.\n${said}`
   }
   return `Sign-in to Entra ID failed (AADSTS${code}).\n${said}`

@@ -72,15 +72,28 @@ export function keepIdentityEndpointOffProxy(
   if (!list.includes(name)) env.NO_PROXY = [...list.filter(Boolean), name].join(',')
 }
 
-/** One GET without the Metadata header, as the SDK's own probe: any answer means IMDS is there. */
+/**
+ * One GET without the Metadata header, as the SDK's own probe: any answer means IMDS is there,
+ * except a 403 whose body says the network is unreachable (Docker Desktop answers so), which
+ * @azure/identity also treats as absent (node_modules/@azure/identity/dist/esm/credentials/
+ * managedIdentityCredential/imdsMsi.js, the probe's 403 "unreachable" case).
+ */
 export function probeImds(host: string, timeoutMs = 2000): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(
       `${host}/metadata/identity/oauth2/token`,
       { method: 'GET', agent: false, timeout: timeoutMs },
       (res) => {
-        res.resume()
-        resolve()
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (body += chunk.slice(0, 2000)))
+        res.on('end', () => {
+          if (res.statusCode === 403 && body.includes('unreachable')) {
+            reject(
+              new NoManagedIdentityEndpointError(host, 'answered 403: the network is unreachable (Docker Desktop)')
+            )
+          } else resolve()
+        })
       }
     )
     req.on('timeout', () =>

@@ -14,6 +14,7 @@ export function cloudOf(fake: FakeAzure): Cloud {
     armEndpoint: fake.armEndpoint,
     authorityHost: fake.authorityHost,
     armScope: 'https://management.azure.com/.default',
+    azCliArmScope: 'https://management.core.windows.net//.default',
     portal: 'https://portal.azure.com',
     keyVaultSuffix: 'vault.azure.net',
     disableInstanceDiscovery: true

@@ -1,7 +1,8 @@
 // User-assigned identities for the apps, and sign-in without OIDC (the runner's managed identity,
 // an az session), end to end with the bundled action.
 import { randomUUID } from 'node:crypto'
-import { delimiter } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
 import { runAction, targetInputs, type ActionRun } from './run-action.ts'
@@ -258,6 +259,21 @@ describe('auth-type: sign-in without GitHub OIDC', () => {
     expect(run.stdout).toContain(`Signed in with the Azure CLI session (az) (tenant ${fake.tenantId}).`)
     expect(fake.requests.filter((r) => r.server === 'oidc' || r.server === 'entra')).toEqual([])
     expect(run.outputs.changed).toBe('true')
+  })
+
+  it('azure-cli: a federated az login older than 10 minutes still signs in (az default ARM resource)', async () => {
+    const app = next('app')
+    const vault = next('kv')
+    fake.addSite({ resourceGroup: RG, name: app })
+    fake.addVault({ resourceGroup: RG, name: vault })
+    const { dir } = fake.azCli({ loginAgeSeconds: 900 })
+    const run = await runAction(fake, targetInputs(RG, app, vault, { 'auth-type': 'azure-cli' }), {
+      env: { ...noOidc, PATH: `${dir}${delimiter}${process.env.PATH}` }
+    })
+    ok(run)
+    const calls = readFileSync(join(dir, 'calls.log'), 'utf8')
+    expect(calls).toContain('--resource https://management.core.windows.net/')
+    expect(calls).not.toContain('https://management.azure.com')
   })
 
   it('azure-cli: az not signed in, and az not installed, each say what to do', async () => {

@@ -12,7 +12,17 @@ import type { State } from './state.ts'
 export interface AzCliOptions {
   /** Default true; false: every modelled command fails as az does before `az login`. */
   loggedIn?: boolean
+  /**
+   * Seconds since `az login --federated-token` (default 0). From 600 on (the GitHub assertion's
+   * ~10 minutes), az still serves its default ARM resource from its refresh token but fails any
+   * other resource with AADSTS700024: azure-cli#28708 ("by design"), Azure/login#180, #372.
+   */
+  loginAgeSeconds?: number
 }
+
+// azure-cli core/cloud.py AZURE_PUBLIC_CLOUD active_directory_resource_id: the resource _profile.py
+// get_access_token uses when none is given, and the one the federated login holds a refresh token for.
+const DEFAULT_RESOURCE = 'https://management.core.windows.net/'
 
 // az prints expiresOn in local time, "2020-11-12 13:50:47.114324" (research-12 C7).
 function localTime(epochSeconds: number): string {
@@ -31,6 +41,14 @@ if [ "$1" = account ] && { [ "$2" = get-access-token ] || [ "$2" = show ]; }; th
   if [ ! -f "$DIR/logged-in" ]; then
     echo "ERROR: Please run 'az login' to setup account." >&2
     exit 1
+  fi
+  # Expired federated login: only az's default resource still works (see loginAgeSeconds).
+  if [ "$2" = get-access-token ] && [ -f "$DIR/federated-expired" ]; then
+    case " $* " in
+      *" --resource ${DEFAULT_RESOURCE} "*) ;;
+      *) echo "ERROR: AADSTS700024: Client assertion is not within its valid time range. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials ." >&2
+         exit 1 ;;
+    esac
   fi
   if [ "$2" = show ]; then cat "$DIR/account.json"; else cat "$DIR/token.json"; fi
   exit 0
@@ -69,6 +87,7 @@ export function writeAzCli(state: State, options: AzCliOptions = {}): { dir: str
   })
   writeFileSync(join(dir, 'calls.log'), '')
   if (options.loggedIn ?? true) writeFileSync(join(dir, 'logged-in'), '')
+  if ((options.loginAgeSeconds ?? 0) >= 600) writeFileSync(join(dir, 'federated-expired'), '')
   writeFileSync(join(dir, 'az'), script(dir))
   chmodSync(join(dir, 'az'), 0o755)
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }

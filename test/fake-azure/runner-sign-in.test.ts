@@ -168,6 +168,19 @@ describe('az stand-in', () => {
       `${TOKEN_ARGS.join(' ')} --tenant ${fake.tenantId}`
     ])
   })
+  it('federated login older than 10 minutes: the default resource still works, another fails AADSTS700024', async () => {
+    const { dir } = fake.azCli({ loginAgeSeconds: 600 })
+    const base = ['account', 'get-access-token', '--output', 'json', '--resource']
+    const { stdout } = await run(join(dir, 'az'), [...base, 'https://management.core.windows.net/'])
+    expect(JSON.parse(stdout).tokenType).toBe('Bearer')
+    await expect(run(join(dir, 'az'), [...base, 'https://management.azure.com'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('AADSTS700024')
+    })
+    const fresh = fake.azCli({ loginAgeSeconds: 599 })
+    await expect(run(join(fresh.dir, 'az'), [...base, 'https://management.azure.com'])).resolves.toBeDefined()
+  })
+
   it('signed out: exit 1 and az login message for both commands', async () => {
     const { dir } = fake.azCli({ loggedIn: false })
     for (const args of [TOKEN_ARGS, ['account', 'show', '--output', 'json']]) {
