@@ -1,5 +1,6 @@
 // Turning a system-assigned identity on (its principal joins the run's principals, for the grants)
 // or off (after every grant of it is gone).
+import { ChangeNotVisibleError } from '../azure/sites.js'
 import { during } from '../errors.js'
 import { type ApplyContext, type Of, onApp } from './context.js'
 
@@ -10,7 +11,9 @@ export async function setIdentity(
   const app = ctx.app(change.app)
   const on = change.kind === 'enable-identity'
   const action = `turn ${on ? 'on' : 'off'} the system-assigned identity of`
-  const after = await during(onApp(ctx, app, action), () => ctx.azure.sites.setSystemIdentity(app, on))
+  const after = await during(onApp(ctx, app, action), () =>
+    recordIfAccepted(ctx, `Azure accepted: ${action} ${change.app}`, ctx.azure.sites.setSystemIdentity(app, on))
+  )
   if (!on) {
     ctx.principals.delete(change.app)
     const kept = app.userAssignedIds.length > 0 ? ' (user-assigned identities kept)' : ''
@@ -26,7 +29,11 @@ export async function attachIdentity(change: Of<'attach-identity'>, ctx: ApplyCo
   let app = ctx.app(change.app)
   if (change.attach) {
     app = await during(onApp(ctx, app, `attach user-assigned identity '${change.identityName}' to`), () =>
-      ctx.azure.sites.setUserAssigned(app, change.identityId, true)
+      recordIfAccepted(
+        ctx,
+        `Azure accepted: attach user-assigned identity ${change.identityName} to ${change.app}`,
+        ctx.azure.sites.setUserAssigned(app, change.identityId, true)
+      )
     )
     ctx.record(`Attached user-assigned identity ${change.identityName} to ${change.app} (other identities kept).`)
   }
@@ -57,5 +64,18 @@ export async function detachIdentity(change: Of<'detach-identity'>, ctx: ApplyCo
     ctx.record(
       `Detached user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept).`
     )
+  }
+}
+
+/**
+ * A change Azure accepted (202) that did not show within the budget still happened, or will: it is
+ * recorded before the step fails, so the outputs and summary do not say nothing changed.
+ */
+async function recordIfAccepted<T>(ctx: ApplyContext, line: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work
+  } catch (error) {
+    if (error instanceof ChangeNotVisibleError) ctx.record(`${line} (not yet visible on the site).`)
+    throw error
   }
 }

@@ -17,6 +17,7 @@ import { info } from '../log.js'
 import type { AppTarget } from '../settings.js'
 import type { RetryBudget } from './budget.js'
 import { armClientOptions } from './pipeline.js'
+import { writeFromFreshRead } from '../apply/write-step.js'
 import { expectGuid, expectUserAssignedIdentityId } from './returned.js'
 
 export interface AppState {
@@ -77,20 +78,22 @@ export class Sites {
    * user-assigned identity so that none is dropped.
    */
   async setSystemIdentity(app: AppState, enabled: boolean): Promise<AppState> {
-    const type = withSystemAssigned(app.identityType, enabled)
-    if (parseIdentityType(type).user && app.userAssignedIds.length === 0) {
-      // A UserAssigned type with no identities listed is a body ARM rejects or misreads: refuse it.
-      throw new Error(
-        `'${app.target.key}' reports identity type '${app.identityType}' but no user-assigned identities; not changing it.`
-      )
-    }
-    const userAssigned = parseIdentityType(type).user
-      ? Object.fromEntries(app.userAssignedIds.map((id) => [id, {}]))
-      : undefined
     const change = `turning ${enabled ? 'on' : 'off'} the system-assigned identity`
     return this.patch(
       app,
-      { identity: { type, ...(userAssigned ? { userAssignedIdentities: userAssigned } : {}) } },
+      (current) => {
+        const type = withSystemAssigned(current.identityType, enabled)
+        if (parseIdentityType(type).user && current.userAssignedIds.length === 0) {
+          // A UserAssigned type with no identities listed is a body ARM rejects or misreads: refuse it.
+          throw new Error(
+            `'${current.target.key}' reports identity type '${current.identityType}' but no user-assigned identities; not changing it.`
+          )
+        }
+        const userAssigned = parseIdentityType(type).user
+          ? Object.fromEntries(current.userAssignedIds.map((id) => [id, {}]))
+          : undefined
+        return { identity: { type, ...(userAssigned ? { userAssignedIdentities: userAssigned } : {}) } }
+      },
       change,
       (s) => (enabled ? s.systemAssigned && s.principalId !== undefined : !s.systemAssigned)
     )
@@ -102,39 +105,49 @@ export class Sites {
    * leaves it out keeps it); detaching the last one drops UserAssigned from the type instead.
    */
   async setUserAssigned(app: AppState, identityId: string, attached: boolean): Promise<AppState> {
-    const others = app.userAssignedIds.filter((id) => id.toLowerCase() !== identityId.toLowerCase())
-    const existing = app.userAssignedIds.find((id) => id.toLowerCase() === identityId.toLowerCase()) ?? identityId
-    const remaining = attached ? [...others, existing] : others
-    const type = formatIdentityType({ system: app.systemAssigned, user: remaining.length > 0 })
-    const userAssignedIdentities: Record<string, object | null> = Object.fromEntries(remaining.map((id) => [id, {}]))
-    if (!attached && remaining.length > 0) userAssignedIdentities[existing] = null
-    const body = {
-      identity: { type, ...(remaining.length > 0 ? { userAssignedIdentities } : {}) }
-    } as SitePatchResource
     const change = `${attached ? 'attaching' : 'detaching'} user-assigned identity ${identityId}`
     return this.patch(
       app,
-      body,
+      (current) => {
+        const others = current.userAssignedIds.filter((id) => id.toLowerCase() !== identityId.toLowerCase())
+        const existing =
+          current.userAssignedIds.find((id) => id.toLowerCase() === identityId.toLowerCase()) ?? identityId
+        const remaining = attached ? [...others, existing] : others
+        const type = formatIdentityType({ system: current.systemAssigned, user: remaining.length > 0 })
+        const userAssignedIdentities: Record<string, object | null> = Object.fromEntries(
+          remaining.map((id) => [id, {}])
+        )
+        if (!attached && remaining.length > 0) userAssignedIdentities[existing] = null
+        return {
+          identity: { type, ...(remaining.length > 0 ? { userAssignedIdentities } : {}) }
+        } as SitePatchResource
+      },
       change,
-      (s) => hasUserAssigned(s.userAssignedIds, identityId) === attached && s.systemAssigned === app.systemAssigned
+      (s) => hasUserAssigned(s.userAssignedIds, identityId) === attached
     )
   }
 
   /** Which identity App Service uses for Key Vault references: a user-assigned identity's id, or 'SystemAssigned'. */
   async setReferenceIdentity(app: AppState, value: string): Promise<AppState> {
-    return this.patch(app, { keyVaultReferenceIdentity: value }, `setting keyVaultReferenceIdentity to ${value}`, (s) =>
-      sameIdentity(s.keyVaultReferenceIdentity, value)
+    return this.patch(
+      app,
+      () => ({ keyVaultReferenceIdentity: value }),
+      `setting keyVaultReferenceIdentity to ${value}`,
+      (s) => sameIdentity(s.keyVaultReferenceIdentity, value)
     )
   }
 
   /**
-   * One PATCH. The pipeline waits out 409 "another operation is in progress". The PATCH may
-   * answer 202 Accepted, with or without a body (WebApps_Update lists 200 and 202; function apps
-   * on Container Apps do it): then the change is under way, and the site is read until it shows it.
+   * One PATCH whose body is built from the site as it is now. It is never sent again as it was:
+   * after a 409 "another operation is in progress" (usually another writer) or an attempt whose
+   * outcome is unknown, the site is read again and the body rebuilt from what another writer left
+   * (or no write made when the change already shows): apply/write-step.ts. The PATCH may answer
+   * 202 Accepted, with or without a body (WebApps_Update lists 200 and 202): then the change is
+   * under way, and the site is read until it shows it.
    */
   private async patch(
     app: AppState,
-    body: SitePatchResource,
+    build: (current: AppState) => SitePatchResource,
     change: string,
     shows: (s: AppState) => boolean
   ): Promise<AppState> {
@@ -147,15 +160,29 @@ export class Sites {
         retryAfter = raw.headers.get('retry-after')
       }
     }
-    let site: Site | undefined
-    try {
-      site = slot
-        ? await updateSlot(this.context, this.resourceGroup, name, slot, body, options)
-        : await update(this.context, this.resourceGroup, name, body, options)
-    } catch (error) {
-      // A 202 without a body makes the SDK's deserializer throw; the change is under way all the same.
-      if (status !== 202) throw error
-    }
+    let first = true
+    const outcome = await writeFromFreshRead(
+      {
+        what: `the identity of '${app.target.key}'`,
+        // The first attempt builds on the read the plan was made from; later ones read afresh.
+        read: async () => (first ? ((first = false), app) : this.read(app.target)),
+        build: (current) => (shows(current) ? undefined : build(current)),
+        write: async (body) => {
+          try {
+            return slot
+              ? await updateSlot(this.context, this.resourceGroup, name, slot, body, options)
+              : await update(this.context, this.resourceGroup, name, body, options)
+          } catch (error) {
+            // A 202 without a body makes the SDK's deserializer throw; the change is under way all the same.
+            if (status !== 202) throw error
+            return undefined
+          }
+        }
+      },
+      this.budget
+    )
+    if (!outcome.wrote) return outcome.current
+    const site = outcome.result
     // A 202's body (if any) is the site as it was, or a partial one: only a read shows the change.
     if (status !== 202 && site) {
       const after = toAppState(app.target, site)

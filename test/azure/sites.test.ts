@@ -68,9 +68,9 @@ describe('setSystemIdentity', () => {
     ])
     expect(output.warnings()).toEqual([
       expect.stringMatching(
-        /PATCH .*\/sites\/busy: another operation is in progress on it \(409 Conflict\); retry 1 in 1 s\./
+        /Writing the identity of 'busy': another operation is in progress on it \(409 Conflict\)\. Reading it again in 1 s/
       ),
-      expect.stringMatching(/retry 2 in 2 s\./)
+      expect.stringMatching(/Reading it again in 2 s and building the write from what is there then \(attempt 3\)\./)
     ])
   })
 

@@ -173,7 +173,7 @@ describe("Microsoft.Web's own errors and locks", () => {
         'Azure says: Conflict: Cannot modify this site because another operation is in progress.'
       )
       expect(run.stdout).toMatch(
-        /::warning::PATCH .*another operation is in progress on it \(409 Conflict\); retry 1 in 1 s\./
+        /::warning::Writing the identity of '.*': another operation is in progress on it \(409 Conflict\)\. Reading it again in 1 s/
       )
     } finally {
       fake.clearFaults()

@@ -113,3 +113,51 @@ describe('a write is recorded when Azure accepts it', () => {
     expect(run.summary).toMatch(/not confirmed/)
   })
 })
+
+describe('site identity with a second writer', () => {
+  it('after a 409 while another writer attaches a user-assigned identity, both identities stay', async () => {
+    const app = next('app')
+    const vault = next('kv')
+    fake.addSite({ resourceGroup: RG, name: app })
+    fake.addVault({ resourceGroup: RG, name: vault })
+    const theirs = fake.addUserAssignedIdentity({ resourceGroup: RG, name: next('theirs') })
+    fake.addFault({
+      method: 'PATCH',
+      path: `/sites/${app}`,
+      status: 409,
+      before: () => {
+        fake.patchSite(RG, app, undefined, {
+          identity: { type: 'UserAssigned', userAssignedIdentities: { [theirs.id]: {} } }
+        })
+      }
+    })
+    const run = await runAction(fake, targetInputs(RG, app, vault, {}))
+    expect(run.error).toBe('')
+    const identity = fake.getSite(RG, app)!.identity!
+    expect(identity.type).toBe('SystemAssigned, UserAssigned')
+    expect(Object.keys(identity.userAssignedIdentities ?? {}).map((id) => id.toLowerCase())).toEqual([
+      theirs.id.toLowerCase()
+    ])
+    expect(run.outputs['principal-id']).toBe(identity.principalId)
+  })
+
+  it('after a 409 while another writer turns the system identity on, nothing is left to write', async () => {
+    const app = next('app')
+    const vault = next('kv')
+    fake.addSite({ resourceGroup: RG, name: app })
+    fake.addVault({ resourceGroup: RG, name: vault })
+    fake.addFault({
+      method: 'PATCH',
+      path: `/sites/${app}`,
+      status: 409,
+      before: () => {
+        fake.patchSite(RG, app, undefined, { identity: { type: 'SystemAssigned' } })
+      }
+    })
+    const run = await runAction(fake, targetInputs(RG, app, vault, {}))
+    expect(run.error).toBe('')
+    const patches = fake.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/sites/${app}`))
+    expect(patches).toHaveLength(1)
+    expect(run.outputs['principal-id']).toBe(fake.getSite(RG, app)!.identity!.principalId)
+  })
+})
