@@ -11,7 +11,7 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ });
 /* harmony import */ var _azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3049);
 /* harmony import */ var _attempt_policy_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8437);
-/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3029);
+/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(9657);
 /* harmony import */ var _returned_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2656);
 // Azure RBAC role assignments, through a small typed client on @azure-rest/core-client (the same
 // pipeline as the other clients: bearer token, retries, request log). @azure/arm-authorization 9
