@@ -6,7 +6,7 @@ jest.unstable_mockModule('@actions/core', () => ({ warning: jest.fn(), info: jes
 const { RestError } = await import('@azure/core-rest-pipeline')
 const { RetryBudget } = await import('../src/azure/budget.js')
 const { UnknownOutcomeError } = await import('../src/azure/replay.js')
-const { writeFromFreshRead } = await import('../src/apply/write-step.js')
+const { writeFromFreshRead } = await import('../src/azure/write-step.js')
 
 const conflict = (): Error =>
   new RestError('Cannot modify this site because another operation is in progress.', {

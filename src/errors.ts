@@ -1,6 +1,7 @@
 // Every failure becomes one actionable message: what failed, why, and the fix. Azure calls run
 // inside `during(...)`, which records what the action was doing and to what, so a bare ARM error
 // code can be turned into "the app 'x' was not found in resource group 'y'".
+import { findInChain } from './error-chain.js'
 import { budgetMessage, entraMessage, type ExplainContext, runnerSignInMessage } from './errors-signin.js'
 import type { AppTarget, Settings, VaultTarget } from './settings.js'
 
@@ -192,10 +193,7 @@ function scopeLocked(what: string, message: string, azureSays: string): string {
 }
 
 function findCause(error: unknown, name: string): Error | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e.name === name) return e
-  }
-  return undefined
+  return findInChain(error, (e) => e.name === name)
 }
 
 function isAbort(error: unknown): boolean {

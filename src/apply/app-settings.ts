@@ -19,7 +19,7 @@ import {
 } from '../references.js'
 import { pollReferences } from '../read.js'
 import { type ApplyContext, type Of, onApp } from './context.js'
-import { writeFromFreshRead } from './write-step.js'
+import { writeFromFreshRead } from '../azure/write-step.js'
 
 /** A failure reported right after a rewrite may be the old, cached one: it counts only after this. */
 const SETTLE_MS = 15_000

@@ -9,7 +9,7 @@
 //
 // So for those writes the pipeline gives up at once on a 409 Conflict or on an attempt whose
 // outcome is unknown (5xx, 408, an answer lost on the way back), and the caller starts again from a
-// fresh read (apply/write-step.ts). Everything else keeps the pipeline's retries:
+// fresh read (write-step.ts). Everything else keeps the pipeline's retries:
 // - reads (GET, and POST …/list of settings or secrets): no state changes;
 // - PUT …/vaults/{v}/accessPolicies/add|remove: Key Vault merges or removes the named permissions
 //   of the named principals atomically on the service side (DESIGN.md); other principals and

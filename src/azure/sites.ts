@@ -17,7 +17,7 @@ import { info } from '../log.js'
 import type { AppTarget } from '../settings.js'
 import type { RetryBudget } from './budget.js'
 import { armClientOptions } from './pipeline.js'
-import { writeFromFreshRead } from '../apply/write-step.js'
+import { writeFromFreshRead } from './write-step.js'
 import { expectGuid, expectUserAssignedIdentityId } from './returned.js'
 
 export interface AppState {
@@ -141,7 +141,7 @@ export class Sites {
    * One PATCH whose body is built from the site as it is now. It is never sent again as it was:
    * after a 409 "another operation is in progress" (usually another writer) or an attempt whose
    * outcome is unknown, the site is read again and the body rebuilt from what another writer left
-   * (or no write made when the change already shows): apply/write-step.ts. The PATCH may answer
+   * (or no write made when the change already shows): write-step.ts. The PATCH may answer
    * 202 Accepted, with or without a body (WebApps_Update lists 200 and 202): then the change is
    * under way, and the site is read until it shows it.
    */

@@ -10,9 +10,10 @@
 // budget. A fresh read that shows nothing left to do ends the step without a write.
 import * as core from '@actions/core'
 import { RestError } from '@azure/core-rest-pipeline'
-import type { RetryBudget } from '../azure/budget.js'
-import { isOperationInProgress } from '../azure/error-policies.js'
-import { UnknownOutcomeError } from '../azure/replay.js'
+import { findInChain } from '../error-chain.js'
+import type { RetryBudget } from './budget.js'
+import { isOperationInProgress } from './error-policies.js'
+import { UnknownOutcomeError } from './replay.js'
 
 export interface WriteStep<S, B, R> {
   /** What is written, for the warnings: "the app settings of 'shop-api'". */
@@ -39,12 +40,10 @@ const MAX_DELAY_MS = 15_000
 /** Why a failed attempt calls for a fresh read rather than giving up; undefined: give up. */
 function startAgainBecause(error: unknown): { why: string; unknownOutcome: boolean } | undefined {
   // Executors wrap Azure's error in one that names the operation: look through the causes.
-  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e instanceof UnknownOutcomeError) return { why: e.message, unknownOutcome: true }
-    if (e instanceof RestError && isOperationInProgress(e.statusCode, e.code))
-      return { why: 'another operation is in progress on it (409 Conflict)', unknownOutcome: false }
-  }
-  return undefined
+  const unknown = findInChain(error, (e) => e instanceof UnknownOutcomeError)
+  if (unknown) return { why: unknown.message, unknownOutcome: true }
+  const busy = findInChain(error, (e) => e instanceof RestError && isOperationInProgress(e.statusCode, e.code))
+  return busy ? { why: 'another operation is in progress on it (409 Conflict)', unknownOutcome: false } : undefined
 }
 
 export async function writeFromFreshRead<S, B, R>(
