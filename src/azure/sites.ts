@@ -14,22 +14,11 @@ import type { AppTarget } from '../settings.js'
 import type { RetryBudget } from './budget.js'
 import { armClientOptions } from './pipeline.js'
 import { writeFromFreshRead } from '../apply/write-step.js'
+import type { AppState } from './app-state.js'
 import { type IdentityChange, identityPatch, showsChange } from './identity-patch.js'
 import { expectGuid, expectUserAssignedIdentityId } from './returned.js'
 
-export interface AppState {
-  target: AppTarget
-  id: string
-  kind: string
-  identityType: string
-  systemAssigned: boolean
-  /** Resource ids of the user-assigned identities, exactly as ARM returned them. */
-  userAssignedIds: string[]
-  principalId?: string
-  tenantId?: string
-  /** The identity App Service resolves Key Vault references with: 'SystemAssigned' or a user-assigned identity's id. */
-  keyVaultReferenceIdentity?: string
-}
+export type { AppState } from './app-state.js'
 
 export class ChangeNotVisibleError extends Error {
   constructor(app: string, change: string, seconds: number) {
