@@ -52,7 +52,7 @@ const EXECUTORS: Record<Change['kind'], Executor> = {
 const GRANTS: Change['kind'][] = ['add-access-policy', 'remove-access-policy', 'assign-role', 'delete-role-assignment']
 
 /** The phases, in order; each restarts an app at most once (the grants never do). */
-export const PHASES: Change['kind'][][] = [
+const PHASES: Change['kind'][][] = [
   ['enable-identity'],
   GRANTS,
   ['attach-identity'],

@@ -55,7 +55,7 @@ function deletedIdentityError(target: AppTarget, error: unknown): DeletedIdentit
 }
 
 /** What a change does, for the log and the errors: "attaching user-assigned identity … and setting …". */
-function describeIdentityChange({ system, userAssigned, referenceIdentity }: IdentityChange): string {
+function describeSiteChange({ system, userAssigned, referenceIdentity }: IdentityChange): string {
   const parts: string[] = []
   if (system !== undefined) parts.push(`turning ${system ? 'on' : 'off'} the system-assigned identity`)
   if (userAssigned)
@@ -108,7 +108,7 @@ export class Sites {
    * under way, and the site is read until it shows it.
    */
   async changeIdentity(app: AppState, wanted: IdentityChange): Promise<AppState> {
-    const change = describeIdentityChange(wanted)
+    const change = describeSiteChange(wanted)
     const shows = (s: AppState): boolean => showsChange(s, wanted)
     const { name, slot } = app.target
     let status = 0
