@@ -150,6 +150,34 @@ describe('planSettings', () => {
     expect(planSettings(wanted, st, [])).toEqual([])
   })
 
+  it('nothing is written back for an app whose user-assigned identity is attached after the grants: that write refetches', () => {
+    const st = state(
+      [app('api')],
+      [vault('shop-kv')],
+      {},
+      {
+        references: new Map([['api', [ref('DB', 'AccessToKeyVaultDenied'), ref('API_KEY', 'MSINotEnabled')]]]),
+        secrets: exists
+      }
+    )
+    const grant = {
+      kind: 'add-access-policy' as const,
+      vault: 'shop-kv',
+      vaultId: vault('shop-kv').id,
+      entries: [{ app: 'api', principalId: 'p', tenantId: 't', permissions: perms({ secrets: ['get'] }) }]
+    }
+    const attach = {
+      kind: 'attach-identity' as const,
+      app: 'api',
+      identityId: 'id',
+      identityName: 'shop-id',
+      attach: true,
+      setReference: true,
+      referenceFrom: 'SystemAssigned'
+    }
+    expect(planSettings(wanted, st, [grant, attach])).toEqual([])
+  })
+
   it('a failure the state contradicts (the secret exists, the identity is on) is written back without a grant', () => {
     const st = state(
       [app('api')],

@@ -18,6 +18,7 @@ const {
   app,
   appWithoutIdentity,
   assignment,
+  CLIENT,
   perms,
   policy,
   PRINCIPAL,
@@ -30,6 +31,7 @@ const {
 } = await import('./fixtures.js')
 import type { Azure, CurrentState } from '../src/read.js'
 import type { Change } from '../src/plan.js'
+import type { IdentityChange } from '../src/azure/identity-patch.js'
 
 const NEW_PRINCIPAL = 'cccccccc-0000-0000-0000-00000000000c'
 
@@ -79,8 +81,12 @@ function fakeAzure(
   })
   const vaults = jest.fn((_subscriptionId: string) => ({ changeAccessPolicies, reread }))
   const roles = jest.fn(async () => ({ create, delete: remove }))
-  const azure = { sites: { setSystemIdentity }, vaults, roles } as unknown as Azure
-  return { azure, log, setSystemIdentity, changeAccessPolicies, reread, create, remove, vaults, roles }
+  const changeIdentity = jest.fn(async (a: AppState, change: IdentityChange): Promise<AppState> => {
+    log.push(`identity ${a.target.key} ${JSON.stringify(change)}`)
+    return a
+  })
+  const azure = { sites: { setSystemIdentity, changeIdentity }, vaults, roles } as unknown as Azure
+  return { azure, log, setSystemIdentity, changeIdentity, changeAccessPolicies, reread, create, remove, vaults, roles }
 }
 
 const s = settings()
@@ -112,10 +118,12 @@ describe('applyPlan: access-policy vault', () => {
     expect(fake.vaults).toHaveBeenCalledWith(st.vaults[0].subscriptionId)
     expect(applied.principals.get('api')).toEqual({ principalId: NEW_PRINCIPAL, tenantId: TENANT })
     expect(applied.writes).toEqual([
-      `Turned on the system-assigned identity of api (principal ${NEW_PRINCIPAL}).`,
+      `Turned on the system-assigned identity of api (principal ${NEW_PRINCIPAL}); the app restarts.`,
       'Granted api on vault kv: secrets: get, list (access policy).'
     ])
-    expect(notice).toHaveBeenCalledWith(`Turned on the system-assigned identity of api (principal ${NEW_PRINCIPAL}).`)
+    expect(notice).toHaveBeenCalledWith(
+      `Turned on the system-assigned identity of api (principal ${NEW_PRINCIPAL}); the app restarts.`
+    )
     expect(notice).toHaveBeenCalledWith('Granted api on vault kv: secrets: get, list (access policy).')
   })
 
@@ -236,7 +244,7 @@ describe('applyPlan: failures', () => {
     // 'api' still got its identity and its grant; 'web' was left out of the access-policy request.
     expect(fake.changeAccessPolicies.mock.calls[0][2].map((e) => e.objectId)).toEqual([NEW_PRINCIPAL])
     expect(error.applied.writes).toEqual([
-      `Turned on the system-assigned identity of api (principal ${NEW_PRINCIPAL}).`,
+      `Turned on the system-assigned identity of api (principal ${NEW_PRINCIPAL}); the app restarts.`,
       'Granted api on vault kv: secrets: get, list (access policy).'
     ])
   })
@@ -469,7 +477,7 @@ describe('applyPlan: revoke changes', () => {
     expect(applied.principals.has('api')).toBe(false)
     expect(applied.writes).toEqual([
       'Revoked api on vault kv: secrets: get, list (access policy).',
-      'Turned off the system-assigned identity of api.'
+      'Turned off the system-assigned identity of api; the app restarts.'
     ])
     const outputs = computeOutputs(revoke, p, applied)
     expect(outputs['principal-id']).toBe('')
@@ -485,7 +493,9 @@ describe('applyPlan: revoke changes', () => {
     const fake = fakeAzure()
     const applied = await applyPlan(makeRevokePlan(want(), st, true).changes, st, fake.azure, revoke, far())
     expect(fake.setSystemIdentity).toHaveBeenCalledWith(expect.objectContaining({ userAssignedIds: uai }), false)
-    expect(applied.writes).toEqual(['Turned off the system-assigned identity of api (user-assigned identities kept).'])
+    expect(applied.writes).toEqual([
+      'Turned off the system-assigned identity of api (user-assigned identities kept); the app restarts.'
+    ])
   })
 
   it('does not turn the identity off when removing its access fails', async () => {
@@ -549,5 +559,57 @@ describe('applyPlan: revoke changes', () => {
     expect(applied.principals.get('new')?.principalId).toBe(NEW_PRINCIPAL)
     expect(applied.principals.has('old')).toBe(false)
     expect(applied.writes).toHaveLength(5)
+  })
+})
+
+describe('applyPlan: a user-assigned identity', () => {
+  const UAI = '/subscriptions/s/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/shop-id'
+  const UAI_PRINCIPAL = 'dddddddd-0000-0000-0000-00000000000d'
+  const withIdentity = (st: CurrentState): CurrentState => ({
+    ...st,
+    userIdentity: { id: UAI, name: 'shop-id', principalId: UAI_PRINCIPAL, clientId: CLIENT, tenantId: TENANT }
+  })
+
+  it('grants it first, then attaches it and makes it the reference identity in one write (one restart)', async () => {
+    const st = withIdentity(state([app('api')], [vault('kv')]))
+    const fake = fakeAzure()
+    const applied = await applyPlan(plan(want(), st).changes, st, fake.azure, s, far())
+    expect(fake.log).toEqual([
+      `policy kv ${UAI_PRINCIPAL}`,
+      `identity api ${JSON.stringify({ userAssigned: { id: UAI, attached: true }, referenceIdentity: UAI })}`
+    ])
+    expect(applied.writes).toEqual([
+      'Granted the user-assigned identity of api on vault kv: secrets: get, list (access policy).',
+      'Attached user-assigned identity shop-id to api (other identities kept) and made it the keyVaultReferenceIdentity (was SystemAssigned); one write, the app restarts.'
+    ])
+  })
+
+  it('leaves the identity switch undone when a grant of the app failed: no reference sees it without access', async () => {
+    const st = withIdentity(state([app('api')], [vault('kv', { rbac: true })]))
+    const fake = fakeAzure({ create: async () => Promise.reject(new Error('denied')) })
+    await expect(applyPlan(plan(want(), st).changes, st, fake.azure, s, far())).rejects.toThrow(/Could not assign/)
+    expect(fake.changeIdentity).not.toHaveBeenCalled()
+  })
+
+  it('revoke with disable-identity: access removed first, then the reference reset and the detach in one write', async () => {
+    const attached = app('api', {
+      identityType: 'SystemAssigned, UserAssigned',
+      userAssignedIds: [UAI],
+      keyVaultReferenceIdentity: UAI
+    })
+    const st = withIdentity(
+      state([attached], [vault('kv', { accessPolicies: [policy(UAI_PRINCIPAL, { secrets: ['get', 'list'] })] })])
+    )
+    const fake = fakeAzure()
+    const changes = makeRevokePlan(want(), st, true).changes
+    const applied = await applyPlan(changes, st, fake.azure, settings({ mode: 'revoke' }), far())
+    expect(fake.log).toEqual([
+      `policy remove kv ${UAI_PRINCIPAL}`,
+      'read kv',
+      `identity api ${JSON.stringify({ userAssigned: { id: UAI, attached: false }, referenceIdentity: 'SystemAssigned' })}`
+    ])
+    expect(applied.writes.at(-1)).toBe(
+      'Detached user-assigned identity shop-id from api (the identity itself is kept), keyVaultReferenceIdentity reset to SystemAssigned; one write, the app restarts.'
+    )
   })
 })

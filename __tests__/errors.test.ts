@@ -557,16 +557,16 @@ describe('explain: retry budget spent during sign-in', () => {
 })
 
 describe('explain: review findings', () => {
-  it('LinkedAuthorizationFailed names Managed Identity Operator on the user-assigned identities', () => {
+  it('LinkedAuthorizationFailed names Managed Identity Operator on the identity the write names', () => {
     const cause = armError(
       403,
       'LinkedAuthorizationFailed',
       "The client has permission to perform action 'Microsoft.Web/sites/write' on scope 'x', however it does not have permission to perform action 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action' on the linked scope(s) 'y'."
     )
-    const message = explain(new AzureOperationError(appCtx('turn on the system-assigned identity of'), cause), {
+    const message = explain(new AzureOperationError(appCtx("attach user-assigned identity 'shop-id' to"), cause), {
       clientId: CLIENT
     })
-    expect(message).toContain('the app has user-assigned identities')
+    expect(message).toContain('the action names only the one it attaches or detaches')
     expect(message).toContain(`az role assignment create --assignee ${CLIENT} --role "Managed Identity Operator"`)
   })
 

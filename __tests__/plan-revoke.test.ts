@@ -359,7 +359,7 @@ describe('makeRevokePlan: disable-identity', () => {
       keepsUserAssigned: 0
     })
     expect(describeChange(plan.changes[1])).toBe(
-      'turn off the system-assigned identity of api (identity type SystemAssigned → None)'
+      'turn off the system-assigned identity of api (identity type SystemAssigned → None; the app restarts)'
     )
   })
 

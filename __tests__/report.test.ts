@@ -315,7 +315,7 @@ describe('writeSummary per mode', () => {
       expect(added).toContainEqual(['raw', '<p>Apply would make 1 change(s):</p>'])
       expect(added).toContainEqual([
         'list',
-        ['turn on the system-assigned identity of &lt;web&gt; (identity type None → SystemAssigned)']
+        ['turn on the system-assigned identity of &lt;web&gt; (identity type None → SystemAssigned; the app restarts)']
       ])
       expect(added.some(([k, v]) => k === 'raw' && typeof v === 'string' && v.includes('change(s) made'))).toBe(false)
       expect(table()[1]).toEqual([

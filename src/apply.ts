@@ -1,6 +1,10 @@
-// Carries out a plan in three phases: identities turned on (their principal ids are needed for
-// the grants), then access granted or removed (one access-policy request per vault, one request
-// per role assignment), then identities turned off (revoke needs the principal until the end).
+// Carries out a plan in phases, ordered so that no Key Vault reference is ever fetched with an
+// identity that lacks access (App Service refetches every reference on each identity or settings
+// write and caches a failure for up to 24 hours): system identities turned on (their principal ids
+// are needed for the grants), then access granted or removed (one access-policy request per vault,
+// one request per role assignment), then a user-assigned identity attached and made the reference
+// identity (its principal is known before, so it is granted first), then the app settings, then
+// identities turned off (revoke needs the principal until the end).
 // Each change kind has its own executor under apply/; this module runs them and keeps the ledger.
 import * as core from '@actions/core'
 import type { RetryBudget } from './azure/budget.js'
@@ -45,13 +49,19 @@ const EXECUTORS: Record<Change['kind'], Executor> = {
   'detach-identity': detachIdentity as Executor
 }
 
-// Settings come after access: App Service caches a failed resolution until the configuration changes.
+const GRANTS: Change['kind'][] = ['add-access-policy', 'remove-access-policy', 'assign-role', 'delete-role-assignment']
+
+/** The phases, in order; each restarts an app at most once (the grants never do). */
 const PHASES: Change['kind'][][] = [
-  ['enable-identity', 'attach-identity'],
-  ['add-access-policy', 'remove-access-policy', 'assign-role', 'delete-role-assignment'],
+  ['enable-identity'],
+  GRANTS,
+  ['attach-identity'],
   ['set-app-settings'],
   ['disable-identity', 'detach-identity']
 ]
+
+/** Writes that wait until every grant of their app is in place: App Service fetches references right after them. */
+const AFTER_GRANTS = new Set<Change['kind']>(['attach-identity', 'set-app-settings'])
 
 export async function applyPlan(
   changes: Change[],
@@ -75,6 +85,7 @@ export async function applyPlan(
     budget,
     principals,
     references,
+    configChanged: new Map(),
     app: (key) => state.apps.find((a) => a.target.key === key)!,
     vault: (id) => state.vaults.find((v) => v.id === id)!,
     record: (line) => {
@@ -95,10 +106,10 @@ export async function applyPlan(
       for (const app of appsOf(change)) failedApps.add(app)
     }
   }
-  for (const [phase, kinds] of PHASES.entries()) {
+  for (const kinds of PHASES) {
     // After identities are turned on their tenants are known: each new identity is checked once
     // against each vault it is to be granted on, and only that pair is left out if they differ.
-    if (phase === 1) checkNewIdentityTenants(changes, ctx)
+    if (kinds === GRANTS) checkNewIdentityTenants(changes, ctx)
     // An identity whose access could not be changed stays as it is, so that a re-run can finish the job.
     const runnable = changes
       .filter((c) => kinds.includes(c.kind))
@@ -136,8 +147,9 @@ function withoutFailed<C extends Change>(change: C, apps: Set<string>, pairs: Se
   const ok = (app: string): boolean => !apps.has(app) && !(vaultId && pairs.has(pair(app, vaultId)))
   // A shared identity's grant goes on while any app that uses it is still fine.
   const anyOk = (grant: { app: string; sharedBy?: string[] }): boolean => appsServed(grant).some(ok)
-  // An app's settings wait for every grant of it: a reference to a vault it was not granted on would fail and be cached.
-  if (change.kind === 'set-app-settings') {
+  // An app's settings and reference identity wait for every grant of it: a reference to a vault it
+  // was not granted on would fail and be cached.
+  if (AFTER_GRANTS.has(change.kind) && 'app' in change) {
     return ok(change.app) && ![...pairs].some((p) => p.startsWith(`${change.app} `)) ? change : undefined
   }
   if (!('entries' in change)) return anyOk(change) ? change : undefined

@@ -147,8 +147,8 @@ function armMessage(error: AzureOperationError, cause: RestLikeError, context: E
       return `${what}: the identity is still not known to the directory after retrying (replication delay, retried for up to 150 s within 'retry-timeout').\nFix: re-run the job in a few minutes; an identity that is on stays on, so the re-run only grants what is missing.\n${azureSays}`
     case 'LinkedAuthorizationFailed':
       return (
-        `${what}: the app has user-assigned identities, and ARM checks that the sign-in identity (client ${context.clientId ?? 'id unknown'}) may assign each of them when the identity block is written.\n` +
-        `Fix: grant it Managed Identity Operator on each user-assigned identity (az role assignment create --assignee ${context.clientId ?? '<client-id>'} --role "Managed Identity Operator" --scope <user-assigned identity id>).\n${azureSays}`
+        `${what}: ARM checks that the sign-in identity (client ${context.clientId ?? 'id unknown'}) may assign each user-assigned identity a write names; the action names only the one it attaches or detaches ('identity'), and Azure names it below (the linked scope).\n` +
+        `Fix: grant it Managed Identity Operator on that identity (az role assignment create --assignee ${context.clientId ?? '<client-id>'} --role "Managed Identity Operator" --scope <that identity's id>).\n${azureSays}`
       )
     case 'InvalidAuthenticationTokenTenant':
       return `${what}: the subscription belongs to another tenant than 'tenant-id' (${context.tenantId ?? 'unknown'}).\nFix: set 'tenant-id' to the subscription's tenant, or check 'subscription-id' / 'vault-subscription-id'.\n${azureSays}`

@@ -89,6 +89,7 @@ export function appsServed(grant: { app: string; sharedBy?: string[] }): string[
   return grant.sharedBy ?? [grant.app]
 }
 
+/** One line per change; each is one write, which restarts the app (the plan and summary say so). */
 export function describeIdentityChange(change: AttachChange | DetachChange): string {
   const parts: string[] = []
   if (change.kind === 'attach-identity') {
@@ -98,12 +99,10 @@ export function describeIdentityChange(change: AttachChange | DetachChange): str
       parts.push(
         `set keyVaultReferenceIdentity of ${change.app} to ${change.identityName} (was ${change.referenceFrom})`
       )
-  } else {
-    if (change.resetReference) parts.push(`reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned`)
-    if (change.detach)
-      parts.push(
-        `detach user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept)`
-      )
+    return `${parts.join(' and ')}${parts.length > 1 ? ', in one write' : ''} after the grants (the app restarts)`
   }
-  return parts.join('; ')
+  if (change.resetReference) parts.push(`reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned`)
+  if (change.detach)
+    parts.push(`detach user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept)`)
+  return `${parts.join(' and ')}${parts.length > 1 ? ', in one write' : ''} (the app restarts)`
 }

@@ -36,10 +36,10 @@ export function planSettings(
   for (const app of state.apps) {
     const key = app.target.key
     const refs = state.references.get(key) ?? []
-    const granted = grantedVaults(changes, key)
-    const changed =
-      granted.size > 0 ||
-      changes.some((c) => (c.kind === 'enable-identity' || c.kind === 'attach-identity') && c.app === key)
+    // Attaching the user-assigned identity (after the grants) refetches every reference by itself.
+    const refetched = changes.some((c) => c.kind === 'attach-identity' && c.app === key)
+    const granted = refetched ? new Set<string>() : grantedVaults(changes, key)
+    const changed = granted.size > 0 || changes.some((c) => c.kind === 'enable-identity' && c.app === key)
     const names: string[] = []
     const refresh: SettingsChange['refresh'] = []
     for (const setting of wanted) {
@@ -47,6 +47,7 @@ export function planSettings(
       if (!ref || !sameReference(ref.reference, setting.value) || ref.setting !== setting.name) names.push(setting.name)
       else if (
         isRefreshable(ref.status) &&
+        !refetched &&
         (changed || (CONTRADICTED.has(ref.status) && versionKnown(setting, state)))
       ) {
         refresh.push({ setting: setting.name, status: ref.status })

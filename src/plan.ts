@@ -281,7 +281,7 @@ export function describeChange(change: Change): string {
   switch (change.kind) {
     case 'enable-identity':
     case 'disable-identity':
-      return `turn ${change.kind === 'enable-identity' ? 'on' : 'off'} the system-assigned identity of ${change.app} (identity type ${change.from} → ${change.to}${change.keepsUserAssigned > 0 ? `, keeping ${change.keepsUserAssigned} user-assigned` : ''})`
+      return `turn ${change.kind === 'enable-identity' ? 'on' : 'off'} the system-assigned identity of ${change.app} (identity type ${change.from} → ${change.to}${change.keepsUserAssigned > 0 ? `, keeping ${change.keepsUserAssigned} user-assigned` : ''}; the app restarts)`
     case 'add-access-policy':
     case 'remove-access-policy':
       return `${change.kind === 'add-access-policy' ? 'add to' : 'remove from'} the access policies of vault ${change.vault}: ${change.entries

@@ -76,7 +76,7 @@ export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyC
         `The app settings of ${key} hold the Key Vault references asked for; an earlier write of them got no clear answer, so this run may have written them (the app restarts on a write).`
       )
     // Written just now perhaps: App Service's status is then awaited as after a write.
-    return settle(ctx, app, wanted, outcome.maybeWritten ? Date.now() : undefined, [])
+    return settle(ctx, app, wanted, outcome.maybeWritten ? Date.now() : ctx.configChanged.get(key), [])
   }
   // Azure accepted the write: it is recorded before anything that may fail afterwards.
   const writtenAt = Date.now()
@@ -105,7 +105,8 @@ export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyC
 /** For apps whose settings needed no write: their requested references must resolve all the same. */
 export async function checkReferences(ctx: ApplyContext, app: AppState): Promise<void> {
   if (ctx.settings.appSettings.length === 0) return
-  await settle(ctx, app, ctx.settings.appSettings, undefined, [])
+  // After an identity write of this run App Service is fetching them again: statuses read before are stale.
+  await settle(ctx, app, ctx.settings.appSettings, ctx.configChanged.get(app.target.key), [])
 }
 
 /** The current settings with every wanted reference in place (names matched case-insensitively). */

@@ -23,6 +23,11 @@ export interface ApplyContext {
   principals: Map<string, Principal>
   /** App Service's Key Vault references of each app as last read, by app key. */
   references: Map<string, ReferenceState[]>
+  /**
+   * When this run last changed each app's identity (by app key): App Service restarted it and is
+   * fetching every reference again, so statuses read before then are stale.
+   */
+  configChanged: Map<string, number>
   app(key: string): AppState
   vault(id: string): VaultState
   /** A write that was made: logged as a notice, listed in the summary, counted in `changed`. */

@@ -1,7 +1,13 @@
-// Turning a system-assigned identity on (its principal joins the run's principals, for the grants)
-// or off (after every grant of it is gone).
-import { ChangeNotVisibleError } from '../azure/sites.js'
+// The app's identity writes. Each is one PATCH, and each restarts the app and makes App Service
+// fetch every Key Vault reference again with the identity in force at that moment (azure-docs
+// PR #89321; app-service-key-vault-references.md: "any configuration change to the app causes an
+// app restart and an immediate refetch"): so a user-assigned identity is attached and made the
+// reference identity in one write, after its grants. A system-assigned identity is turned on
+// first (its principal exists only then, and the grants need it), off last (revoke needs it to
+// the end).
+import { type AppState, ChangeNotVisibleError } from '../azure/sites.js'
 import { during } from '../errors.js'
+import { describeIdentityChange } from '../plan-identity.js'
 import { type ApplyContext, type Of, onApp } from './context.js'
 
 export async function setIdentity(
@@ -11,71 +17,89 @@ export async function setIdentity(
   const app = ctx.app(change.app)
   const on = change.kind === 'enable-identity'
   const action = `turn ${on ? 'on' : 'off'} the system-assigned identity of`
-  const after = await during(onApp(ctx, app, action), () =>
-    recordIfAccepted(ctx, `Azure accepted: ${action} ${change.app}`, ctx.azure.sites.setSystemIdentity(app, on))
+  const after = await writeIdentity(ctx, app, action, `${action} ${change.app}`, () =>
+    ctx.azure.sites.setSystemIdentity(app, on)
   )
   if (!on) {
     ctx.principals.delete(change.app)
     const kept = app.userAssignedIds.length > 0 ? ' (user-assigned identities kept)' : ''
-    ctx.record(`Turned off the system-assigned identity of ${change.app}${kept}.`)
+    ctx.record(`Turned off the system-assigned identity of ${change.app}${kept}; the app restarts.`)
     return
   }
   ctx.principals.set(change.app, { principalId: after.principalId!, tenantId: after.tenantId ?? '' })
-  ctx.record(`Turned on the system-assigned identity of ${change.app} (principal ${after.principalId}).`)
-}
-
-/** A user-assigned identity onto the app, then (once attached) made the identity references resolve with. */
-export async function attachIdentity(change: Of<'attach-identity'>, ctx: ApplyContext): Promise<void> {
-  let app = ctx.app(change.app)
-  if (change.attach) {
-    app = await during(onApp(ctx, app, `attach user-assigned identity '${change.identityName}' to`), () =>
-      recordIfAccepted(
-        ctx,
-        `Azure accepted: attach user-assigned identity ${change.identityName} to ${change.app}`,
-        ctx.azure.sites.setUserAssigned(app, change.identityId, true)
-      )
-    )
-    ctx.record(`Attached user-assigned identity ${change.identityName} to ${change.app} (other identities kept).`)
-  }
-  if (change.setReference) {
-    await during(onApp(ctx, app, 'set the Key Vault reference identity of'), () =>
-      ctx.azure.sites.setReferenceIdentity(app, change.identityId)
-    )
-    ctx.record(
-      `Set keyVaultReferenceIdentity of ${change.app} to ${change.identityName} (was ${change.referenceFrom}).`
-    )
-  }
-}
-
-/** The reverse, in the safe order: references back to SystemAssigned, then the identity detached (never deleted). */
-export async function detachIdentity(change: Of<'detach-identity'>, ctx: ApplyContext): Promise<void> {
-  let app = ctx.app(change.app)
-  if (change.resetReference) {
-    app = await during(onApp(ctx, app, 'reset the Key Vault reference identity of'), () =>
-      ctx.azure.sites.setReferenceIdentity(app, 'SystemAssigned')
-    )
-    ctx.record(`Reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned.`)
-  }
-  if (change.detach) {
-    await during(onApp(ctx, app, `detach user-assigned identity '${change.identityName}' from`), () =>
-      ctx.azure.sites.setUserAssigned(app, change.identityId, false)
-    )
-    ctx.principals.delete(change.app)
-    ctx.record(
-      `Detached user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept).`
-    )
-  }
+  ctx.record(
+    `Turned on the system-assigned identity of ${change.app} (principal ${after.principalId}); the app restarts.`
+  )
 }
 
 /**
- * A change Azure accepted (202) that did not show within the budget still happened, or will: it is
- * recorded before the step fails, so the outputs and summary do not say nothing changed.
+ * A user-assigned identity onto the app and made the identity references resolve with, in one
+ * PATCH: one restart, and App Service's refetch then already sees an identity with access (this
+ * runs after the grants: apply.ts).
  */
-async function recordIfAccepted<T>(ctx: ApplyContext, line: string, work: Promise<T>): Promise<T> {
-  try {
-    return await work
-  } catch (error) {
-    if (error instanceof ChangeNotVisibleError) ctx.record(`${line} (not yet visible on the site).`)
-    throw error
-  }
+export async function attachIdentity(change: Of<'attach-identity'>, ctx: ApplyContext): Promise<void> {
+  const app = ctx.app(change.app)
+  const { identityName: name, referenceFrom } = change
+  const action = change.attach
+    ? `attach user-assigned identity '${name}' to`
+    : 'set the Key Vault reference identity of'
+  await writeIdentity(ctx, app, action, describeIdentityChange(change), () =>
+    ctx.azure.sites.changeIdentity(app, {
+      userAssigned: change.attach ? { id: change.identityId, attached: true } : undefined,
+      referenceIdentity: change.setReference ? change.identityId : undefined
+    })
+  )
+  const reference = `keyVaultReferenceIdentity (was ${referenceFrom})`
+  ctx.record(
+    change.attach
+      ? `Attached user-assigned identity ${name} to ${change.app} (other identities kept)${change.setReference ? ` and made it the ${reference}` : ''}; one write, the app restarts.`
+      : `Set the ${reference} of ${change.app} to ${name}; the app restarts.`
+  )
+}
+
+/** The reverse, in one PATCH: references back to SystemAssigned and the identity detached (never deleted). */
+export async function detachIdentity(change: Of<'detach-identity'>, ctx: ApplyContext): Promise<void> {
+  const app = ctx.app(change.app)
+  const action = change.detach
+    ? `detach user-assigned identity '${change.identityName}' from`
+    : 'reset the Key Vault reference identity of'
+  await writeIdentity(ctx, app, action, describeIdentityChange(change), () =>
+    ctx.azure.sites.changeIdentity(app, {
+      userAssigned: change.detach ? { id: change.identityId, attached: false } : undefined,
+      referenceIdentity: change.resetReference ? 'SystemAssigned' : undefined
+    })
+  )
+  if (change.detach) ctx.principals.delete(change.app)
+  const reset = change.resetReference ? `keyVaultReferenceIdentity reset to SystemAssigned` : ''
+  ctx.record(
+    change.detach
+      ? `Detached user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept)${reset ? `, ${reset}` : ''}; one write, the app restarts.`
+      : `Reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned; the app restarts.`
+  )
+}
+
+/**
+ * One identity write of an app. A change Azure accepted (202) that did not show within the budget
+ * still happened, or will: it is recorded before the step fails, so the outputs and summary do not
+ * say nothing changed. Afterwards App Service restarts the app and fetches every reference again:
+ * statuses read before then are stale (apply/app-settings.ts reads them afresh).
+ */
+async function writeIdentity(
+  ctx: ApplyContext,
+  app: AppState,
+  action: string,
+  accepted: string,
+  write: () => Promise<AppState>
+): Promise<AppState> {
+  const after = await during(onApp(ctx, app, action), async () => {
+    try {
+      return await write()
+    } catch (error) {
+      if (error instanceof ChangeNotVisibleError)
+        ctx.record(`Azure accepted: ${accepted} (not yet visible on the site).`)
+      throw error
+    }
+  })
+  ctx.configChanged.set(app.target.key, Date.now())
+  return after
 }

@@ -1,38 +1,24 @@
 // Web apps, function apps and their slots (all Microsoft.Web/sites). Reads are GETs; the only
-// write is a PATCH of `identity` alone: never a PUT, which would replace the whole site.
+// write is a PATCH of `identity` and `keyVaultReferenceIdentity` alone: never a PUT, which would
+// replace the whole site.
 import type { TokenCredential } from '@azure/core-auth'
 import type { PipelineResponse } from '@azure/core-rest-pipeline'
 import { createWebSiteManagement, type WebSiteManagementContext } from '@azure/arm-appservice/api'
 import { get, getSlot, update, updateSlot } from '@azure/arm-appservice/api/webApps'
-import type { Site, SitePatchResource } from '@azure/arm-appservice/models'
+import type { Site } from '@azure/arm-appservice/models'
+import { RestError } from '@azure/core-rest-pipeline'
 import type { Cloud } from '../clouds.js'
-import {
-  formatIdentityType,
-  hasUserAssigned,
-  parseIdentityType,
-  sameIdentity,
-  withSystemAssigned
-} from '../identity-type.js'
+import { parseIdentityType } from '../identity-type.js'
 import { info } from '../log.js'
 import type { AppTarget } from '../settings.js'
 import type { RetryBudget } from './budget.js'
 import { armClientOptions } from './pipeline.js'
 import { writeFromFreshRead } from './write-step.js'
+import type { AppState } from './app-state.js'
+import { type IdentityChange, identityPatch, showsChange } from './identity-patch.js'
 import { expectGuid, expectUserAssignedIdentityId } from './returned.js'
 
-export interface AppState {
-  target: AppTarget
-  id: string
-  kind: string
-  identityType: string
-  systemAssigned: boolean
-  /** Resource ids of the user-assigned identities, exactly as ARM returned them. */
-  userAssignedIds: string[]
-  principalId?: string
-  tenantId?: string
-  /** The identity App Service resolves Key Vault references with: 'SystemAssigned' or a user-assigned identity's id. */
-  keyVaultReferenceIdentity?: string
-}
+export type { AppState } from './app-state.js'
 
 export class ChangeNotVisibleError extends Error {
   constructor(app: string, change: string, seconds: number) {
@@ -43,6 +29,39 @@ export class ChangeNotVisibleError extends Error {
     )
     this.name = 'ChangeNotVisibleError'
   }
+}
+
+/**
+ * A user-assigned identity that was deleted is still listed on the app (App Service keeps it:
+ * Azure/azure-sdk-for-java#33544), and every identity operation on the app then fails with 400
+ * FailedIdentityOperation "… Resource '<identity id>' was not found." (Azure/aad-pod-identity#515,
+ * Azure/azure-libraries-for-net#839). Naming it is no use: it must be removed from the app first.
+ */
+export class DeletedIdentityAttachedError extends Error {
+  constructor(target: AppTarget, identityId: string, cause: unknown) {
+    super(
+      `The app still lists user-assigned identity ${identityId}, which no longer exists, and App Service refuses every identity change while it does (400 FailedIdentityOperation: "was not found").\n` +
+        `Fix: remove it from the app (az webapp identity remove --name ${target.name} --resource-group <group>${target.slot ? ` --slot ${target.slot}` : ''} --identities ${identityId}), then re-run.`,
+      { cause }
+    )
+    this.name = 'DeletedIdentityAttachedError'
+  }
+}
+
+function deletedIdentityError(target: AppTarget, error: unknown): DeletedIdentityAttachedError | undefined {
+  if (!(error instanceof RestError) || error.code !== 'FailedIdentityOperation') return undefined
+  const id = /Resource '([^']*\/userAssignedIdentities\/[^']+)' was not found/i.exec(error.message)?.[1]
+  return id ? new DeletedIdentityAttachedError(target, id, error) : undefined
+}
+
+/** What a change does, for the log and the errors: "attaching user-assigned identity … and setting …". */
+function describeSiteChange({ system, userAssigned, referenceIdentity }: IdentityChange): string {
+  const parts: string[] = []
+  if (system !== undefined) parts.push(`turning ${system ? 'on' : 'off'} the system-assigned identity`)
+  if (userAssigned)
+    parts.push(`${userAssigned.attached ? 'attaching' : 'detaching'} user-assigned identity ${userAssigned.id}`)
+  if (referenceIdentity !== undefined) parts.push(`setting keyVaultReferenceIdentity to ${referenceIdentity}`)
+  return parts.join(' and ')
 }
 
 /** The Microsoft.Web client of a subscription: one pipeline for the sites and their configuration. */
@@ -73,84 +92,24 @@ export class Sites {
     return toAppState(target, site)
   }
 
-  /**
-   * Turns the system-assigned identity on or off with one PATCH of `identity`, naming every
-   * user-assigned identity so that none is dropped.
-   */
+  /** Turns the system-assigned identity on or off; the user-assigned identities stay as they are. */
   async setSystemIdentity(app: AppState, enabled: boolean): Promise<AppState> {
-    const change = `turning ${enabled ? 'on' : 'off'} the system-assigned identity`
-    return this.patch(
-      app,
-      (current) => {
-        const type = withSystemAssigned(current.identityType, enabled)
-        if (parseIdentityType(type).user && current.userAssignedIds.length === 0) {
-          // A UserAssigned type with no identities listed is a body ARM rejects or misreads: refuse it.
-          throw new Error(
-            `'${current.target.key}' reports identity type '${current.identityType}' but no user-assigned identities; not changing it.`
-          )
-        }
-        const userAssigned = parseIdentityType(type).user
-          ? Object.fromEntries(current.userAssignedIds.map((id) => [id, {}]))
-          : undefined
-        return { identity: { type, ...(userAssigned ? { userAssignedIdentities: userAssigned } : {}) } }
-      },
-      change,
-      (s) => (enabled ? s.systemAssigned && s.principalId !== undefined : !s.systemAssigned)
-    )
+    return this.changeIdentity(app, { system: enabled })
   }
 
   /**
-   * Attaches or detaches one user-assigned identity, keeping the system-assigned identity as it is
-   * and every other user-assigned one. Detaching names the identity with `null` (a PATCH that
-   * leaves it out keeps it); detaching the last one drops UserAssigned from the type instead.
-   */
-  async setUserAssigned(app: AppState, identityId: string, attached: boolean): Promise<AppState> {
-    const change = `${attached ? 'attaching' : 'detaching'} user-assigned identity ${identityId}`
-    return this.patch(
-      app,
-      (current) => {
-        const others = current.userAssignedIds.filter((id) => id.toLowerCase() !== identityId.toLowerCase())
-        const existing =
-          current.userAssignedIds.find((id) => id.toLowerCase() === identityId.toLowerCase()) ?? identityId
-        const remaining = attached ? [...others, existing] : others
-        const type = formatIdentityType({ system: current.systemAssigned, user: remaining.length > 0 })
-        const userAssignedIdentities: Record<string, object | null> = Object.fromEntries(
-          remaining.map((id) => [id, {}])
-        )
-        if (!attached && remaining.length > 0) userAssignedIdentities[existing] = null
-        return {
-          identity: { type, ...(remaining.length > 0 ? { userAssignedIdentities } : {}) }
-        } as SitePatchResource
-      },
-      change,
-      (s) => hasUserAssigned(s.userAssignedIds, identityId) === attached
-    )
-  }
-
-  /** Which identity App Service uses for Key Vault references: a user-assigned identity's id, or 'SystemAssigned'. */
-  async setReferenceIdentity(app: AppState, value: string): Promise<AppState> {
-    return this.patch(
-      app,
-      () => ({ keyVaultReferenceIdentity: value }),
-      `setting keyVaultReferenceIdentity to ${value}`,
-      (s) => sameIdentity(s.keyVaultReferenceIdentity, value)
-    )
-  }
-
-  /**
-   * One PATCH whose body is built from the site as it is now. It is never sent again as it was:
+   * One PATCH for the whole change (one restart of the app): a user-assigned identity attached
+   * and made the reference identity together, say. The body names only the identity this run
+   * changes (identity-patch.ts) and is built from the site as it is now. It is never sent again as it was:
    * after a 409 "another operation is in progress" (usually another writer) or an attempt whose
    * outcome is unknown, the site is read again and the body rebuilt from what another writer left
    * (or no write made when the change already shows): write-step.ts. The PATCH may answer
    * 202 Accepted, with or without a body (WebApps_Update lists 200 and 202): then the change is
    * under way, and the site is read until it shows it.
    */
-  private async patch(
-    app: AppState,
-    build: (current: AppState) => SitePatchResource,
-    change: string,
-    shows: (s: AppState) => boolean
-  ): Promise<AppState> {
+  async changeIdentity(app: AppState, wanted: IdentityChange): Promise<AppState> {
+    const change = describeSiteChange(wanted)
+    const shows = (s: AppState): boolean => showsChange(s, wanted)
     const { name, slot } = app.target
     let status = 0
     let retryAfter: string | undefined
@@ -166,7 +125,7 @@ export class Sites {
         what: `the identity of '${app.target.key}'`,
         // The first attempt builds on the read the plan was made from; later ones read afresh.
         read: async () => (first ? ((first = false), app) : this.read(app.target)),
-        build: (current) => (shows(current) ? undefined : build(current)),
+        build: (current) => identityPatch(current, wanted),
         write: async (body) => {
           try {
             return slot
@@ -174,7 +133,7 @@ export class Sites {
               : await update(this.context, this.resourceGroup, name, body, options)
           } catch (error) {
             // A 202 without a body makes the SDK's deserializer throw; the change is under way all the same.
-            if (status !== 202) throw error
+            if (status !== 202) throw deletedIdentityError(app.target, error) ?? error
             return undefined
           }
         }

@@ -26,7 +26,7 @@ afterAll(async () => {
 })
 
 describe('setSystemIdentity', () => {
-  it('PATCHes only identity, naming every user-assigned identity so none is dropped; tags stay', async () => {
+  it('PATCHes only identity, keeping UserAssigned in the type and naming no identity (none is dropped); tags stay', async () => {
     fake.addSite({
       resourceGroup: RG,
       name: 'keep',
@@ -38,9 +38,7 @@ describe('setSystemIdentity', () => {
     fake.clearLog()
     const after = await client.setSystemIdentity(before, true)
     expect(fake.requests.filter((r) => r.method === 'PATCH').map((r) => r.requestBody)).toEqual([
-      {
-        identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [UAI('u1')]: {}, [UAI('u2')]: {} } }
-      }
+      { identity: { type: 'SystemAssigned, UserAssigned' } }
     ])
     expect(after).toMatchObject({ systemAssigned: true, userAssignedIds: [UAI('u1'), UAI('u2')] })
     expect(after.principalId).toMatch(/^[0-9a-f-]{36}$/)
@@ -144,6 +142,51 @@ describe('setSystemIdentity', () => {
     await expect(client.setSystemIdentity(app, true)).rejects.toThrow(
       /Azure accepted turning on the system-assigned identity of 'async-slow' \(202 Accepted\), but the site did not show the change within 'retry-timeout' \(3 s\)/
     )
+  })
+})
+
+describe('changeIdentity', () => {
+  it("attaches an identity and makes it the reference identity in one PATCH, naming neither another team's identity", async () => {
+    const theirs = fake.addUserAssignedIdentity({ resourceGroup: RG, name: 'their-id' })
+    const ours = fake.addUserAssignedIdentity({ resourceGroup: RG, name: 'our-id' })
+    fake.addSite({ resourceGroup: RG, name: 'shared', systemAssigned: true, userAssignedIdentities: [theirs.id] })
+    // The sign-in identity may not assign theirs: a body naming it would fail with 403.
+    fake.deny('Microsoft.ManagedIdentity/userAssignedIdentities/assign/action', theirs.id)
+    const client = sites()
+    const before = await client.read(target('shared'))
+    fake.clearLog()
+    const after = await client.changeIdentity(before, {
+      userAssigned: { id: ours.id, attached: true },
+      referenceIdentity: ours.id
+    })
+    expect(fake.requests.filter((r) => r.method === 'PATCH').map((r) => r.requestBody)).toEqual([
+      {
+        identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [ours.id]: {} } },
+        properties: { keyVaultReferenceIdentity: ours.id }
+      }
+    ])
+    expect(after.userAssignedIds.map((id) => id.toLowerCase()).sort()).toEqual(
+      [theirs.id, ours.id].map((id) => id.toLowerCase()).sort()
+    )
+    expect(after.keyVaultReferenceIdentity).toBe(ours.id)
+    expect(fake.restarts(RG, 'shared')).toBe(1)
+    // Turning the system identity off names no user-assigned identity either.
+    await client.setSystemIdentity(after, false)
+    expect(fake.getSite(RG, 'shared')!.identity?.type).toBe('UserAssigned')
+  })
+
+  it('an attached identity that was deleted: a clear error naming it, with the fix', async () => {
+    const gone = fake.addUserAssignedIdentity({ resourceGroup: RG, name: 'gone-id' })
+    fake.addSite({ resourceGroup: RG, name: 'orphan', userAssignedIdentities: [gone.id] })
+    fake.deleteUserAssignedIdentity(gone.id)
+    const client = sites()
+    const app = await client.read(target('orphan'))
+    await expect(client.setSystemIdentity(app, true)).rejects.toMatchObject({
+      name: 'DeletedIdentityAttachedError',
+      message: expect.stringContaining(
+        `still lists user-assigned identity ${gone.id.toLowerCase()}, which no longer exists`
+      )
+    })
   })
 })
 

@@ -37,7 +37,7 @@ describe('mode: plan', () => {
     expect(plan.outputs['principal-id']).toBe('')
     const planned = planLines(plan.stdout)
     expect(planned).toEqual([
-      '  - turn on the system-assigned identity of plan-app (identity type None → SystemAssigned)',
+      '  - turn on the system-assigned identity of plan-app (identity type None → SystemAssigned; the app restarts)',
       '  - add to the access policies of vault kv-plan: plan-app (new identity) secrets: get, list'
     ])
     expect(plan.summary).toContain('Apply would make 2 change(s)')

@@ -59,7 +59,8 @@ describe('apply with app-settings', () => {
       DB_PASSWORD: `@Microsoft.KeyVault(VaultName=${vault};SecretName=db-password)`
     })
     expect(fake.connectionStrings(RG, app)).toEqual({ Main: { value: 'Server=db;Password=pw', type: 'SQLAzure' } })
-    expect(fake.restarts(RG, app)).toBe(1)
+    // Turning the identity on restarts the app (its principal is needed before the grant), the settings write again.
+    expect(fake.restarts(RG, app)).toBe(2)
     // Order: identity, then access, then the settings.
     const writes = fake.requests
       .filter((r) => r.server === 'arm' && r.method !== 'GET' && !r.path.endsWith('/list'))
@@ -81,7 +82,7 @@ describe('apply with app-settings', () => {
     ok(again)
     expect(again.outputs.changed).toBe('false')
     expect(settingsWrites()).toBe(0)
-    expect(fake.restarts(RG, app)).toBe(1)
+    expect(fake.restarts(RG, app)).toBe(2) // none more
     expect(refs(again)).toEqual({ [app]: { DB_PASSWORD: 'Resolved' } })
   })
 

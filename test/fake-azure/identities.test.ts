@@ -126,7 +126,7 @@ describe('attaching to sites', () => {
     )
     expect(fake.getSite(RG, 'typo')!.identity).toBeUndefined()
   })
-  it('403 when assign/action is denied, for sites and slots; an identity already held needs no new permission', async () => {
+  it('403 when assign/action is denied, for sites and slots, on every identity the body names, even one already held', async () => {
     const u = uai('guarded-uai')
     fake.deny(ASSIGN, u.id)
     fake.addSite({ resourceGroup: RG, name: 'guarded', systemAssigned: true })
@@ -137,16 +137,49 @@ describe('attaching to sites', () => {
     })
     expect(slot.body.error.message).toContain("perform action 'Microsoft.Web/sites/slots/write' on scope")
     expect(fake.getSite(RG, 'guarded')!.identity!.userAssignedIdentities).toBeUndefined()
-    // Held since before the deny: re-sending it (any casing) is no new link, and keeps the stored key.
+    // Held since before the deny: naming it again is checked all the same (ARM checks every identity
+    // a body names), in a PATCH as in a PUT; a PATCH that leaves the map out keeps it, unchecked.
     fake.addSite({ resourceGroup: RG, name: 'holder', userAssignedIdentities: [u.id] })
-    const kept = await attach('holder', { [u.id.toLowerCase()]: {} })
-    expect(kept.status).toBe(200)
-    expect(Object.keys(kept.body.identity.userAssignedIdentities)).toEqual([u.id])
+    expect((await attach('holder', { [u.id.toLowerCase()]: {} })).status).toBe(403)
     const put = await arm('PUT', site('holder'), {
+      location: 'West Europe',
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [u.id]: {} } }
+    })
+    expect(put.body.error.code).toBe('LinkedAuthorizationFailed')
+    const system = await arm('PATCH', site('holder'), { identity: { type: 'SystemAssigned, UserAssigned' } })
+    expect(system.status).toBe(200)
+    expect(Object.keys(system.body.identity.userAssignedIdentities)).toEqual([u.id])
+  })
+  it('re-naming a held identity in any casing keeps the key as the site stored it', async () => {
+    const u = uai('cased-uai')
+    fake.addSite({ resourceGroup: RG, name: 'cased', userAssignedIdentities: [u.id] })
+    const kept = await attach('cased', { [u.id.toLowerCase()]: {} })
+    expect(Object.keys(kept.body.identity.userAssignedIdentities)).toEqual([u.id])
+    const put = await arm('PUT', site('cased'), {
       location: 'West Europe',
       identity: { type: 'UserAssigned', userAssignedIdentities: { [u.id.toUpperCase()]: {} } }
     })
     expect(Object.keys(put.body.identity.userAssignedIdentities)).toEqual([u.id])
+  })
+  it('a deleted identity still listed: GET shows it, identity operations keeping it fail 400 FailedIdentityOperation', async () => {
+    const [gone, other] = [uai('gone-uai'), uai('other-uai')]
+    fake.addSite({ resourceGroup: RG, name: 'orphan', userAssignedIdentities: [gone.id] })
+    fake.deleteUserAssignedIdentity(gone.id)
+    expect(Object.keys((await arm('GET', site('orphan'))).body.identity.userAssignedIdentities)).toEqual([gone.id])
+    for (const body of [
+      { identity: { type: 'SystemAssigned, UserAssigned' } },
+      { identity: { type: 'UserAssigned', userAssignedIdentities: { [other.id]: {} } } }
+    ]) {
+      const r = await arm('PATCH', site('orphan'), body)
+      expect(r.status).toBe(400)
+      expect(r.body.error.code).toBe('FailedIdentityOperation')
+      expect(r.body.error.message).toContain(`Resource '${gone.id.toLowerCase()}' was not found.`)
+    }
+    // Settings and keyVaultReferenceIdentity are no identity operation; removing it goes through.
+    expect(
+      (await arm('PATCH', site('orphan'), { properties: { keyVaultReferenceIdentity: 'SystemAssigned' } })).status
+    ).toBe(200)
+    expect((await arm('PATCH', site('orphan'), { identity: { type: 'SystemAssigned' } })).status).toBe(200)
   })
   it('detaching (null, then a type without UserAssigned) keeps keyVaultReferenceIdentity: references break', async () => {
     const [u, other] = [uai('kv-uai'), uai('kv-other')]

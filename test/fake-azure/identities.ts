@@ -1,5 +1,6 @@
-// Microsoft.ManagedIdentity/userAssignedIdentities: seeding, GET, and the linked-scope check ARM
-// runs when a site update attaches one (research-12 A1, A2). Also the public face of the identity
+// Microsoft.ManagedIdentity/userAssignedIdentities: seeding, GET, deletion, the linked-scope check
+// ARM runs on each one a site update names (research-12 A1, A2), and the failure of an identity
+// operation on a site that still lists a deleted one. Also the public face of the identity
 // features: user-assigned identities, the runner's managed identity (imds.ts), the az stand-in.
 import { armError, authorize, findResourceGroup, ok, resourceNotFound, type ArmContext } from './arm-common.ts'
 import { writeAzCli, type AzCliOptions } from './az-cli.ts'
@@ -93,8 +94,8 @@ export interface LinkCaller {
 }
 
 /**
- * Attaching identities the resource does not hold yet needs assign/action on each (research-12 A2):
- * ARM refuses with LinkedAuthorizationFailed, whose "or the linked scope(s) are invalid" also
+ * Naming user-assigned identities in a write needs assign/action on each (research-12 A2; see
+ * identity.ts for which are checked): ARM refuses with LinkedAuthorizationFailed, whose "or the linked scope(s) are invalid" also
  * covers an identity that does not exist. Exists here: created with addUserAssignedIdentity or
  * seeded on a site (addSite).
  */
@@ -109,9 +110,32 @@ export function checkLinked(state: State, caller: LinkCaller, ids: string[]): Fa
   )
 }
 
+/**
+ * A user-assigned identity deleted while a site still lists it: App Service keeps listing it
+ * (Azure/azure-sdk-for-java#33544), and an identity operation whose result still holds it fails
+ * with 400 FailedIdentityOperation, the identity id in lower case (Azure/aad-pod-identity#515, a
+ * VMSS update; Azure/azure-libraries-for-net#839, a site update, `resourcegroups` lower case). An
+ * operation that removes it is let through here (whether Azure allows that: #839 says not through
+ * that SDK; no other source found).
+ */
+export function deletedIdentity(state: State, caller: LinkCaller, ids: string[]): FakeResponse | undefined {
+  const gone = ids.find((id) => !state.userAssigned.has(id.toLowerCase()))
+  if (!gone) return undefined
+  const inner = JSON.stringify({
+    error: { code: 'BadRequest', message: `Resource '${gone.toLowerCase()}' was not found.` }
+  })
+  return armError(
+    400,
+    'FailedIdentityOperation',
+    `Identity operation for resource '${caller.scope}' failed with error 'Failed to perform resource identity operation. Status: 'BadRequest'. Response: '${inner}'.'.`
+  )
+}
+
 export interface IdentityApi {
   /** A Microsoft.ManagedIdentity/userAssignedIdentities resource; GET answers it, sites may attach it. */
   addUserAssignedIdentity(u: UaiSeed): UserAssignedIdentityRecord
+  /** Deletes a user-assigned identity; sites that hold it keep listing it (deletedIdentity). */
+  deleteUserAssignedIdentity(id: string): void
   /**
    * The managed identities of the VM the runner is on, as the fake IMDS (`imds: true`) signs them
    * in. userAssigned: resource ids or client ids of identities created with
@@ -126,6 +150,10 @@ export function identityApi(state: State): { api: IdentityApi; close(): void } {
   const cleanups: (() => void)[] = []
   const api: IdentityApi = {
     addUserAssignedIdentity: (u) => seedUserAssignedIdentity(state, u),
+    deleteUserAssignedIdentity: (id) => {
+      state.identities.delete(id.toLowerCase())
+      state.userAssigned.delete(id.toLowerCase())
+    },
     setRunnerIdentity: (r) => setRunnerIdentity(state, r),
     azCli: (options) => {
       const az = writeAzCli(state, options)

@@ -1,6 +1,6 @@
 // Managed-identity semantics shared by App Service PATCH and PUT: the parts users get bitten by.
 import { isObject, webError } from './arm-common.ts'
-import { checkLinked, type LinkCaller } from './identities.ts'
+import { checkLinked, deletedIdentity, type LinkCaller } from './identities.ts'
 import type { FakeResponse } from './server.ts'
 import { newSystemPrincipal, userAssignedValue, type State } from './state.ts'
 import type { ManagedIdentity } from './types.ts'
@@ -74,6 +74,11 @@ export function applyIdentity(
     const find = (m: object | undefined, id: string): string | undefined =>
       Object.keys(m ?? {}).find((k) => k.toLowerCase() === id.toLowerCase())
     const added: string[] = []
+    // ARM checks linked access on every user-assigned identity the body names, not only on those
+    // it adds (Azure/application-gateway-kubernetes-ingress#999, Azure/aad-pod-identity#339: a
+    // VM/VMSS write listing an identity the caller may not assign fails with 403 for it). Whether
+    // an identity named with null (removal) is checked too: no source found; checked (fails safe).
+    const named = Object.keys(given ?? {})
     for (const [id, v] of Object.entries(given ?? {})) {
       const existing = find(uais, id)
       if (v === null) {
@@ -92,9 +97,11 @@ export function applyIdentity(
         else added.push(id)
       }
     }
-    const refused = checkLinked(state, caller, added)
+    const refused = checkLinked(state, caller, named)
     if (refused) return { error: refused }
     for (const id of added) uais[id] = userAssignedValue(state, id)
+    const gone = deletedIdentity(state, caller, Object.keys(uais))
+    if (gone) return { error: gone }
     if (Object.keys(uais).length === 0) {
       return bad(
         "The 'userAssignedIdentities' property must not be empty when the identity type includes 'UserAssigned'."

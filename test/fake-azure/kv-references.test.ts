@@ -111,7 +111,7 @@ describe('Key Vault reference status', () => {
     expect((await arm('GET', `${site('ref-app')}/config/configreferences/appsettings/PLAIN`)).status).toBe(404)
   })
 
-  it('MSINotEnabled until keyVaultReferenceIdentity names an attached identity, and only after a settings change', async () => {
+  it('MSINotEnabled until keyVaultReferenceIdentity names an attached identity; the PATCH that names it refetches', async () => {
     const app = fake.addSite({
       resourceGroup: RG,
       name: 'uai-app',
@@ -133,8 +133,8 @@ describe('Key Vault reference status', () => {
     const patched = await arm('PATCH', site('uai-app'), { properties: { keyVaultReferenceIdentity: UAI } })
     expect(patched.body.properties.keyVaultReferenceIdentity).toBe(UAI)
     expect((await arm('GET', site('uai-app'))).body.properties.keyVaultReferenceIdentity).toBe(UAI)
-    expect((await statuses(site('uai-app'))).SECRET).toBe('MSINotEnabled') // cached: a PATCH is no refetch
-    await putSettings(site('uai-app'), fake.appSettings(RG, 'uai-app'))
+    // A keyVaultReferenceIdentity change is a configuration change: restart and refetch.
+    expect(fake.restarts(RG, 'uai-app')).toBe(1)
     expect((await refs(site('uai-app'))).SECRET).toMatchObject({
       status: 'Resolved',
       identityType: { type: 'UserAssigned', userAssignedIdentities: { [UAI]: {} } }
@@ -151,7 +151,7 @@ describe('Key Vault reference status', () => {
     expect((await statuses(site('uai-missing'))).SECRET).toBe('MSINotEnabled')
   })
 
-  it('reports Initialized after a settings PUT, then resolves once against the state of that moment', async () => {
+  it('reports Initialized after a settings PUT, then the result of the fetch made at that moment', async () => {
     const app = fake.addSite({ resourceGroup: RG, name: 'slow-app', systemAssigned: true })
     fake.addVault({ resourceGroup: RG, name: 'kv-slow', enableRbacAuthorization: true, secrets: { s: {} } })
     fake.setReferenceResolveDelay(300)
@@ -161,12 +161,16 @@ describe('Key Vault reference status', () => {
       expect(Object.keys(pending)).toEqual(['S'])
       expect(pending.S).toMatchObject({ status: 'Initialized', vaultName: 'kv-slow', secretName: 's' })
       expect(pending.S.activeVersion).toBeUndefined()
-      // Access granted while the refetch is pending counts: it resolves against the state at the end.
+      // Access granted after the change does not count: the app fetched when it restarted (the
+      // failure then stays cached until the next configuration change).
       fake.addRoleAssignment({
         scope: vault('kv-slow'),
         roleDefinitionGuid: SECRETS_USER,
         principalId: app.identity!.principalId!
       })
+      await sleep(400)
+      expect((await statuses(site('slow-app'))).S).toBe('AccessToKeyVaultDenied')
+      await putSettings(site('slow-app'), fake.appSettings(RG, 'slow-app'))
       await sleep(400)
       expect((await statuses(site('slow-app'))).S).toBe('Resolved')
     } finally {

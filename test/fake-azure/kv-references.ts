@@ -14,7 +14,7 @@ import { webError, ok, page, type ArmContext } from './arm-common.ts'
 import { holdsRole } from './role-assignments.ts'
 import { findSecret, findVaultByName } from './secrets.ts'
 import type { FakeResponse } from './server.ts'
-import type { RefCache, State } from './state.ts'
+import type { RefCache, RefEntry, State } from './state.ts'
 import type { SiteRecord, VaultRecord } from './types.ts'
 
 // Key Vault Secrets User, Secrets Officer, Administrator: the built-in roles with secrets/getSecret.
@@ -171,23 +171,31 @@ function cacheOf(state: State, key: string): RefCache {
   return c
 }
 
-// Resolves every reference once, against the state of this moment, when the refetch is due.
+// Every reference of the site resolved against the state of this moment.
+function fetchAll(state: State, key: string): Map<string, RefEntry> {
+  const entries = new Map<string, RefEntry>()
+  const site = state.sites.get(key)
+  for (const { name, value } of site ? settingsOf(site) : []) {
+    const p = parseReference(value)
+    if (p) entries.set(name, { reference: value, properties: resolve(state, site!, value, p) })
+  }
+  return entries
+}
+
+// The refetch a configuration change started becomes visible once it is due.
 function settle(state: State, key: string, force = false): void {
   const c = state.kvRefs.get(key)
   if (c?.pendingUntil === undefined || (!force && Date.now() < c.pendingUntil)) return
   clearTimeout(c.timer)
-  c.pendingUntil = c.timer = c.stale = undefined
-  c.entries = new Map()
-  const site = state.sites.get(key)
-  for (const { name, value } of site ? settingsOf(site) : []) {
-    const p = parseReference(value)
-    if (p) c.entries.set(name, { reference: value, properties: resolve(state, site!, value, p) })
-  }
+  c.entries = c.fetched ?? fetchAll(state, key)
+  c.pendingUntil = c.timer = c.stale = c.fetched = undefined
 }
 
 /**
  * A configuration change of a site or slot (lower-case id): the app restarts (`restart`) and every
- * reference reports Initialized for state.referenceResolveDelayMs, then resolves once.
+ * reference is fetched again with the identity and access of this moment; each reports
+ * Initialized for state.referenceResolveDelayMs, then that result. An identity or
+ * keyVaultReferenceIdentity PATCH is such a change (sites.ts).
  *
  * With state.staleReferenceStatusMs, the statuses from before the change are still reported for
  * that long first. The KV references doc (ARM section) says "the app setting update behaves
@@ -199,6 +207,9 @@ export function configChanged(state: State, key: string, restart: boolean): void
   if (restart) state.siteRestarts.set(key, (state.siteRestarts.get(key) ?? 0) + 1)
   const c = cacheOf(state, key)
   clearTimeout(c.timer)
+  // The restarted app fetches with the identity and access in force now (an identity change made
+  // before its grant fetches without access, and that failure stays cached): reported once due.
+  c.fetched = fetchAll(state, key)
   const staleMs = state.staleReferenceStatusMs
   if (staleMs > 0 && c.pendingUntil === undefined) c.stale = { until: Date.now() + staleMs, entries: c.entries }
   c.entries = new Map()

@@ -132,7 +132,8 @@ describe('sites', () => {
     })
     expect(r.body.tags).toEqual({ t: '1' })
     expect(fake.appSettings('shop-rg', 'sys')).toEqual({ S: 'x' })
-    expect(fake.restarts('shop-rg', 'sys')).toBe(0) // an identity change is no configuration change
+    // An identity change is a configuration change: the app restarts and refetches its references.
+    expect(fake.restarts('shop-rg', 'sys')).toBe(1)
     const again = await arm('PATCH', site('sys'), { identity: { type: 'systemassigned' } })
     expect(again.body.identity.principalId).toBe(r.body.identity.principalId)
     await arm('PATCH', site('sys'), { identity: { type: 'None' } })

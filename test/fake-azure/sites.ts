@@ -252,8 +252,16 @@ function patchSite(ctx: ArmContext, site: SiteRecord, body: Record<string, unkno
   defaultReferenceIdentity(next)
   const key = site.id.toLowerCase()
   // Settings written through siteConfig are a configuration change like a PUT of config/appsettings.
+  // So is a change of the identity or of keyVaultReferenceIdentity: adding an identity restarts the
+  // app (MicrosoftDocs/azure-docs PR #89321), and "any configuration change to the app causes an
+  // app restart and an immediate refetch of all referenced secrets" (app-service-key-vault-references.md),
+  // with the identity in force when the change lands. Whether a PATCH that changes neither
+  // restarts the app: no source found; here only a change counts.
   const cfg = isObject(body.properties) ? body.properties.siteConfig : undefined
-  const changesConfig = isObject(cfg) && (Array.isArray(cfg.appSettings) || Array.isArray(cfg.connectionStrings))
+  const changesConfig =
+    (isObject(cfg) && (Array.isArray(cfg.appSettings) || Array.isArray(cfg.connectionStrings))) ||
+    JSON.stringify(site.identity ?? null) !== JSON.stringify(next.identity ?? null) ||
+    site.properties.keyVaultReferenceIdentity !== next.properties.keyVaultReferenceIdentity
   const apply = (): void => {
     state.sites.set(key, next)
     if (changesConfig) configChanged(state, key, true)

@@ -69,6 +69,8 @@ export interface RefCache {
   stale?: { until: number; entries: Map<string, RefEntry> }
   timer?: ReturnType<typeof setTimeout>
   entries: Map<string, RefEntry>
+  /** The refetch of the last configuration change, made at that moment, shown once pendingUntil passes. */
+  fetched?: Map<string, RefEntry>
 }
 
 export interface OidcClaims {
