@@ -168,7 +168,8 @@ export async function readState(settings: Settings, azure: Azure): Promise<Curre
 /**
  * The names of App Configuration references, when the run may change the identity they resolve
  * through: a user-assigned `identity` (keyVaultReferenceIdentity is set or reset) or revoke with
- * disable-identity. Reading them needs config/list/action; without it they are unknown, not an error.
+ * disable-identity. Reading them needs config/list/action (and no ReadOnly lock); without it they
+ * are unknown, not an error.
  */
 async function readAppConfigurationReferences(
   settings: Settings,
@@ -182,7 +183,9 @@ async function readAppConfigurationReferences(
         try {
           return [target.key, await azure.appConfig.listAppConfigurationReferences(target)] as const
         } catch (error) {
-          if (error instanceof RestError && error.statusCode === 403) return [target.key, undefined] as const
+          // 403: no config/list/action; 409: a ReadOnly lock refuses the POST …/list too. Advisory: unknown.
+          if (error instanceof RestError && (error.statusCode === 403 || error.statusCode === 409))
+            return [target.key, undefined] as const
           throw error
         }
       })
