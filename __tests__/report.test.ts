@@ -146,6 +146,31 @@ describe('references', () => {
   })
 })
 
+describe('connection strings and App Configuration notes in the report', () => {
+  it('marks connection-string references in the output and the table, and shows the notes', async () => {
+    const refs = [
+      { setting: 'Main', reference: 'x', status: 'Resolved', vaultName: 'kv', secretName: 'db' },
+      { setting: 'Main', collection: 'connectionstrings' as const, reference: 'x', status: 'SecretNotFound' }
+    ]
+    const a: Applied = { ...applied([['api', PRINCIPAL]]), references: new Map([['api', refs]]) }
+    const plan: Plan = { changes: [], grants: [grant('api', 'access-policy')] }
+    const outputs = computeOutputs(settings(), plan, a)
+    expect(JSON.parse(outputs.references)).toEqual({
+      api: { Main: 'Resolved', 'connectionStrings/Main': 'SecretNotFound' }
+    })
+    const report = buildReport(settings(), plan, a, outputs, ['api: keyVaultReferenceIdentity also selects …'])
+    expect(report.references.rows.map((r) => r[1])).toEqual(['Main', 'connection string Main'])
+    const before = { ...process.env }
+    process.env.GITHUB_STEP_SUMMARY = '/tmp/summary.md'
+    try {
+      await writeSummary(report)
+    } finally {
+      process.env = before
+    }
+    expect(added).toContainEqual(['raw', '<p>⚠️ api: keyVaultReferenceIdentity also selects …</p>'])
+  })
+})
+
 describe('workflowRunUrl', () => {
   it('links the run from the runner variables', () => {
     expect(

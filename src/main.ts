@@ -1,6 +1,7 @@
 // inputs → settings → credential → read → plan → apply → outputs and summary.
 import * as core from '@actions/core'
 import { type Applied, applyPlan, PartialApplyError, principalsBefore } from './apply.js'
+import { appConfigurationNotes } from './app-configuration.js'
 import { RetryBudget } from './azure/budget.js'
 import { createCredential, signIn as signInToAzure } from './credential.js'
 import type { GitHubAssertion } from './oidc.js'
@@ -21,6 +22,7 @@ export async function run(): Promise<void> {
   let budget: RetryBudget | undefined
   let plan: Plan | undefined
   let tenantId: string | undefined
+  let notes: string[] = []
   try {
     maskProxyCredentials()
     routeSdkLogsToDebug()
@@ -43,6 +45,12 @@ export async function run(): Promise<void> {
         ? 'Plan: nothing to change.'
         : `Plan: ${plan.changes.length} change(s):\n${plan.changes.map((c) => `  - ${describeChange(c)}`).join('\n')}`
     )
+    // The identity change of the plan also moves the app's App Configuration references.
+    notes = appConfigurationNotes(plan, state.appConfigReferences)
+    for (const note of notes) {
+      if (settings.mode === 'apply' || settings.mode === 'revoke') core.warning(note)
+      else info(`Note: ${note}`)
+    }
 
     if (settings.mode === 'revoke') warnReferencesLosingAccess(plan, state)
 
@@ -57,7 +65,7 @@ export async function run(): Promise<void> {
         }
       : await core.group('Apply', () => applyPlan(plan!.changes, state, azure, settings!, budget!))
 
-    await report(settings, plan, applied)
+    await report(settings, plan, applied, notes)
     const unresolved = unresolvedReferences(state.references)
     if (settings.mode === 'verify' && (plan.changes.length > 0 || unresolved.length > 0)) {
       core.setFailed(verifyFailure(plan, unresolved))
@@ -76,7 +84,7 @@ export async function run(): Promise<void> {
     let failure = error
     if (error instanceof PartialApplyError && settings && plan) {
       // Report what was written before failing: outputs and summary from the writes that succeeded.
-      await report(settings, plan, error.applied).catch(() => undefined)
+      await report(settings, plan, error.applied, notes).catch(() => undefined)
       failure = error.failures[0]
       for (const other of error.failures.slice(1)) core.error(explain(other, context))
     }
@@ -85,10 +93,10 @@ export async function run(): Promise<void> {
 }
 
 /** Outputs, the job summary, and (when asked for) the same on the pull request. */
-async function report(settings: Settings, plan: Plan, applied: Applied): Promise<void> {
+async function report(settings: Settings, plan: Plan, applied: Applied, notes: string[]): Promise<void> {
   const outputs = computeOutputs(settings, plan, applied)
   setOutputs(outputs)
-  const built = buildReport(settings, plan, applied, outputs)
+  const built = buildReport(settings, plan, applied, outputs, notes)
   await writeSummary(built)
   await commentOnPullRequest(settings, built)
 }

@@ -4,7 +4,14 @@ import { sameIdentity } from './identity-type.js'
 import type { Change } from './plan.js'
 import { PlanError } from './plan-error.js'
 import { appsServed } from './plan-identity.js'
-import { findReference, isRefreshable, sameReference, type WantedSetting } from './references.js'
+import {
+  findReference,
+  isConnectionString,
+  isRefreshable,
+  referenceLabel,
+  sameReference,
+  type WantedSetting
+} from './references.js'
 import type { CurrentState } from './read.js'
 
 export interface SettingsChange {
@@ -12,14 +19,14 @@ export interface SettingsChange {
   app: string
   /** Settings whose value is to be written (new, another value, or another spelling of the name). */
   names: string[]
-  /** References already right whose resolution failed: written back so App Service resolves them anew. */
+  /** References already right whose resolution failed: App Service is asked to resolve them anew (refresh). */
   refresh: { setting: string; status: string }[]
 }
 
 /**
- * A failure a write back heals without this run changing anything: it names a cause the state
+ * A failure a refresh heals without this run changing anything: it names a cause the state
  * contradicts (the identity is there, the secret exists). Others (AccessToKeyVaultDenied while
- * access is held, say: a vault firewall) are written back only after this run changed the app's
+ * access is held, say: a vault firewall) are refreshed only after this run changed the app's
  * identity or access, or every run would restart the app for nothing.
  */
 const CONTRADICTED = new Set(['MSINotEnabled', 'VaultNotFound', 'SecretNotFound', 'SecretVersionNotFound'])
@@ -54,10 +61,11 @@ export function planSettings(
       }
     }
     // References this run did not ask for heal too, when this run granted the app on their vault.
+    // Connection strings' references too: the refresh resolves every reference of the app.
     for (const ref of refs) {
-      if (wanted.some((w) => w.name.toLowerCase() === ref.setting.toLowerCase())) continue
+      if (!isConnectionString(ref) && wanted.some((w) => w.name.toLowerCase() === ref.setting.toLowerCase())) continue
       if (isRefreshable(ref.status) && granted.has((ref.vaultName ?? '').toLowerCase())) {
-        refresh.push({ setting: ref.setting, status: ref.status })
+        refresh.push({ setting: referenceLabel(ref), status: ref.status })
       }
     }
     if (names.length > 0 || refresh.length > 0) result.push({ kind: 'set-app-settings', app: key, names, refresh })

@@ -295,13 +295,12 @@ export function describeChange(change: Change): string {
     case 'detach-identity':
       return describeIdentityChange(change)
     case 'set-app-settings': {
-      const parts = []
-      if (change.names.length > 0) parts.push(`set ${change.names.join(', ')} to Key Vault references`)
-      if (change.refresh.length > 0) {
-        parts.push(
-          `write back ${change.refresh.map((r) => `${r.setting} (${r.status})`).join(', ')} so App Service resolves them again`
-        )
-      }
+      const again = change.refresh.map((r) => `${r.setting} (${r.status})`).join(', ')
+      // Without a settings write, the documented refresh call heals cached failures (apply/app-settings.ts).
+      if (change.names.length === 0)
+        return `Key Vault references of ${change.app}: have App Service resolve ${again} again (the refresh call; the app restarts)`
+      const parts = [`set ${change.names.join(', ')} to Key Vault references`]
+      if (again) parts.push(`App Service resolves ${again} again with that write`)
       return `app settings of ${change.app}: ${parts.join('; ')} (the whole collection is written back, other settings kept; the app restarts)`
     }
   }

@@ -60,6 +60,7 @@ export function renderComment(report: Report, marker: string): string {
     lines.push('', '**Key Vault references** (App Service’s status)', '', ...table(report.references))
   }
   if (report.writes.length > 0) lines.push('', ...report.writes.map((w) => `- ${cell(w)}`))
+  for (const note of report.notes ?? []) lines.push('', `⚠️ ${cell(note)}`)
   lines.push(
     '',
     [report.runUrl ? `[Workflow run](${report.runUrl})` : '', cell(report.footer)].filter(Boolean).join(' · ')

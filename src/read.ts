@@ -3,6 +3,8 @@
 // that use RBAC, the role assignments at the vault's scope or above, and the secrets that
 // `app-settings` names.
 import type { TokenCredential } from '@azure/core-auth'
+import { RestError } from '@azure/core-rest-pipeline'
+import type { AppConfigurationReferences } from './app-configuration.js'
 import { AppConfig } from './azure/app-config.js'
 import { UserAssignedIdentities, type UserIdentity } from './azure/identities.js'
 import type { RetryBudget } from './azure/budget.js'
@@ -65,6 +67,8 @@ export interface CurrentState {
   secrets: SecretCheck[]
   /** With a user-assigned `identity`: that identity, whose principal is granted. */
   userIdentity?: UserIdentity
+  /** Settings and connection strings that are App Configuration references, when the run may change their identity. */
+  appConfigReferences?: AppConfigurationReferences
 }
 
 /** The operation context for errors about an app or slot. */
@@ -147,17 +151,47 @@ export async function readState(settings: Settings, azure: Azure): Promise<Curre
     identity.kind === 'user'
       ? during({ action: 'read', kind: 'identity', identity, settings }, () => azure.identities().get(identity))
       : Promise.resolve(undefined)
-  const [apps, vaults, references, userIdentity] = await Promise.all([
+  const [apps, vaults, references, userIdentity, appConfigReferences] = await Promise.all([
     Promise.all(appReads),
     Promise.all(vaultReads),
     Promise.all(referenceReads),
-    identityRead
+    identityRead,
+    readAppConfigurationReferences(settings, azure)
   ])
   const [assignments, secrets] = await Promise.all([
     readAssignments(settings, azure, apps, vaults, userIdentity),
     readSecrets(settings, azure, vaults)
   ])
-  return { apps, vaults, assignments, references: new Map(references), secrets, userIdentity }
+  return { apps, vaults, assignments, references: new Map(references), secrets, userIdentity, appConfigReferences }
+}
+
+/**
+ * The names of App Configuration references, when the run may change the identity they resolve
+ * through: a user-assigned `identity` (keyVaultReferenceIdentity is set or reset) or revoke with
+ * disable-identity. Reading them needs config/list/action (and no ReadOnly lock); without it they
+ * are unknown, not an error.
+ */
+async function readAppConfigurationReferences(
+  settings: Settings,
+  azure: Azure
+): Promise<AppConfigurationReferences | undefined> {
+  const mayChange = settings.identity.kind === 'user' || (settings.mode === 'revoke' && settings.disableIdentity)
+  if (!mayChange) return undefined
+  const entries = await Promise.all(
+    settings.apps.map((target) =>
+      during(onTarget(settings, target, 'read the settings (App Configuration references) of'), async () => {
+        try {
+          return [target.key, await azure.appConfig.listAppConfigurationReferences(target)] as const
+        } catch (error) {
+          // 403: no config/list/action; 409: a ReadOnly lock refuses the POST …/list too. Advisory: unknown.
+          if (error instanceof RestError && (error.statusCode === 403 || error.statusCode === 409))
+            return [target.key, undefined] as const
+          throw error
+        }
+      })
+    )
+  )
+  return new Map(entries)
 }
 
 /** A principal that does not exist yet holds nothing: assignments are listed only for known ones. */

@@ -1,7 +1,8 @@
-// Key Vault references in App Service app settings: what the action writes, what App Service
-// reports back, and what each status means. Pure: no I/O.
+// Key Vault references in App Service app settings and connection strings: what the action writes,
+// what App Service reports back, and what each status means. Pure: no I/O.
 // Syntax: learn.microsoft.com/azure/app-service/app-service-key-vault-references
-// (`@Microsoft.KeyVault(VaultName=v;SecretName=s)`, `@Microsoft.KeyVault(SecretUri=https://…)`).
+// (`@Microsoft.KeyVault(VaultName=v;SecretName=s)`, `@Microsoft.KeyVault(SecretUri=https://…)`);
+// references are values "of app settings or connection strings" (same article).
 
 /** One app setting the run is asked to make a Key Vault reference. */
 export interface WantedSetting {
@@ -14,15 +15,52 @@ export interface WantedSetting {
   value: string
 }
 
-/** A Key Vault reference of an app as App Service reports it (config/configreferences/appsettings). */
+/** Where a reference lives: App Service lists each collection's statuses apart (config/configreferences/{collection}). */
+export type ReferenceCollection = 'appsettings' | 'connectionstrings'
+
+/** A Key Vault reference of an app as App Service reports it (config/configreferences/{collection}). */
 export interface ReferenceState {
+  /** The app setting's or connection string's name. */
   setting: string
+  /** Absent: an app setting (the action writes only those). */
+  collection?: ReferenceCollection
   reference: string
   status: string
   vaultName?: string
   secretName?: string
   secretVersion?: string
   details?: string
+  /** The identity App Service resolved it with (SystemAssigned, UserAssigned), when it says. */
+  identity?: string
+}
+
+export const isConnectionString = (ref: { collection?: ReferenceCollection }): boolean =>
+  ref.collection === 'connectionstrings'
+
+/**
+ * The reference's key in the `references` output: an app setting's name as it is, a connection
+ * string's marked `connectionStrings/NAME` (a `/` is no character of an app setting name that
+ * App Service turns into an environment variable, so the two cannot collide in practice).
+ */
+export function referenceKey(ref: Pick<ReferenceState, 'setting' | 'collection'>): string {
+  return isConnectionString(ref) ? `connectionStrings/${ref.setting}` : ref.setting
+}
+
+/** "DB_PASSWORD", "connection string Main", "FONT (App Configuration)", for messages. */
+export function referenceLabel(ref: { setting: string; collection?: ReferenceCollection; reference?: string }): string {
+  const name = isConnectionString(ref) ? `connection string ${ref.setting}` : ref.setting
+  return ref.reference !== undefined && isAppConfigurationReference(ref.reference)
+    ? `${name} (App Configuration)`
+    : name
+}
+
+/**
+ * App Configuration references resolve through the app's keyVaultReferenceIdentity too
+ * (app-service-configuration-references.md: "Although the property has keyVault in the name, the
+ * identity also applies to App Configuration references").
+ */
+export function isAppConfigurationReference(value: string): boolean {
+  return value.trimStart().toLowerCase().startsWith('@microsoft.appconfiguration(')
 }
 
 /** Versionless by name, so rotation is picked up within 24 h. */
@@ -57,7 +95,7 @@ const STATUS_FIXES: Record<string, string> = {
   SecretVersionNotFound:
     'the vault has no such version of the secret: drop the version from the reference (versionless references follow rotation) or use one that exists',
   InvalidSyntax:
-    'the value is not a valid reference: use @Microsoft.KeyVault(VaultName=v;SecretName=s) or @Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/s), without a trailing slash',
+    'the value is not a valid reference: use @Microsoft.KeyVault(VaultName=v;SecretName=s) or @Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/s) (vault.usgovcloudapi.net or vault.azure.cn in those clouds), without a trailing slash',
   FetchTimedOut:
     'App Service timed out reaching the vault: check the vault firewall, private endpoints and DNS; re-run',
   OtherReasons: "App Service could not say why: see its 'details', the vault's firewall and the app's outbound network",
@@ -66,14 +104,14 @@ const STATUS_FIXES: Record<string, string> = {
   [PENDING]: 'App Service had not finished resolving it: re-run, or raise retry-timeout'
 }
 
-/** A failure a fresh resolution may heal: the action then rewrites the settings so App Service resolves again. */
+/** A failure a fresh resolution may heal: the action then asks App Service to resolve again (refresh). */
 export function isRefreshable(status: string): boolean {
   return status !== RESOLVED && status !== PENDING && status !== 'InvalidSyntax'
 }
 
 export function describeReference(ref: ReferenceState): string {
   const target = ref.vaultName && ref.secretName ? `${ref.vaultName}/${ref.secretName}` : ref.reference
-  return `${ref.setting} → ${target}${ref.secretVersion ? ` (version ${ref.secretVersion})` : ''}`
+  return `${referenceLabel(ref)} → ${target}${ref.secretVersion ? ` (version ${ref.secretVersion})` : ''}`
 }
 
 /** "  - DB → kv/db: AccessToKeyVaultDenied (App Service: …). Fix: …" */
@@ -83,6 +121,7 @@ export function failureLine(ref: ReferenceState): string {
   return `  - ${describeReference(ref)}: ${ref.status}${said}. Fix: ${fix}.`
 }
 
+/** The app setting's reference of that name (a connection string of the same name is another one). */
 export function findReference(refs: readonly ReferenceState[], setting: string): ReferenceState | undefined {
-  return refs.find((r) => r.setting.toLowerCase() === setting.toLowerCase())
+  return refs.find((r) => !isConnectionString(r) && r.setting.toLowerCase() === setting.toLowerCase())
 }

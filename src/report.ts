@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import type { Applied } from './apply.js'
 import { type AccessModel, describeChange, type Plan } from './plan.js'
-import { RESOLVED } from './references.js'
+import { referenceKey, referenceLabel, RESOLVED } from './references.js'
 import type { Settings } from './settings.js'
 
 export interface Outputs {
@@ -39,7 +39,10 @@ export function computeOutputs(settings: Settings, plan: Plan, applied: Applied)
     'client-id': applied.userIdentity?.clientId ?? '',
     references: JSON.stringify(
       Object.fromEntries(
-        [...applied.references].map(([app, refs]) => [app, Object.fromEntries(refs.map((r) => [r.setting, r.status]))])
+        [...applied.references].map(([app, refs]) => [
+          app,
+          Object.fromEntries(refs.map((r) => [referenceKey(r), r.status]))
+        ])
       )
     )
   }
@@ -63,14 +66,22 @@ export interface Report {
   /** The planned changes (plan and verify), one line each. */
   changes: string[]
   grants: { header: string[]; rows: string[][] }
-  /** Names, vaults and statuses only: a setting's value is never reported. */
+  /** Names, vaults and statuses only: a setting's value is never reported. Connection strings are marked. */
   references: { header: string[]; rows: string[][] }
+  /** Warnings about what the run's changes do beyond its own references (App Configuration references). */
+  notes?: string[]
   writes: string[]
   runUrl?: string
   footer: string
 }
 
-export function buildReport(settings: Settings, plan: Plan, applied: Applied, outputs: Outputs): Report {
+export function buildReport(
+  settings: Settings,
+  plan: Plan,
+  applied: Applied,
+  outputs: Outputs,
+  notes: string[] = []
+): Report {
   const heading = HEADINGS[settings.mode]
   const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
   const intro = readOnly
@@ -100,7 +111,7 @@ export function buildReport(settings: Settings, plan: Plan, applied: Applied, ou
       header: ['App', 'Setting', 'Vault / secret', 'Status'],
       rows: references.map(({ app, ref }) => [
         app,
-        ref.setting,
+        referenceLabel(ref),
         ref.vaultName && ref.secretName
           ? `${ref.vaultName}/${ref.secretName}${ref.secretVersion ? `/${ref.secretVersion}` : ''}`
           : '—',
@@ -108,6 +119,7 @@ export function buildReport(settings: Settings, plan: Plan, applied: Applied, ou
       ])
     },
     writes: applied.writes,
+    notes,
     runUrl: workflowRunUrl(),
     footer: `Subscription ${settings.subscriptionId}, resource group ${settings.resourceGroup}.`
   }
@@ -127,6 +139,7 @@ export async function writeSummary(report: Report): Promise<void> {
     summary.addTable(table(report.references))
   }
   if (report.writes.length > 0) summary.addList(report.writes.map(escape))
+  for (const note of report.notes ?? []) summary.addRaw(`<p>⚠️ ${escape(note)}</p>`)
   if (report.runUrl) summary.addLink('Workflow run', report.runUrl)
   summary.addRaw(`<p>${escape(report.footer)}</p>`)
   if (!process.env.GITHUB_STEP_SUMMARY) {

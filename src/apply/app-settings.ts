@@ -1,6 +1,6 @@
 // Key Vault references in an app's settings, after its identity and access are in place (App
 // Service caches a failed resolution until the app's configuration changes, so the grant must come
-// first). The settings PUT replaces the whole collection and restarts the app: the collection is
+// first; a cached failure the run's changes cured is resolved again with the documented refresh). The settings PUT replaces the whole collection and restarts the app: the collection is
 // read right before, changed only where it must be, written once (from a fresh read again after a
 // conflict: write-step.ts), recorded, and read back to confirm this run's settings are there. Then
 // App Service's own status of each reference is awaited. The settings API has no ETag: a write by
@@ -61,7 +61,7 @@ export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyC
       build: (current) => {
         const merged = withReferences(current, wanted)
         changed = merged.changed
-        return changed.length > 0 || refresh.length > 0 ? merged.next : undefined
+        return changed.length > 0 ? merged.next : undefined
       },
       write: async (next) => {
         await during(onApp(ctx, app, 'write the app settings of'), () => client.replaceSettings(app.target, next))
@@ -71,6 +71,8 @@ export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyC
     ctx.budget
   )
   if (!outcome.wrote) {
+    // Nothing to write, but cached failures to heal: the documented refresh, not a rewrite.
+    if (refresh.length > 0 && !outcome.maybeWritten) return refreshThenSettle(ctx, app, wanted, refresh)
     if (outcome.maybeWritten)
       ctx.record(
         `The app settings of ${key} hold the Key Vault references asked for; an earlier write of them got no clear answer, so this run may have written them (the app restarts on a write).`
@@ -83,9 +85,7 @@ export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyC
   if (changed.length > 0)
     ctx.record(`Set ${changed.join(', ')} of ${key} to Key Vault references (app settings; the app restarts).`)
   if (refresh.length > 0)
-    ctx.record(
-      `Wrote back the app settings of ${key} so App Service resolves ${refresh.join(', ')} again (they had failed; the app restarts).`
-    )
+    ctx.record(`App Service resolves ${refresh.join(', ')} of ${key} again with that write (they had failed).`)
   // Confirm this run's settings only: another writer may change other settings after the PUT.
   const after = await during(onApp(ctx, app, 'read back the app settings of'), () => client.listSettings(app.target))
   const ours = new Set(wanted.map((w) => w.name))
@@ -100,6 +100,29 @@ export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyC
   const lost = differ([...ours])
   if (lost.length > 0) throw new SettingsChangedError(key, lost)
   await settle(ctx, app, wanted, writtenAt, refresh)
+}
+
+/**
+ * POST …/configreferences/appsettings/refresh (app-service-key-vault-references.md: "To force
+ * resolution …"): App Service fetches every reference again, connection strings' too. It is the
+ * portal's "Fetch latest values", and like it restarts the app (Azure/app-service-linux-docs#233).
+ * Rewriting unchanged settings instead may be no configuration change to App Service at all.
+ */
+async function refreshThenSettle(
+  ctx: ApplyContext,
+  app: AppState,
+  wanted: readonly WantedSetting[],
+  refresh: string[]
+): Promise<void> {
+  const key = app.target.key
+  await during(onApp(ctx, app, 'ask App Service to resolve the Key Vault references of'), () =>
+    ctx.azure.appConfig.refreshReferences(app.target)
+  )
+  const refreshedAt = Date.now()
+  ctx.record(
+    `Asked App Service to resolve ${refresh.join(', ')} of ${key} again (they had failed; the refresh call restarts the app).`
+  )
+  await settle(ctx, app, wanted, refreshedAt, refresh)
 }
 
 /** For apps whose settings needed no write: their requested references must resolve all the same. */

@@ -20,7 +20,8 @@ beforeEach(() => fake.clearLog())
 
 const armWrites = (): string[] =>
   fake.requests
-    .filter((r) => r.server === 'arm' && r.method !== 'GET')
+    // POST …/list reads settings (revoke with disable-identity looks for App Configuration references).
+    .filter((r) => r.server === 'arm' && r.method !== 'GET' && !r.path.endsWith('/list'))
     .map((r) => `${r.method} ${r.path.replace(/^.*\/providers\//, '')}`)
 const inputs = (app: string, vault: string, extra: Record<string, string> = {}) => targetInputs(RG, app, vault, extra)
 /** The "- …" change lines of the plan printed in the log. */

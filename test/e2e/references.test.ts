@@ -25,6 +25,8 @@ const ok = (run: ActionRun): void => {
 }
 const settingsWrites = (): number =>
   fake.requests.filter((r) => r.method === 'PUT' && /\/config\/appsettings$/i.test(r.path)).length
+const refreshes = (): number =>
+  fake.requests.filter((r) => r.method === 'POST' && /\/configreferences\/appsettings\/refresh$/i.test(r.path)).length
 const refs = (run: ActionRun): Record<string, Record<string, string>> =>
   JSON.parse(run.outputs.references) as Record<string, Record<string, string>>
 
@@ -117,7 +119,7 @@ describe('apply with app-settings', () => {
     expect(refs(run)[app]).toEqual({ DB_PASSWORD: 'Resolved' })
   })
 
-  it('heals a cached failure: after the new grant the settings are written back once and resolve', async () => {
+  it('heals a cached failure with the documented refresh call (not a rewrite of the settings), and says it restarts the app', async () => {
     const { app, vault } = seed({ systemAssigned: true })
     fake.setAppSettings(RG, app, undefined, {
       ...fake.appSettings(RG, app),
@@ -129,9 +131,10 @@ describe('apply with app-settings', () => {
     expect(before.error).toContain('DB_PASSWORD')
     expect(before.error).toContain('AccessToKeyVaultDenied')
     const restarts = fake.restarts(RG, app)
+    const settings = fake.appSettings(RG, app)
     fake.clearLog()
-    // Right after the write back App Service may still report the old, cached failure for a while
-    // (the settings update is asynchronous): the action waits it out instead of failing on it.
+    // Right after the refresh App Service may still report the old, cached failure for a while:
+    // the action waits it out instead of failing on it.
     fake.setStaleReferenceStatus(2000)
     let run: ActionRun
     try {
@@ -141,9 +144,14 @@ describe('apply with app-settings', () => {
     }
     ok(run)
     expect(refs(run)[app]).toEqual({ DB_PASSWORD: 'Resolved' })
-    expect(settingsWrites()).toBe(1)
+    // POST …/configreferences/appsettings/refresh (app-service-key-vault-references.md), once; no settings PUT.
+    expect(settingsWrites()).toBe(0)
+    expect(refreshes()).toBe(1)
+    expect(fake.appSettings(RG, app)).toEqual(settings)
     expect(fake.restarts(RG, app)).toBe(restarts + 1)
-    expect(run.stdout).toContain(`so App Service resolves DB_PASSWORD again (they had failed; the app restarts)`)
+    expect(run.stdout).toContain(
+      `Asked App Service to resolve DB_PASSWORD of ${app} again (they had failed; the refresh call restarts the app).`
+    )
   })
 
   it('a slot: its own settings are written; production and the slot-sticky names are untouched', async () => {
@@ -220,15 +228,18 @@ describe('verify gates on every reference; revoke warns', () => {
     expect(gate.error).not.toContain('DB_PASSWORD')
     expect(refs(gate)[app]).toEqual({ DB_PASSWORD: 'Resolved', LEGACY: 'AccessToKeyVaultDenied' })
 
-    // Grant on that vault too: LEGACY failed on a vault this run granted, so the settings are
-    // written back (unchanged) and App Service resolves it anew; then the gate passes.
+    // Grant on that vault too: LEGACY failed on a vault this run granted, so App Service is asked
+    // to resolve it anew (the refresh call); then the gate passes.
     const settingsBefore = fake.appSettings(RG, app)
+    fake.clearLog()
     const granted = await runAction(
       fake,
       targetInputs(RG, app, `${vault},${elsewhere}`, { 'app-settings': 'DB_PASSWORD=db-password' })
     )
     ok(granted)
-    expect(granted.stdout).toContain('so App Service resolves LEGACY again')
+    expect(granted.stdout).toContain(`Asked App Service to resolve LEGACY of ${app} again`)
+    expect(settingsWrites()).toBe(0)
+    expect(refreshes()).toBe(1)
     expect(fake.appSettings(RG, app)).toEqual(settingsBefore)
     const pass = await runAction(fake, targetInputs(RG, app, `${vault},${elsewhere}`, { mode: 'verify' }))
     ok(pass)
@@ -253,6 +264,126 @@ describe('verify gates on every reference; revoke warns', () => {
       )
     )
     expect(fake.appSettings(RG, app)).toEqual(settings)
+  })
+})
+
+describe('connection strings, App Configuration references, sovereign clouds', () => {
+  it('verify reads connection-string references too: a broken one fails the gate, marked; a grant heals it with the refresh', async () => {
+    const { app, vault } = seed()
+    const elsewhere = next('kv-cs')
+    fake.addVault({ resourceGroup: RG, name: elsewhere, secrets: { legacy: {} } })
+    ok(await runAction(fake, targetInputs(RG, app, vault, { 'app-settings': 'DB_PASSWORD=db-password' })))
+    fake.setConnectionStrings(RG, app, undefined, {
+      Main: { value: `@Microsoft.KeyVault(VaultName=${elsewhere};SecretName=legacy)`, type: 'SQLAzure' }
+    })
+    const gate = await runAction(fake, targetInputs(RG, app, vault, { mode: 'verify' }))
+    expect(gate.exitCode).toBe(1)
+    expect(gate.error).toContain(`${app}: connection string Main → ${elsewhere}/legacy: AccessToKeyVaultDenied`)
+    expect(refs(gate)[app]).toEqual({ DB_PASSWORD: 'Resolved', 'connectionStrings/Main': 'AccessToKeyVaultDenied' })
+    expect(gate.summary).toContain('connection string Main')
+
+    // Granting that vault makes App Service resolve it again: the refresh covers connection strings.
+    fake.clearLog()
+    const granted = await runAction(
+      fake,
+      targetInputs(RG, app, `${vault},${elsewhere}`, { 'app-settings': 'DB_PASSWORD=db-password' })
+    )
+    ok(granted)
+    expect(granted.stdout).toContain(`Asked App Service to resolve connection string Main of ${app} again`)
+    expect(refreshes()).toBe(1)
+    expect(fake.connectionStrings(RG, app)).toEqual({
+      Main: { value: `@Microsoft.KeyVault(VaultName=${elsewhere};SecretName=legacy)`, type: 'SQLAzure' }
+    })
+    const pass = await runAction(fake, targetInputs(RG, app, `${vault},${elsewhere}`, { mode: 'verify' }))
+    ok(pass)
+    expect(refs(pass)[app]).toEqual({ DB_PASSWORD: 'Resolved', 'connectionStrings/Main': 'Resolved' })
+  })
+
+  it('App Configuration references: the plan says a new keyVaultReferenceIdentity moves them, apply and revoke warn', async () => {
+    const app = next('app')
+    const vault = next('kv')
+    const uai = fake.addUserAssignedIdentity({ resourceGroup: RG, name: next('shared-id') })
+    fake.addSite({
+      resourceGroup: RG,
+      name: app,
+      systemAssigned: true,
+      appSettings: { FONT: '@Microsoft.AppConfiguration(Endpoint=https://store.azconfig.io; Key=font)' },
+      connectionStrings: {
+        Cfg: { value: '@Microsoft.AppConfiguration(Endpoint=https://store.azconfig.io; Key=db)', type: 'Custom' }
+      }
+    })
+    fake.addVault({ resourceGroup: RG, name: vault, secrets: { s: {} } })
+    const inputs = targetInputs(RG, app, vault, { identity: uai.id })
+    const note = `${app}: keyVaultReferenceIdentity also selects the identity of its App Configuration references (FONT, connection string Cfg)`
+
+    const plan = await runAction(fake, { ...inputs, mode: 'plan' })
+    ok(plan)
+    expect(plan.stdout).toContain(`Note: ${note}; keyVaultReferenceIdentity changes from SystemAssigned to ${uai.name}`)
+    expect(plan.summary).toContain('App Configuration Data Reader')
+
+    const apply = await runAction(fake, inputs)
+    ok(apply)
+    expect(apply.stdout).toContain(`::warning::${note}`)
+    expect(apply.stdout).not.toContain('store.azconfig.io') // names only, never values
+
+    const revoke = await runAction(fake, { ...inputs, mode: 'revoke', 'disable-identity': 'true' })
+    ok(revoke)
+    expect(revoke.stdout).toContain(
+      `::warning::${note}; keyVaultReferenceIdentity is reset from ${uai.name} to SystemAssigned`
+    )
+    // Apps without them get no such note.
+    const { app: plain, vault: plainVault } = seed()
+    const quiet = await runAction(fake, targetInputs(RG, plain, plainVault, { identity: uai.id, mode: 'plan' }))
+    ok(quiet)
+    expect(quiet.stdout).not.toContain('App Configuration')
+  })
+})
+
+describe('sovereign clouds', () => {
+  it('Azure US Government: a secret URI of vault.usgovcloudapi.net is written and resolves; the public suffix is refused', async () => {
+    const gov = await startFakeAzure({ referenceResolveDelayMs: 300, cloud: 'AzureUSGovernment' })
+    try {
+      gov.addResourceGroup(RG)
+      gov.addSite({ resourceGroup: RG, name: 'gov-app' })
+      gov.addVault({ resourceGroup: RG, name: 'gov-kv', secrets: { db: {} } })
+      const uri = 'https://gov-kv.vault.usgovcloudapi.net/secrets/db'
+      const inputs = targetInputs(RG, 'gov-app', 'gov-kv', {
+        environment: 'AzureUSGovernment',
+        'app-settings': `DB=${uri}`
+      })
+      const run = await runAction(gov, inputs)
+      ok(run)
+      expect(gov.appSettings(RG, 'gov-app').DB).toBe(`@Microsoft.KeyVault(SecretUri=${uri})`)
+      expect(JSON.parse(run.outputs.references)).toEqual({ 'gov-app': { DB: 'Resolved' } })
+      const wrong = await runAction(gov, {
+        ...inputs,
+        'app-settings': 'DB=https://gov-kv.vault.azure.net/secrets/db'
+      })
+      expect(wrong.exitCode).toBe(1)
+      expect(wrong.error).toContain('the AzureUSGovernment Key Vault DNS suffix is vault.usgovcloudapi.net')
+    } finally {
+      await gov.close()
+    }
+  })
+
+  it('Azure China: by name and by a vault.azure.cn URI', async () => {
+    const cn = await startFakeAzure({ referenceResolveDelayMs: 300, cloud: 'AzureChinaCloud' })
+    try {
+      cn.addResourceGroup(RG)
+      cn.addSite({ resourceGroup: RG, name: 'cn-app' })
+      cn.addVault({ resourceGroup: RG, name: 'cn-kv', secrets: { db: {}, api: {} } })
+      const run = await runAction(
+        cn,
+        targetInputs(RG, 'cn-app', 'cn-kv', {
+          environment: 'AzureChinaCloud',
+          'app-settings': 'DB=db\nAPI=https://cn-kv.vault.azure.cn/secrets/api'
+        })
+      )
+      ok(run)
+      expect(JSON.parse(run.outputs.references)).toEqual({ 'cn-app': { DB: 'Resolved', API: 'Resolved' } })
+    } finally {
+      await cn.close()
+    }
   })
 })
 

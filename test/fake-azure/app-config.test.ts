@@ -76,6 +76,15 @@ describe('app settings, connection strings, slot names', () => {
       properties: { Db: { value: 'x', type: 'Oracle' } }
     })
     expect(cs.status).toBe(400)
+    // ExtendedCode 01007 with its template and the parameter (arm-common.ts invalidParameter).
+    expect(cs.body.Message).toBe('The parameter properties.Db has an invalid value.')
+    expect(cs.body.Details[2].ErrorEntity).toEqual({
+      Code: 'BadRequest',
+      ExtendedCode: '01007',
+      Message: 'The parameter properties.Db has an invalid value.',
+      MessageTemplate: 'The parameter {0} has an invalid value.',
+      Parameters: ['properties.Db']
+    })
     expect(fake.appSettings(RG, 'cfg-bad')).toEqual({ A: '1' })
     expect(fake.restarts(RG, 'cfg-bad')).toBe(0)
   })

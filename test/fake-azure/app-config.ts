@@ -11,13 +11,13 @@ import {
   armError,
   authorize,
   findResourceGroup,
+  invalidParameter,
   isObject,
   ok,
   resourceNotFound,
-  webError,
   type ArmContext
 } from './arm-common.ts'
-import { configChanged, configReferences } from './kv-references.ts'
+import { configChanged, configReferences, refreshReferences } from './kv-references.ts'
 import type { FakeResponse } from './server.ts'
 import { operationInProgress, siteId } from './sites.ts'
 import type { State } from './state.ts'
@@ -65,14 +65,21 @@ function pick(rest: string[], method: string, slot: boolean, original: string[])
     if (is('GET')) return { action: 'config/read', run: (ctx, site) => ok(slotNamesBody(ctx.state, site)) }
     return is('PUT') ? { action: 'config/write', write: true, run: putSlotNames } : 'method'
   }
-  if (rest[0] === 'config' && rest[1] === 'configreferences' && rest[2] === 'appsettings' && rest.length <= 4) {
-    if (rest.length === 4 && rest[3] === 'refresh' && is('POST'))
+  // Key Vault reference statuses, of app settings and (WebApps_GetKeyVaultReferencesForConnectionStrings)
+  // of connection strings; the refresh action exists for app settings only (kv-references.ts).
+  const collection = rest[2] === 'appsettings' || rest[2] === 'connectionstrings' ? rest[2] : undefined
+  if (rest[0] === 'config' && rest[1] === 'configreferences' && collection && rest.length <= 4) {
+    if (collection === 'appsettings' && rest.length === 4 && rest[3] === 'refresh' && is('POST'))
       return {
         action: 'config/appsettings/refresh/action',
-        run: (ctx, site) => configReferences(ctx, site, undefined, true)
+        write: true,
+        run: (ctx, site) => refreshReferences(ctx, site)
       }
     if (!is('GET')) return 'method'
-    return { action: 'config/appsettings/read', run: (ctx, site) => configReferences(ctx, site, original[3]) }
+    return {
+      action: `config/${collection}/read`,
+      run: (ctx, site) => configReferences(ctx, site, collection, original[3])
+    }
   }
   return undefined
 }
@@ -132,8 +139,7 @@ function dictionary(site: SiteRecord, which: 'appsettings' | 'connectionstrings'
   }
 }
 
-const badParameter = (what: string): FakeResponse =>
-  webError(400, 'BadRequest', `The parameter '${what}' has an invalid value.`, '51021')
+const badParameter = invalidParameter
 
 // Replaces the collection: names absent from the body are deleted (SDK: "Replaces the application
 // settings of an app"; Azure/azure-powershell#13684). "Updating or removing application settings
@@ -238,6 +244,21 @@ export function configApi(state: State) {
       const site = find(rg, name, slot)
       const appSettings = Object.entries(settings).map(([n, value]) => ({ name: n, value }))
       site.properties.siteConfig = { ...site.properties.siteConfig, appSettings }
+      configChanged(state, lc(site.id), false)
+    },
+    setConnectionStrings: (
+      rg: string,
+      name: string,
+      slot: string | undefined,
+      strings: Record<string, { value: string; type: string }>
+    ): void => {
+      const site = find(rg, name, slot)
+      const connectionStrings = Object.entries(strings).map(([n, c]) => ({
+        name: n,
+        connectionString: c.value,
+        type: c.type
+      }))
+      site.properties.siteConfig = { ...site.properties.siteConfig, connectionStrings }
       configChanged(state, lc(site.id), false)
     }
   }

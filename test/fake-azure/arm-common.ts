@@ -22,8 +22,20 @@ export function armError(status: number, code: string, message: string, extra?: 
  * {"ExtendedCode":…}}],"Innererror":null} (Azure/logicapps#1306, microsoft/Partner-Smart-Office#1,
  * the ARM troubleshooting docs). Errors caught by the gateway (404 of a missing resource, 403)
  * keep ARM's {"error":{…}} shape.
+ *
+ * The ErrorEntity names the service's message template and its parameters; a live 409 quoted in
+ * full (gerryw1389's blog post "Terraform: Official Sleep Example", an azurerm/autorest capture):
+ * {"ErrorEntity":{"Code":"Conflict","ExtendedCode":"59203","Message":"Cannot modify this site
+ * because another operation is in progress. Details: Id: …","MessageTemplate":"Cannot modify this
+ * site because another operation is in progress. Details: {0}","Parameters":["Id: …"]}}.
  */
-export function webError(status: number, code: string, message: string, extendedCode = '00000'): FakeResponse {
+export function webError(
+  status: number,
+  code: string,
+  message: string,
+  extendedCode = '00000',
+  entity: { template: string; parameters: string[] } = { template: message, parameters: [] }
+): FakeResponse {
   return {
     status,
     body: {
@@ -35,11 +47,11 @@ export function webError(status: number, code: string, message: string, extended
         { Code: code },
         {
           ErrorEntity: {
-            ExtendedCode: extendedCode,
-            MessageTemplate: message,
-            Parameters: [],
             Code: code,
-            Message: message
+            ExtendedCode: extendedCode,
+            Message: message,
+            MessageTemplate: entity.template,
+            Parameters: entity.parameters
           }
         }
       ],
@@ -47,6 +59,26 @@ export function webError(status: number, code: string, message: string, extended
     }
   }
 }
+
+/** A Microsoft.Web error from its message template: `{0}`, `{1}` … are the parameters, in order. */
+export function webTemplateError(
+  status: number,
+  code: string,
+  extendedCode: string,
+  template: string,
+  parameters: string[]
+): FakeResponse {
+  const message = template.replace(/\{(\d+)\}/g, (_m, i: string) => parameters[Number(i)] ?? '')
+  return webError(status, code, message, extendedCode, { template, parameters })
+}
+
+/**
+ * 400 for a body property App Service refuses: ExtendedCode 01007, template "The parameter {0} has
+ * an invalid value." (project issue 17, item 10, from Microsoft.Web error entities; no full capture
+ * was found in this project's searches).
+ */
+export const invalidParameter = (what: string): FakeResponse =>
+  webTemplateError(400, 'BadRequest', '01007', 'The parameter {0} has an invalid value.', [what])
 
 export const ok = (body: unknown, status = 200): FakeResponse => ({ status, body })
 export const clone = <T>(v: T): T => structuredClone(v)

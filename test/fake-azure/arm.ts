@@ -64,6 +64,20 @@ function route(req: FakeRequest, segs: string[]): Route | undefined {
   ) {
     return { family: 'keyVault', resourceType: 'vaults', sub, run: (ctx) => listVaults(ctx, sub) }
   }
+  // The Azure-AsyncOperation URL of a 202 site update: subscription level (sites.ts siteOperation).
+  if (
+    segs.length === 8 &&
+    l.slice(2, 5).join('/') === 'providers/microsoft.web/sites' &&
+    l[6] === 'operationresults' &&
+    req.method === 'GET'
+  ) {
+    return {
+      family: 'web',
+      resourceType: 'sites/operationresults',
+      sub,
+      run: (ctx) => siteOperation(ctx, sub, segs[5], segs[7])
+    }
+  }
   if (l[2] !== 'resourcegroups' || segs.length < 4) return undefined
   const rg = segs[3]
   if (segs.length === 4 && req.method === 'GET')
@@ -76,15 +90,6 @@ function route(req: FakeRequest, segs: string[]): Route | undefined {
     }
   if (l[4] !== 'providers') return undefined
   const p = l.slice(5, 7).join('/')
-  if (p === 'microsoft.web/sites' && segs.length === 10 && l[8] === 'operationresults' && req.method === 'GET') {
-    return {
-      family: 'web',
-      resourceType: 'sites/operationresults',
-      sub,
-      rg,
-      run: (ctx) => siteOperation(ctx, sub, rg, segs[7], segs[9])
-    }
-  }
   if (p === 'microsoft.web/sites' && (segs.length === 8 || (segs.length === 10 && l[8] === 'slots'))) {
     return {
       family: 'web',

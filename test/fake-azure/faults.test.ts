@@ -35,7 +35,7 @@ it("409 Conflict on a site comes in Microsoft.Web's own shape; other faults in A
   expect(c.body.Details).toEqual([
     { Message: c.body.Message },
     { Code: 'Conflict' },
-    { ErrorEntity: expect.objectContaining({ Code: 'Conflict', ExtendedCode: '59205' }) }
+    { ErrorEntity: expect.objectContaining({ Code: 'Conflict', ExtendedCode: '59203' }) }
   ])
   expect(c.body.error).toBeUndefined()
   fake.addFault({ method: 'PATCH', status: 409, webShape: false })

@@ -121,7 +121,7 @@ describe('attaching to sites', () => {
     expect(r.body.error.code).toBe('LinkedAuthorizationFailed')
     expect(r.body.error.message).toMatch(
       new RegExp(
-        `^The client '${fake.clientId}' with object id '[0-9a-f-]{36}' has permission to perform action 'Microsoft.Web/sites/write' on scope '${site('typo')}'; however, it does not have permission to perform action '${ASSIGN}' on the linked scope\\(s\\) '${lowerRg(id)}' or the linked scope\\(s\\) are invalid.$`
+        `^The client '${fake.clientId}' with object id '[0-9a-f-]{36}' has permission to perform action 'Microsoft.Web/sites/write' on scope '${site('typo')}'; however, it does not have permission to perform action\\(s\\) '${ASSIGN}' on the linked scope\\(s\\) '${lowerRg(id)}' \\(respectively\\) or the linked scope\\(s\\) are invalid.$`
       )
     )
     expect(fake.getSite(RG, 'typo')!.identity).toBeUndefined()

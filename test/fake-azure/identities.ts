@@ -95,7 +95,11 @@ export interface LinkCaller {
 
 /**
  * Naming user-assigned identities in a write needs assign/action on each (research-12 A2; see
- * identity.ts for which are checked): ARM refuses with LinkedAuthorizationFailed, whose "or the linked scope(s) are invalid" also
+ * identity.ts for which are checked): ARM refuses with LinkedAuthorizationFailed, in today's wording
+ * "…; however, it does not have permission to perform action(s) '…' on the linked scope(s) '…'
+ * (respectively) or the linked scope(s) are invalid." (an Update-AzVM error quoted in Microsoft's VM
+ * troubleshooting article, and terraform/azurerm captures; older texts lack "(s)" and
+ * "(respectively)"), whose "or the linked scope(s) are invalid" also
  * covers an identity that does not exist. Exists here: created with addUserAssignedIdentity or
  * seeded on a site (addSite).
  */
@@ -106,7 +110,7 @@ export function checkLinked(state: State, caller: LinkCaller, ids: string[]): Fa
   return armError(
     403,
     'LinkedAuthorizationFailed',
-    `The client '${caller.grant.clientId}' with object id '${caller.grant.spObjectId}' has permission to perform action '${caller.action}' on scope '${caller.scope}'; however, it does not have permission to perform action '${ASSIGN_ACTION}' on the linked scope(s) '${refused.map(armIdView).join(',')}' or the linked scope(s) are invalid.`
+    `The client '${caller.grant.clientId}' with object id '${caller.grant.spObjectId}' has permission to perform action '${caller.action}' on scope '${caller.scope}'; however, it does not have permission to perform action(s) '${ASSIGN_ACTION}' on the linked scope(s) '${refused.map(armIdView).join(',')}' (respectively) or the linked scope(s) are invalid.`
   )
 }
 

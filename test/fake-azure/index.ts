@@ -10,6 +10,7 @@ import { identityApi, type IdentityApi } from './identities.ts'
 import { addComment, createGitHubState, type FakeComment, githubHandler } from './github.ts'
 import { imdsHandler } from './imds.ts'
 import { oidcHandler, type OidcKeys } from './oidc.ts'
+import { VAULT_SUFFIXES } from './kv-references.ts'
 import { seedRoleAssignment } from './role-assignments.ts'
 import { seedSecret, type SecretSeed } from './secrets.ts'
 import { startProxy, type FakeProxy } from './proxy.ts'
@@ -130,6 +131,15 @@ export interface FakeAzure extends IdentityApi {
   restarts(rg: string, name: string, slot?: string): number
   /** Replace the settings behind the API's back: no restart counted, but Key Vault references refetch. */
   setAppSettings(rg: string, name: string, slot: string | undefined, settings: Record<string, string>): void
+  /** The same for connection strings. */
+  setConnectionStrings(
+    rg: string,
+    name: string,
+    slot: string | undefined,
+    strings: Record<string, { value: string; type: string }>
+  ): void
+  /** Report ApiKVReference.identityType as the spec's object (true) or as the string live answers carry (false, the default). */
+  setReferenceIdentityTypeAsObject(asObject: boolean): void
   /** Add a secret to a vault, or on an existing name add versions (default one new: a rotation). */
   addSecret(rg: string, vault: string, name: string, s?: SecretSeed): SecretRecord
   /** How long references report Initialized after a configuration change before they resolve (ms). */
@@ -170,6 +180,8 @@ export interface FakeAzureOptions {
   imds?: boolean
   /** Also serve GitHub's REST API for pull-request comments (github.ts): see fake.github. */
   github?: boolean
+  /** The cloud whose Key Vault DNS suffix vaults and SecretUri references use (default AzureCloud). */
+  cloud?: keyof typeof VAULT_SUFFIXES
 }
 
 export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<FakeAzure> {
@@ -177,6 +189,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
   state.latencyMs = options.latencyMs ?? 0
   state.principalReplicationDelayMs = options.principalReplicationDelayMs ?? 0
   state.referenceResolveDelayMs = options.referenceResolveDelayMs ?? 1000
+  state.keyVaultSuffix = VAULT_SUFFIXES[options.cloud ?? 'AzureCloud']
   const tls = makeTls(options.proxy ? [PROXIED_HOSTS.arm, PROXIED_HOSTS.entra] : [])
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const keys: OidcKeys = { privateKey, publicKey, kid: randomBytes(8).toString('hex') }
@@ -359,6 +372,9 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
     },
     setStaleReferenceStatus: (ms) => {
       state.staleReferenceStatusMs = ms
+    },
+    setReferenceIdentityTypeAsObject: (asObject) => {
+      state.referenceIdentityTypeAsObject = asObject
     },
     roleAssignments: () => [...state.roleAssignments.values()].map((r) => clone(r)),
     get requests() {

@@ -97,7 +97,7 @@ describe('Key Vault reference status', () => {
         status: 'Resolved',
         vaultName: 'kv-pol',
         secretName: 's1',
-        identityType: { type: 'SystemAssigned' },
+        identityType: 'SystemAssigned', // a string, as live answers carry it (kv-references.ts)
         details: expect.any(String),
         source: 'KeyVault',
         activeVersion: V2
@@ -127,7 +127,7 @@ describe('Key Vault reference status', () => {
     })
     // Seeded settings resolve on the first read: the system identity (the default) is off.
     const before = (await refs(site('uai-app'))).SECRET
-    expect(before).toMatchObject({ status: 'MSINotEnabled', identityType: { type: 'SystemAssigned' } })
+    expect(before).toMatchObject({ status: 'MSINotEnabled', identityType: 'SystemAssigned' })
     expect(before.details).toBe('Reference was not able to be resolved because site Managed Identity not enabled.')
 
     const patched = await arm('PATCH', site('uai-app'), { properties: { keyVaultReferenceIdentity: UAI } })
@@ -135,10 +135,18 @@ describe('Key Vault reference status', () => {
     expect((await arm('GET', site('uai-app'))).body.properties.keyVaultReferenceIdentity).toBe(UAI)
     // A keyVaultReferenceIdentity change is a configuration change: restart and refetch.
     expect(fake.restarts(RG, 'uai-app')).toBe(1)
-    expect((await refs(site('uai-app'))).SECRET).toMatchObject({
-      status: 'Resolved',
-      identityType: { type: 'UserAssigned', userAssignedIdentities: { [UAI]: {} } }
-    })
+    expect((await refs(site('uai-app'))).SECRET).toMatchObject({ status: 'Resolved', identityType: 'UserAssigned' })
+    // The spec's form, for clients that must accept both.
+    fake.setReferenceIdentityTypeAsObject(true)
+    try {
+      await putSettings(site('uai-app'), fake.appSettings(RG, 'uai-app'))
+      expect((await refs(site('uai-app'))).SECRET).toMatchObject({
+        status: 'Resolved',
+        identityType: { type: 'UserAssigned', userAssignedIdentities: { [UAI]: {} } }
+      })
+    } finally {
+      fake.setReferenceIdentityTypeAsObject(false)
+    }
 
     // Naming an identity the site does not have is no better than having none.
     fake.addSite({
@@ -236,13 +244,18 @@ describe('Key Vault reference status', () => {
     expect(await statuses(site('cache-app'))).toEqual({ RBAC: 'Resolved', POL: 'Resolved' })
     expect(fake.restarts(RG, 'cache-app')).toBe(3) // two PUTs and the POST restart
 
-    // Revoked later: the cached success stays too, until the undocumented refresh POST refetches.
+    // Revoked later: the cached success stays too, until the documented refresh POST refetches,
+    // which restarts the app like the portal's "Fetch latest values" (app-service-linux-docs#233).
     await arm('DELETE', assignment, undefined, '2022-04-01')
     expect((await statuses(site('cache-app'))).RBAC).toBe('Resolved')
     const refreshed = await arm('POST', `${site('cache-app')}/config/configreferences/appsettings/refresh`)
     expect(refreshed.status).toBe(200)
     expect((await statuses(site('cache-app'))).RBAC).toBe('AccessToKeyVaultDenied')
-    expect(fake.restarts(RG, 'cache-app')).toBe(3)
+    expect(fake.restarts(RG, 'cache-app')).toBe(4)
+    expect(fake.appSettings(RG, 'cache-app')).toEqual({ RBAC: ref('kv-late', 's'), POL: ref('kv-late-pol', 's') })
+    // Connection strings have no refresh action of their own.
+    const none = await arm('POST', `${site('cache-app')}/config/configreferences/connectionstrings/refresh`)
+    expect(none.status).toBe(405)
   })
 
   it("a slot's references use the slot's own settings and identity", async () => {
@@ -284,5 +297,121 @@ describe('Key Vault reference status', () => {
     expect((await putSettings(site('reader-app'), {})).status).toBe(403)
     expect(await statuses(site('reader-app'))).toEqual({ S: 'Resolved' })
     expect(fake.restarts(RG, 'reader-app')).toBe(0) // setAppSettings seeds without a restart
+  })
+})
+
+describe('connection strings, App Configuration references, refresh', () => {
+  it('connection-string references have their own status list (and slot form), resolved like app settings', async () => {
+    const app = fake.addSite({ resourceGroup: RG, name: 'cs-app', systemAssigned: true })
+    fake.addSlot({ resourceGroup: RG, site: 'cs-app', slot: 'blue' })
+    fake.addVault({
+      resourceGroup: RG,
+      name: 'kv-cs',
+      accessPolicies: [policy(app.identity!.principalId!, ['get'])],
+      secrets: { db: {} }
+    })
+    fake.setAppSettings(RG, 'cs-app', undefined, { Main: ref('kv-cs', 'db') })
+    fake.setConnectionStrings(RG, 'cs-app', undefined, {
+      Main: { value: ref('kv-cs', 'nope'), type: 'SQLAzure' },
+      Plain: { value: 'Server=db', type: 'Custom' }
+    })
+    const list = await arm('GET', `${site('cs-app')}/config/configreferences/connectionstrings`)
+    expect(list.status).toBe(200)
+    expect(list.body.value).toEqual([
+      {
+        id: `${site('cs-app')}/config/configreferences/connectionstrings/Main`,
+        name: 'Main',
+        type: 'Microsoft.Web/sites/config/configreferences',
+        properties: expect.objectContaining({ status: 'SecretNotFound', vaultName: 'kv-cs', secretName: 'nope' })
+      }
+    ])
+    // The app setting of the same name is another reference, with its own status.
+    expect(await statuses(site('cs-app'))).toEqual({ Main: 'Resolved' })
+    const one = await arm('GET', `${site('cs-app')}/config/configreferences/connectionstrings/main`)
+    expect(one.body.properties.status).toBe('SecretNotFound')
+    expect((await arm('GET', `${site('cs-app')}/config/configreferences/connectionstrings/Plain`)).status).toBe(404)
+
+    fake.setConnectionStrings(RG, 'cs-app', 'blue', { Slot: { value: ref('kv-cs', 'db'), type: 'Custom' } })
+    const slot = await arm('GET', `${site('cs-app')}/slots/blue/config/configreferences/connectionstrings`)
+    expect(slot.body.value).toEqual([
+      expect.objectContaining({
+        id: `${site('cs-app')}/slots/blue/config/configreferences/connectionstrings/Slot`,
+        properties: expect.objectContaining({ status: 'MSINotEnabled' })
+      })
+    ])
+
+    // A cached failure of a connection string heals with the refresh POST too (and the app restarts).
+    fake.addSecret(RG, 'kv-cs', 'nope')
+    expect(
+      (await arm('GET', `${site('cs-app')}/config/configreferences/connectionstrings/Main`)).body.properties.status
+    ).toBe('SecretNotFound')
+    const before = fake.restarts(RG, 'cs-app')
+    expect((await arm('POST', `${site('cs-app')}/config/configreferences/appsettings/refresh`)).status).toBe(200)
+    expect(fake.restarts(RG, 'cs-app')).toBe(before + 1)
+    expect(
+      (await arm('GET', `${site('cs-app')}/config/configreferences/connectionstrings/Main`)).body.properties.status
+    ).toBe('Resolved')
+  })
+
+  it('App Configuration references are not listed among the Key Vault references', async () => {
+    fake.addSite({
+      resourceGroup: RG,
+      name: 'appconfig-app',
+      systemAssigned: true,
+      appSettings: { FONT: '@Microsoft.AppConfiguration(Endpoint=https://store.azconfig.io; Key=font)' },
+      connectionStrings: {
+        Cfg: { value: '@Microsoft.AppConfiguration(Endpoint=https://store.azconfig.io; Key=db)', type: 'Custom' }
+      }
+    })
+    expect(await refs(site('appconfig-app'))).toEqual({})
+    const cs = await arm('GET', `${site('appconfig-app')}/config/configreferences/connectionstrings`)
+    expect(cs.body.value).toEqual([])
+  })
+})
+
+describe('sovereign clouds', () => {
+  it("a SecretUri resolves only with the fake's cloud's Key Vault suffix, whose vaults carry it in vaultUri", async () => {
+    const gov = await startFakeAzure({ referenceResolveDelayMs: 0, cloud: 'AzureUSGovernment' })
+    try {
+      const app = gov.addSite({ resourceGroup: RG, name: 'gov-app', systemAssigned: true })
+      const kv = gov.addVault({
+        resourceGroup: RG,
+        name: 'kv-gov',
+        accessPolicies: [
+          { tenantId: gov.tenantId, objectId: app.identity!.principalId!, permissions: { secrets: ['get'] } }
+        ],
+        secrets: { s: {} }
+      })
+      expect(kv.properties.vaultUri).toBe('https://kv-gov.vault.usgovcloudapi.net/')
+      gov.setAppSettings(RG, 'gov-app', undefined, {
+        GOV: '@Microsoft.KeyVault(SecretUri=https://kv-gov.vault.usgovcloudapi.net/secrets/s)',
+        PUBLIC: '@Microsoft.KeyVault(SecretUri=https://kv-gov.vault.azure.net/secrets/s)',
+        BY_NAME: ref('kv-gov', 's')
+      })
+      const govArm = await armCaller(gov)
+      const r = await govArm(
+        'GET',
+        `/subscriptions/${gov.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Web/sites/gov-app/config/configreferences/appsettings`
+      )
+      const got = Object.fromEntries((r.body.value as Item[]).map((i) => [i.name, i.properties.status]))
+      expect(got).toEqual({ GOV: 'Resolved', PUBLIC: 'VaultNotFound', BY_NAME: 'Resolved' })
+    } finally {
+      await gov.close()
+    }
+  })
+
+  it('the public cloud refuses a US Government or China secret URI as VaultNotFound', async () => {
+    const app = fake.addSite({ resourceGroup: RG, name: 'pub-app', systemAssigned: true })
+    fake.addVault({
+      resourceGroup: RG,
+      name: 'kv-pub',
+      accessPolicies: [policy(app.identity!.principalId!, ['get'])],
+      secrets: { s: {} }
+    })
+    fake.setAppSettings(RG, 'pub-app', undefined, {
+      CN: '@Microsoft.KeyVault(SecretUri=https://kv-pub.vault.azure.cn/secrets/s)',
+      PUB: '@Microsoft.KeyVault(SecretUri=https://kv-pub.vault.azure.net/secrets/s)'
+    })
+    expect(await statuses(site('pub-app'))).toEqual({ CN: 'VaultNotFound', PUB: 'Resolved' })
   })
 })

@@ -1,15 +1,23 @@
-// Key Vault references in app settings, as App Service reports them: parse, resolve against the
-// fake's real state (identity, vault, secret, access), cache, and answer
-// GET {site|slot}/config/configreferences/appsettings[/{name}] (WebApps_GetAppSettingsKeyVaultReferences,
-// @azure/arm-appservice 19: `{value: ApiKVReference[], nextLink?}`, each
-// `{id, name, type, properties: {reference, status, vaultName, secretName, secretVersion,
-// identityType, details, source, activeVersion}}`; ResolveStatus from the SDK's models.d.ts).
+// Key Vault references in app settings and connection strings, as App Service reports them:
+// parse, resolve against the fake's real state (identity, vault, secret, access), cache, and answer
+// GET {site|slot}/config/configreferences/appsettings[/{name}] (WebApps_GetAppSettingsKeyVaultReferences)
+// and …/configreferences/connectionstrings[/{name}] (WebApps_GetKeyVaultReferencesForConnectionStrings,
+// WebApps.json; @azure/arm-appservice 19 listSiteConnectionStringKeyVaultReferences[Slot]): both
+// `{value: ApiKVReference[], nextLink?}`, each `{id, name, type, properties: {reference, status,
+// vaultName, secretName, secretVersion, identityType, details, source, activeVersion}}`;
+// ResolveStatus from the SDK's models.d.ts. References "as values of app settings or connection
+// strings" (app-service-key-vault-references.md, first paragraph).
 //
 // Caching (learn.microsoft.com/azure/app-service/app-service-key-vault-references, "Understand
 // rotation"): "App Service caches the values of the Key Vault references … Any configuration change
 // to the app causes an app restart and an immediate refetch of all referenced secrets." A restart
 // alone does not refetch (MicrosoftDocs/azure-docs#100848). No source says failures are cached
 // differently, so a failure stays until the next configuration change, as a success does.
+//
+// App Configuration references (`@Microsoft.AppConfiguration(…)`, app-service-configuration-references.md)
+// resolve through the same keyVaultReferenceIdentity, but no source shows App Service listing them
+// here: the spec's `source` enum has only "KeyVault" (SDK models.d.ts `source?: "KeyVault"`), and
+// the article documents no status for them. The fake lists none of them.
 import { webError, ok, page, type ArmContext } from './arm-common.ts'
 import { holdsRole } from './role-assignments.ts'
 import { findSecret, findVaultByName } from './secrets.ts'
@@ -46,11 +54,23 @@ export interface ParsedReference {
   secretName?: string
   secretVersion?: string
   invalid?: boolean
-  /** A SecretUri outside the public cloud's vault.azure.net: not a vault App Service can find. */
+  /** A SecretUri outside the cloud's Key Vault DNS suffix: not a vault App Service there can find. */
   foreignHost?: boolean
 }
 
 const PREFIX = '@microsoft.keyvault('
+
+/**
+ * Key Vault's DNS suffix per cloud (azure-cli src/azure-cli-core/azure/cli/core/cloud.py,
+ * `keyvault_dns` of AZURE_PUBLIC_CLOUD, AZURE_US_GOV_CLOUD, AZURE_CHINA_CLOUD): a SecretUri must
+ * name a vault of the cloud the app runs in.
+ */
+export const VAULT_SUFFIXES = {
+  AzureCloud: 'vault.azure.net',
+  AzureUSGovernment: 'vault.usgovcloudapi.net',
+  AzureChinaCloud: 'vault.azure.cn'
+} as const
+const PUBLIC_VAULT_SUFFIX = VAULT_SUFFIXES.AzureCloud
 
 /**
  * undefined: not a reference (the docs: "If you don't see the status message, it means that the
@@ -59,7 +79,7 @@ const PREFIX = '@microsoft.keyvault('
  * a trailing slash without a version does not work (MicrosoftDocs/azure-docs PR #124163). Case of
  * the prefix and keys is undocumented: both are accepted in any case here.
  */
-export function parseReference(value: string): ParsedReference | undefined {
+export function parseReference(value: string, vaultSuffix: string = PUBLIC_VAULT_SUFFIX): ParsedReference | undefined {
   if (!lc(value).startsWith(PREFIX)) return undefined
   const invalid = { invalid: true }
   if (!value.endsWith(')')) return invalid
@@ -72,14 +92,14 @@ export function parseReference(value: string): ParsedReference | undefined {
     pairs.set(key, part.slice(eq + 1).trim())
   }
   const uri = pairs.get('secreturi')
-  if (uri !== undefined) return pairs.size === 1 ? parseSecretUri(uri) : invalid
+  if (uri !== undefined) return pairs.size === 1 ? parseSecretUri(uri, vaultSuffix) : invalid
   const [vaultName, secretName, secretVersion] = ['vaultname', 'secretname', 'secretversion'].map((k) => pairs.get(k))
   const known = [vaultName, secretName, secretVersion].filter((v) => v !== undefined).length
   if (!vaultName || !secretName || known !== pairs.size) return invalid
   return { vaultName, secretName, secretVersion: secretVersion || undefined }
 }
 
-function parseSecretUri(text: string): ParsedReference {
+function parseSecretUri(text: string, vaultSuffix: string): ParsedReference {
   let u: URL
   try {
     u = new URL(text)
@@ -94,20 +114,32 @@ function parseSecretUri(text: string): ParsedReference {
     vaultName: u.hostname.slice(0, dot),
     secretName: decodeURIComponent(segs[1]),
     secretVersion: segs[2],
-    foreignHost: u.hostname.slice(dot + 1) !== 'vault.azure.net'
+    foreignHost: lc(u.hostname.slice(dot + 1)) !== lc(vaultSuffix)
   }
 }
 
 // properties.keyVaultReferenceIdentity: "SystemAssigned" (the default) or a user-assigned identity's
 // resource id, which must be attached to the site (KV references doc, "Access vaults with a
 // user-assigned identity").
-function identityFor(site: SiteRecord): { identityType: Record<string, unknown>; principalId?: string } {
+//
+// identityType: the spec declares a ManagedServiceIdentity object, but a live answer quoted as
+// "verbatim from a Reader-only call" (a third-party Go project's test fixture found by code search)
+// carries the string "UserAssigned"; project issue 17 item 10 reports the same of live captures.
+// The fake answers the string (state.referenceIdentityTypeAsObject: the spec's object instead).
+function identityFor(
+  state: State,
+  site: SiteRecord
+): { identityType: string | Record<string, unknown>; principalId?: string } {
   const wanted = site.properties.keyVaultReferenceIdentity ?? 'SystemAssigned'
+  const asObject = state.referenceIdentityTypeAsObject
   if (lc(wanted) === 'systemassigned')
-    return { identityType: { type: 'SystemAssigned' }, principalId: site.identity?.principalId }
+    return {
+      identityType: asObject ? { type: 'SystemAssigned' } : 'SystemAssigned',
+      principalId: site.identity?.principalId
+    }
   const hit = Object.entries(site.identity?.userAssignedIdentities ?? {}).find(([id]) => lc(id) === lc(wanted))
   return {
-    identityType: { type: 'UserAssigned', userAssignedIdentities: { [wanted]: {} } },
+    identityType: asObject ? { type: 'UserAssigned', userAssignedIdentities: { [wanted]: {} } } : 'UserAssigned',
     principalId: hit?.[1].principalId
   }
 }
@@ -125,9 +157,15 @@ function canGetSecret(state: State, vault: VaultRecord, secretName: string, prin
   )
 }
 
-function report(site: SiteRecord, value: string, p: ParsedReference, status: Status): Record<string, unknown> {
+function report(
+  state: State,
+  site: SiteRecord,
+  value: string,
+  p: ParsedReference,
+  status: Status
+): Record<string, unknown> {
   const { vaultName, secretName, secretVersion } = p
-  const { identityType } = identityFor(site)
+  const { identityType } = identityFor(state, site)
   return {
     reference: value,
     status,
@@ -141,9 +179,9 @@ function report(site: SiteRecord, value: string, p: ParsedReference, status: Sta
 }
 
 function resolve(state: State, site: SiteRecord, value: string, p: ParsedReference): Record<string, unknown> {
-  const { principalId } = identityFor(site)
+  const { principalId } = identityFor(state, site)
   const done = (status: Status, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-    ...report(site, value, p, status),
+    ...report(state, site, value, p, status),
     ...extra
   })
   if (p.invalid) return done('InvalidSyntax')
@@ -162,8 +200,16 @@ function resolve(state: State, site: SiteRecord, value: string, p: ParsedReferen
   return done('Resolved', { activeVersion: version })
 }
 
-const settingsOf = (site: SiteRecord): { name: string; value: string }[] =>
-  site.properties.siteConfig?.appSettings ?? []
+export type Collection = 'appsettings' | 'connectionstrings'
+const COLLECTIONS: Collection[] = ['appsettings', 'connectionstrings']
+
+const settingsOf = (site: SiteRecord, collection: Collection): { name: string; value: string }[] =>
+  collection === 'appsettings'
+    ? (site.properties.siteConfig?.appSettings ?? [])
+    : (site.properties.siteConfig?.connectionStrings ?? []).map((c) => ({ name: c.name, value: c.connectionString }))
+
+// Cache entries by collection and name: a connection string and an app setting may share a name.
+const entryKey = (collection: Collection, name: string): string => `${collection}/${name}`
 
 function cacheOf(state: State, key: string): RefCache {
   let c = state.kvRefs.get(key)
@@ -175,9 +221,11 @@ function cacheOf(state: State, key: string): RefCache {
 function fetchAll(state: State, key: string): Map<string, RefEntry> {
   const entries = new Map<string, RefEntry>()
   const site = state.sites.get(key)
-  for (const { name, value } of site ? settingsOf(site) : []) {
-    const p = parseReference(value)
-    if (p) entries.set(name, { reference: value, properties: resolve(state, site!, value, p) })
+  for (const collection of site ? COLLECTIONS : []) {
+    for (const { name, value } of settingsOf(site!, collection)) {
+      const p = parseReference(value, state.keyVaultSuffix)
+      if (p) entries.set(entryKey(collection, name), { reference: value, properties: resolve(state, site!, value, p) })
+    }
   }
   return entries
 }
@@ -220,43 +268,68 @@ export function configChanged(state: State, key: string, restart: boolean): void
   c.timer.unref()
 }
 
-function items(state: State, site: SiteRecord): Record<string, unknown>[] {
+function items(state: State, site: SiteRecord, collection: Collection): Record<string, unknown>[] {
   const key = lc(site.id)
   settle(state, key)
   const c = cacheOf(state, key)
-  return settingsOf(site).flatMap(({ name, value }) => {
-    const p = parseReference(value)
+  return settingsOf(site, collection).flatMap(({ name, value }) => {
+    const p = parseReference(value, state.keyVaultSuffix)
     if (!p) return []
-    let props = report(site, value, p, 'Initialized')
-    const before = c.stale && Date.now() < c.stale.until ? c.stale.entries.get(name) : undefined
+    const entry = entryKey(collection, name)
+    let props = report(state, site, value, p, 'Initialized')
+    const before = c.stale && Date.now() < c.stale.until ? c.stale.entries.get(entry) : undefined
     if (before?.reference === value) props = before.properties
     else if (c.pendingUntil === undefined) {
       // Seeded settings resolve lazily on the first read, then stay cached like the others.
-      let e = c.entries.get(name)
+      let e = c.entries.get(entry)
       if (e?.reference !== value)
-        c.entries.set(name, (e = { reference: value, properties: resolve(state, site, value, p) }))
+        c.entries.set(entry, (e = { reference: value, properties: resolve(state, site, value, p) }))
       props = e.properties
     }
     const type = `${site.type}/config/configreferences`
     return [
-      { id: `${site.id}/config/configreferences/appsettings/${name}`, name, type, properties: structuredClone(props) }
+      {
+        id: `${site.id}/config/configreferences/${collection}/${name}`,
+        name,
+        type,
+        properties: structuredClone(props)
+      }
     ]
   })
 }
 
 /**
- * GET …/configreferences/appsettings (list), GET …/appsettings/{name} (one; 404 when that setting
- * is not a reference), POST …/appsettings/refresh: documented in the KV references doc ("To force
- * resolution …") but in neither the REST spec nor the SDK; modelled as a refetch without restart,
- * answering the list.
+ * GET …/configreferences/{appsettings|connectionstrings} (list) and …/{name} (one; 404 when that
+ * setting or connection string is not a reference).
  */
-export function configReferences(ctx: ArmContext, site: SiteRecord, name?: string, refresh = false): FakeResponse {
-  if (refresh) configChanged(ctx.state, lc(site.id), false)
-  const all = items(ctx.state, site)
-  if (refresh) return ok({ value: all })
+export function configReferences(
+  ctx: ArmContext,
+  site: SiteRecord,
+  collection: Collection,
+  name?: string
+): FakeResponse {
+  const all = items(ctx.state, site, collection)
   if (name === undefined) return ok(page(ctx, all))
   const one = all.find((i) => i.name === name) ?? all.find((i) => lc(i.name as string) === lc(name))
+  const what = collection === 'appsettings' ? 'App setting' : 'Connection string'
   return one
     ? ok(one)
-    : webError(404, 'NotFound', `App setting '${name}' of site '${site.name}' is not a Key Vault reference.`)
+    : webError(404, 'NotFound', `${what} '${name}' of site '${site.name}' is not a Key Vault reference.`)
+}
+
+/**
+ * POST …/config/configreferences/appsettings/refresh: "To force resolution of your app's Key Vault
+ * references, make an authenticated POST request to …/config/configreferences/appsettings/refresh"
+ * (app-service-key-vault-references.md, "Understand rotation"); in neither the REST spec nor the
+ * SDK. It is what the portal's "Fetch latest values" button calls (MicrosoftDocs/azure-docs PR
+ * #126435: "discovered using the browser developer tools … the button that initiates a rotation"),
+ * and that button restarts the app and refetches (Azure/app-service-linux-docs#233). So: a restart
+ * and a refetch of every reference of the app (connection strings too: "your app's Key Vault
+ * references"; inferred). The answer body is undocumented; the fake answers the app settings'
+ * list as it stands (pending), which a user's script reads as `.value[].properties.status`
+ * (inferred; callers should read the status again).
+ */
+export function refreshReferences(ctx: ArmContext, site: SiteRecord): FakeResponse {
+  configChanged(ctx.state, lc(site.id), true)
+  return ok({ value: items(ctx.state, site, 'appsettings') })
 }

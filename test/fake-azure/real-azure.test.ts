@@ -87,9 +87,13 @@ describe('Microsoft.Web: 202 on PATCH and its own error shape', () => {
     fake.addSite({ resourceGroup: RG, name: 'aca-fn', kind: 'functionapp,linux,container,azurecontainerapps' })
     const patched = await arm('PATCH', site('aca-fn'), { identity: { type: 'SystemAssigned' } }, WEB)
     expect(patched.status).toBe(202)
-    expect(patched.headers['azure-asyncoperation']).toMatch(
-      /\/sites\/aca-fn\/operationresults\/[0-9a-f-]{36}\?api-version=/
-    )
+    // UpdateWebApp.json: only Azure-AsyncOperation, at the subscription level; no Location, no Retry-After.
+    const prefix = `${fake.armEndpoint}/subscriptions/${fake.subscriptionId}/providers/Microsoft.Web/sites/aca-fn/operationResults/`
+    const asyncUrl = patched.headers['azure-asyncoperation'] as string
+    expect(asyncUrl.startsWith(prefix)).toBe(true)
+    expect(asyncUrl.slice(prefix.length)).toMatch(/^[0-9a-f-]{36}\?api-version=2025-05-01$/)
+    expect(patched.headers.location).toBeUndefined()
+    expect(patched.headers['retry-after']).toBeUndefined()
     expect(patched.body.identity).toBeUndefined() // the site as it was
     const operation = new URL(patched.headers['azure-asyncoperation'] as string)
     expect((await arm('GET', operation.pathname, undefined, WEB)).body.status).toBe('InProgress')
@@ -103,6 +107,20 @@ describe('Microsoft.Web: 202 on PATCH and its own error shape', () => {
       /^Cannot modify this site because another operation is in progress\. Details: Id: /
     )
     expect(busy.body.error).toBeUndefined()
+    // The live entity: ExtendedCode 59203, the template, and the details as its one parameter.
+    const entity = busy.body.Details[2].ErrorEntity
+    expect(entity).toMatchObject({
+      Code: 'Conflict',
+      ExtendedCode: '59203',
+      MessageTemplate: 'Cannot modify this site because another operation is in progress. Details: {0}'
+    })
+    expect(entity.Parameters).toHaveLength(1)
+    expect(entity.Parameters[0]).toMatch(
+      /^Id: [0-9a-f-]{36}, OperationName: Update, CreatedTime: \d{1,2}\/\d{1,2}\/\d{4} \d{1,2}:\d{2}:\d{2} [AP]M, RequestId: /
+    )
+    expect(busy.body.Message).toBe(
+      `Cannot modify this site because another operation is in progress. Details: ${entity.Parameters[0]}`
+    )
 
     await new Promise((r) => setTimeout(r, 1600))
     expect((await arm('GET', operation.pathname, undefined, WEB)).body.status).toBe('Succeeded')

@@ -117,7 +117,8 @@ function faultResponse(server: ServerName, f: FaultRule, path: string): FakeResp
   }
   // Microsoft.Web answers its own errors (409, 400) in its own shape; the gateway's stay ARM's.
   if (f.webShape ?? ((status === 409 || status === 400) && /\/providers\/microsoft\.web\//i.test(path))) {
-    return { ...webError(status, code, message, '59205'), headers }
+    // 59203 is the site-busy 409's ExtendedCode (the capture quoted in arm-common.ts).
+    return { ...webError(status, code, message, status === 409 ? '59203' : '00000'), headers }
   }
   return { status, headers, body: { error: { code, message } } }
 }

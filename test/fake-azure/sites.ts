@@ -8,7 +8,7 @@ import {
   isObject,
   ok,
   resourceNotFound,
-  webError,
+  webTemplateError,
   type ArmContext
 } from './arm-common.ts'
 import { applyIdentity } from './identity.ts'
@@ -277,10 +277,15 @@ function patchSite(ctx: ArmContext, site: SiteRecord, body: Record<string, unkno
     apply()
     state.sitePending.delete(key)
   }, async.delayMs).unref()
-  const status = `${ctx.armEndpoint}${site.id}/operationresults/${operationId}?api-version=${ctx.apiVersion}`
+  // The 202 of WebApps_Update carries only Azure-AsyncOperation, at the subscription level (no
+  // resource group), without Location or Retry-After (UpdateWebApp.json, api-version 2024-11-01).
+  // A slot's URL is not in the spec: the fake names the site's (inferred).
+  const siteName = site.id.split('/')[8]
+  const sub = site.id.split('/')[2]
+  const status = `${ctx.armEndpoint}/subscriptions/${sub}/providers/Microsoft.Web/sites/${siteName}/operationResults/${operationId}?api-version=${ctx.apiVersion}`
   return {
     status: 202,
-    headers: { 'azure-asyncoperation': status, location: status, 'retry-after': '1' },
+    headers: { 'azure-asyncoperation': status },
     body: async.emptyBody ? undefined : siteView(site)
   }
 }
@@ -295,25 +300,40 @@ function defaultReferenceIdentity(site: SiteRecord): void {
     site.properties.keyVaultReferenceIdentity = 'SystemAssigned'
 }
 
+// App Service's own wording of the time in the busy message: "CreatedTime: 12/28/2022 8:57:50 PM" (the capture in arm-common.ts).
+function webTime(iso: string): string {
+  const d = new Date(iso)
+  const h = d.getUTCHours() % 12 || 12
+  const pad = (n: number): string => String(n).padStart(2, '0')
+  const ampm = d.getUTCHours() < 12 ? 'AM' : 'PM'
+  return `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${h}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${ampm}`
+}
+
+/** 409 while an update is under way: ExtendedCode 59203 and its template, as in the live capture quoted in arm-common.ts. */
 export function operationInProgress(busy: { operationId: string; createdAt: string }): FakeResponse {
-  return webError(
+  return webTemplateError(
     409,
     'Conflict',
-    `Cannot modify this site because another operation is in progress. Details: Id: ${busy.operationId}, OperationName: Update, CreatedTime: ${busy.createdAt}, RequestId: ${randomUUID()}, EntityType: 3`,
-    '59205'
+    '59203',
+    'Cannot modify this site because another operation is in progress. Details: {0}',
+    [
+      `Id: ${busy.operationId}, OperationName: Update, CreatedTime: ${webTime(busy.createdAt)}, RequestId: ${randomUUID()}, EntityType: 3`
+    ]
   )
 }
 
-// GET {site}/operationresults/{id}: the Azure-AsyncOperation status of a 202 update.
-export function siteOperation(
-  ctx: ArmContext,
-  sub: string,
-  rg: string,
-  name: string,
-  operationId: string
-): FakeResponse {
-  const id = siteId(sub, rg, name).toLowerCase()
-  const pending = ctx.state.sitePending.get(id)
-  const running = pending?.operationId.toLowerCase() === operationId.toLowerCase()
+/**
+ * GET /subscriptions/{sub}/providers/Microsoft.Web/sites/{name}/operationResults/{id}: the URL a
+ * 202 update names in Azure-AsyncOperation (UpdateWebApp.json; no resource group in it). Its
+ * answer is not in the spec: the fake's is the ARM async-operation shape {id, name, status}.
+ */
+export function siteOperation(ctx: ArmContext, sub: string, name: string, operationId: string): FakeResponse {
+  const prefix = `/subscriptions/${sub}/`.toLowerCase()
+  const running = [...ctx.state.sitePending.entries()].some(
+    ([id, pending]) =>
+      id.startsWith(prefix) &&
+      id.split('/')[8] === name.toLowerCase() &&
+      pending.operationId.toLowerCase() === operationId.toLowerCase()
+  )
   return ok({ id: operationId, name: operationId, status: running ? 'InProgress' : 'Succeeded' })
 }

@@ -101,6 +101,10 @@ export interface State {
   kvRefs: Map<string, RefCache> // by lower-case site or slot id
   referenceResolveDelayMs: number
   staleReferenceStatusMs: number
+  /** Key Vault's DNS suffix in the fake's cloud (kv-references.ts VAULT_SUFFIXES): vault URIs and SecretUri references. */
+  keyVaultSuffix: string
+  /** ApiKVReference.identityType as the spec's object instead of the string live answers carry (kv-references.ts). */
+  referenceIdentityTypeAsObject: boolean
   vaults: Map<string, VaultRecord>
   secrets: Map<string, Map<string, SecretRecord>> // lower-case vault id -> lower-case secret name
   roleAssignments: Map<string, RoleAssignmentRecord>
@@ -148,6 +152,8 @@ export function createState(): State {
     kvRefs: new Map(),
     referenceResolveDelayMs: 1000,
     staleReferenceStatusMs: 0,
+    keyVaultSuffix: 'vault.azure.net',
+    referenceIdentityTypeAsObject: false,
     vaults: new Map(),
     secrets: new Map(),
     roleAssignments: new Map(),

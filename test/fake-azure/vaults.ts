@@ -63,7 +63,7 @@ function build(
       sku: isObject(props.sku) ? (props.sku as VaultRecord['properties']['sku']) : { family: 'A', name: 'standard' },
       accessPolicies: policies,
       enableRbacAuthorization: rbac ?? false,
-      vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`,
+      vaultUri: `https://${name.toLowerCase()}.${state.keyVaultSuffix}/`,
       provisioningState: 'Succeeded'
     }
   }
