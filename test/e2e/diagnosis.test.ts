@@ -534,6 +534,20 @@ describe('bad inputs: rejected before any request, naming the input, the bad val
     }
     expect(error.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(8)
   })
+
+  it('a literal secret typed into app-settings is refused naming the line and the setting, never echoed', async () => {
+    const secret = 'Sup3r$ecret!Value'
+    const result = await run(
+      { ...base(), 'app-settings': `# the database\nDB_PASSWORD=${secret}` },
+      { env: { ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1' } }
+    )
+    const error = failure(result)
+    expect(error).toMatch(/^Invalid inputs?:/)
+    expect(error).toContain("'app-settings' line 2 sets 'DB_PASSWORD' to a value that is neither a secret name")
+    expect(fake.requests).toEqual([])
+    for (const text of [result.stdout, result.stderr, result.summary, JSON.stringify(result.outputs)])
+      expect(text).not.toContain(secret)
+  })
 })
 
 describe('nothing lost: a failure half-way changes nothing else, and a re-run completes', () => {

@@ -94,6 +94,15 @@ describe('apply with app-settings', () => {
     expect(refs(run)[app]).toEqual({ API_KEY: 'Resolved' })
   })
 
+  it("a versionless SecretUri ending in a slash (the docs' old example form) is written as given and resolves", async () => {
+    const { app, vault } = seed()
+    const uri = `https://${vault}.vault.azure.net/secrets/api-key/`
+    const run = await runAction(fake, targetInputs(RG, app, vault, { 'app-settings': `API_KEY=${uri}` }))
+    ok(run)
+    expect(fake.appSettings(RG, app).API_KEY).toBe(`@Microsoft.KeyVault(SecretUri=${uri})`)
+    expect(refs(run)[app]).toEqual({ API_KEY: 'Resolved' })
+  })
+
   it('a missing secret fails before any write, naming the secret and the vault', async () => {
     const { app, vault } = seed()
     const run = await runAction(
