@@ -550,6 +550,53 @@ describe('bad inputs: rejected before any request, naming the input, the bad val
   })
 })
 
+describe('a failure keeps its cause', () => {
+  it("a reference App Service reports with an AADSTS code in its details is reported as that reference, not as this run's sign-in", async () => {
+    const { app, vault, inputs } = seed()
+    fake.addSecret(RG, vault, 'db')
+    const reference = `@Microsoft.KeyVault(VaultName=${vault};SecretName=db)`
+    const details = `AADSTS700016: Application with identifier '${fake.clientId}' was not found in the directory.`
+    const site = `/subscriptions/${fake.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Web/sites/${app}`
+    // App Service's answer after the write (the read before the plan goes through): a status this
+    // run cannot heal, whose details quote Entra ID (no capture of such details found; the shape
+    // is WebApps_GetAppSettingsKeyVaultReferences').
+    fake.addFault({
+      server: 'arm',
+      method: 'GET',
+      path: `/sites/${app}/config/configreferences/appsettings`,
+      skip: 1,
+      times: 20,
+      status: 200,
+      body: {
+        value: [
+          {
+            id: `${site}/config/configreferences/appsettings/DB_PASSWORD`,
+            name: 'DB_PASSWORD',
+            type: 'Microsoft.Web/sites/config/configreferences',
+            properties: {
+              reference,
+              status: 'UnauthorizedClient',
+              vaultName: vault,
+              secretName: 'db',
+              details,
+              source: 'KeyVault'
+            }
+          }
+        ]
+      }
+    })
+    try {
+      const error = failure(await run({ ...inputs, 'app-settings': 'DB_PASSWORD=db' }))
+      expect(error).toMatch(new RegExp(`^Key Vault references of '${escape(app)}' did not resolve`))
+      expect(error).toContain(`  - DB_PASSWORD → ${vault}/db: UnauthorizedClient (App Service says: ${details})`)
+      expect(error).not.toContain('Sign-in failed')
+      expect(fake.appSettings(RG, app).DB_PASSWORD).toBe(reference)
+    } finally {
+      fake.clearFaults()
+    }
+  })
+})
+
 describe('nothing lost: a failure half-way changes nothing else, and a re-run completes', () => {
   it('the vault write refused after the identity was turned on', async () => {
     counter++
