@@ -597,6 +597,22 @@ describe('a failure keeps its cause', () => {
   })
 })
 
+describe('one failure per cause', () => {
+  it('a grant that cannot be made leaves the settings unwritten, and only the grant is reported', async () => {
+    // The identity is turned on by this run; only then is its tenant known, and it is not the vault's.
+    const otherTenant = randomUUID()
+    const { app, vault, inputs } = seed({ vaultTenantId: otherTenant })
+    fake.addSecret(RG, vault, 'db')
+    const error = failure(await run({ ...inputs, 'app-settings': 'DB_PASSWORD=db' }))
+    expect(error).toContain(`tenant ${otherTenant}`)
+    expect(error).toContain(`Key Vault '${vault}'`)
+    expect(error).not.toContain('did not resolve')
+    expect(fake.getSite(RG, app)!.identity?.principalId).toBeDefined()
+    expect(fake.appSettings(RG, app).DB_PASSWORD).toBeUndefined()
+    expect(armWrites().filter((w) => /accessPolicies|appsettings$/i.test(w))).toEqual([])
+  })
+})
+
 describe('nothing lost: a failure half-way changes nothing else, and a re-run completes', () => {
   it('the vault write refused after the identity was turned on', async () => {
     counter++
