@@ -32,15 +32,6 @@ export interface ExplainContext {
   }
 }
 
-/** An error and its causes, outermost first: the one walk every diagnosis reads (at most 8 deep, as causes may loop). */
-export function causeChain(error: unknown): unknown[] {
-  const chain: unknown[] = []
-  for (let e = error; e !== undefined && e !== null && chain.length < 8; e = (e as { cause?: unknown }).cause) {
-    chain.push(e)
-  }
-  return chain
-}
-
 /** Errors of getting a token: the action's own (the sign-in step, GitHub's OIDC token) and @azure/identity's. */
 const SIGN_IN_ERRORS = [
   SignInError,

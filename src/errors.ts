@@ -7,9 +7,9 @@ import { ForeignOriginError } from './azure/pipeline.js'
 import { UnexpectedAzureDataError } from './azure/returned.js'
 import { ChangeNotVisibleError } from './azure/sites.js'
 import { VaultNotFoundError } from './azure/vaults.js'
+import { causeChain } from './cause-chain.js'
 import {
   budgetMessage,
-  causeChain,
   entraMessage,
   type ExplainContext,
   isSignInFailure,
