@@ -48,32 +48,64 @@ describe('parseAppSettings', () => {
     ])
   })
 
+  it('a versionless secret URI with a trailing slash is accepted and written as given (azure-docs#41917, #63017)', () => {
+    const { wanted, problems } = parse('A=https://shop-kv.vault.azure.net/secrets/a/')
+    expect(problems).toEqual([])
+    expect(wanted).toEqual([
+      {
+        name: 'A',
+        vault: 'shop-kv',
+        secret: 'a',
+        version: undefined,
+        value: '@Microsoft.KeyVault(SecretUri=https://shop-kv.vault.azure.net/secrets/a/)'
+      }
+    ])
+  })
+
   it.each([
-    ['NOEQUALS', /line 1 must be NAME=SECRET/],
-    ['1BAD=x', /setting name '1BAD'/],
-    ['A=bad_name!', /secret 'bad_name!': a secret name is 1–127 letters, digits and hyphens/],
+    ['NOEQUALS', /^'app-settings' line 1 must be NAME=SECRET \(a secret name or a secret URI\), and has no '='\.$/],
+    ['1BAD=x', /^'app-settings' line 1 has no valid setting name before '='/],
+    ['A=bad_name!', /^'app-settings' line 1 sets 'A' to a value that is neither a secret name/],
     [
       'A=https://unknown-kv.vault.azure.net/secrets/a',
-      /refers to vault 'unknown-kv', which is not in 'vault-name' \(shop-kv, other-kv\)/
+      /sets 'A' to a secret URI of vault 'unknown-kv', which is not in 'vault-name' \(shop-kv, other-kv\)/
     ],
-    ['A=https://shop-kv.vault.azure.net/secrets/a/', /remove the trailing slash/],
-    [
-      'A=https://shop-kv.vault.azure.net/secrets/a/123',
-      /the version '123' is not a 32-character hexadecimal secret version/
-    ],
-    ['A=https://shop-kv.vault.usgovcloudapi.net/secrets/a', /the AzureCloud Key Vault DNS suffix is vault\.azure\.net/],
+    ['A=https://shop-kv.vault.azure.net/secrets/a//', /neither a secret name .* nor a AzureCloud secret URI/],
+    ['A=https://shop-kv.vault.azure.net/secrets/a/123', /a secret URI whose version is not a 32-character hexadecimal/],
+    ['A=https://shop-kv.vault.azure.net/secrets/a_b', /a secret URI whose secret name is not 1–127 letters/],
+    ['A=https://shop-kv.vault.usgovcloudapi.net/secrets/a', /https:\/\/<vault>\.vault\.azure\.net\/secrets\/<name>/],
     [
       'A=http://shop-kv.vault.azure.net/secrets/a',
-      /a secret URI is https:\/\/<vault>\.vault\.azure\.net\/secrets\/<name>\[\/<version>\]/
+      /https:\/\/<vault>\.vault\.azure\.net\/secrets\/<name>\[\/<version>\]/
     ],
-    ['A=https://shop-kv.vault.azure.net/keys/a', /a secret URI is/],
-    ['A=https://shop-kv.vault.azure.net/secrets/a?x=1', /a secret URI is/]
+    ['A=https://shop-kv.vault.azure.net/keys/a', /neither a secret name/],
+    ['A=https://shop-kv.vault.azure.net/secrets/a?x=1', /neither a secret name/],
+    ['A=https://u:p@shop-kv.vault.azure.net/secrets/a', /neither a secret name/]
   ])("'%s' is an input error naming the line and the rule", (line, message) => {
     const { wanted, problems } = parse(line)
     expect(wanted).toEqual([])
     expect(problems).toHaveLength(1)
     expect(problems[0]).toMatch(/^'app-settings' line 1/)
     expect(problems[0]).toMatch(message)
+  })
+
+  // A secret typed in where its name belongs: the line and the setting are named, never the value.
+  it.each([
+    ['DB_PASSWORD=Sup3r$ecret!Value', 'Sup3r$ecret!Value'],
+    ['DB_PASSWORD=c2VjcmV0/Zm9v+YmFy==', 'c2VjcmV0/Zm9v+YmFy=='],
+    ['DB_PASSWORD=https://admin:hunter2@db.example.com/x', 'hunter2'],
+    ['Sup3r$ecret!Value', 'Sup3r$ecret!Value'],
+    ['Sup3r$ecret!=Value', 'Sup3r$ecret']
+  ])("'%s' is refused without quoting the value", (line, secret) => {
+    const { wanted, problems } = parse(`# first\n${line}`)
+    expect(wanted).toEqual([])
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatch(/^'app-settings' line 2 /)
+    expect(problems[0]).not.toContain(secret)
+    if (line.startsWith('DB_PASSWORD=')) {
+      expect(problems[0]).toContain("sets 'DB_PASSWORD' to a value that is neither a secret name")
+      expect(problems[0]).toContain('the value is not shown')
+    }
   })
 
   it('a name set twice (in any case) is an error naming both lines', () => {

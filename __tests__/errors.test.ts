@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline'
 import { AuthenticationError } from '@azure/identity'
+import { ReferencesNotResolvedError } from '../src/apply/app-settings.js'
 import { AzureOperationError, describeTarget, during, explain, type OperationContext } from '../src/errors.js'
 import { decodeClaims, MissingOidcPermissionError, OidcRequestError, type OidcClaims } from '../src/oidc.js'
 import { SignInError } from '../src/credential.js'
@@ -409,7 +410,7 @@ describe('explain: unknown tenant at discovery (endpoints_resolution_error)', ()
     `Fix: check 'tenant-id' (Directory (tenant) ID), and that 'environment' / 'authority-host' name the cloud the tenant lives in.`
 
   it('names the tenant and the authority host, with the fix', () => {
-    expect(explain(msal(), { ...explainCtx, authorityHost: host })).toBe(expected)
+    expect(explain(new SignInError(s, msal()), { ...explainCtx, authorityHost: host })).toBe(expected)
   })
 
   it('is found through SignInError and the SDK wrapper', () => {
@@ -425,7 +426,9 @@ describe('explain: unknown tenant at discovery (endpoints_resolution_error)', ()
   })
 
   it('reads without an authority host in the context', () => {
-    expect(explain(msal(), { tenantId: TENANT })).toContain(`could not resolve tenant ${TENANT} at the authority host:`)
+    expect(explain(new SignInError(s, msal()), { tenantId: TENANT })).toContain(
+      `could not resolve tenant ${TENANT} at the authority host:`
+    )
   })
 
   it('an AADSTS code in the chain takes precedence', () => {
@@ -436,6 +439,10 @@ describe('explain: unknown tenant at discovery (endpoints_resolution_error)', ()
 
   it('other errors are not mistaken for it', () => {
     expect(explain(new SignInError(s, new Error('network down')), explainCtx)).not.toContain('could not resolve tenant')
+  })
+
+  it('the code outside a sign-in failure is not a sign-in failure', () => {
+    expect(explain(msal())).toBe('endpoints_resolution_error: Endpoints cannot be resolved')
   })
 })
 
@@ -757,5 +764,43 @@ describe('explain: sign-in without OIDC', () => {
     expect(explain(loggedOut, { authType: 'azure-cli' })).toMatch(
       /az is not signed in .*\nFix: add an azure\/login step before this one/
     )
+  })
+})
+
+describe('explain: a failure keeps its cause (issue 16.8)', () => {
+  const aadsts = `AADSTS700016: Application with identifier '${CLIENT}' was not found in the directory 'Contoso'.`
+
+  it("a reference whose App Service details quote an AADSTS code is reported as the reference, not as this run's sign-in", () => {
+    const error = new ReferencesNotResolvedError('shop-api', [
+      {
+        setting: 'DB_PASSWORD',
+        reference: '@Microsoft.KeyVault(VaultName=shop-kv;SecretName=db)',
+        status: 'UnauthorizedClient',
+        vaultName: 'shop-kv',
+        secretName: 'db',
+        details: aadsts
+      }
+    ])
+    const message = explain(error, explainCtx)
+    expect(message).toBe(error.message)
+    expect(message).toContain('  - DB_PASSWORD → shop-kv/db: UnauthorizedClient (App Service says: AADSTS700016')
+    expect(message).not.toContain('Sign-in failed')
+  })
+
+  it('an ARM answer that quotes an AADSTS code is explained as that answer', () => {
+    const error = new AzureOperationError(appCtx('write the app settings of'), armError(400, 'BadRequest', aadsts))
+    const message = explain(error, explainCtx)
+    expect(message).toBe(
+      `Could not write the app settings of app 'shop-api' (resource group '${s.resourceGroup}', subscription ${SUB}).\nAzure says: BadRequest: ${aadsts}`
+    )
+  })
+
+  it('a plain error that mentions an MSAL code is not a sign-in failure', () => {
+    expect(explain(new Error('upstream said network_error'), explainCtx)).toBe('upstream said network_error')
+  })
+
+  it('a token that cannot be renewed during an Azure call is still a sign-in failure', () => {
+    const error = new AzureOperationError(appCtx(), entraError('700016', 'Application was not found in the directory.'))
+    expect(explain(error, explainCtx)).toContain(`no application with client id ${CLIENT} exists in tenant ${TENANT}`)
   })
 })

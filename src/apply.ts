@@ -117,9 +117,13 @@ export async function applyPlan(
       .filter((c) => c !== undefined)
     await mapLimit(runnable, WRITE_CONCURRENCY, run)
     // Apps whose settings needed no write: their requested references must resolve all the same.
+    // An app with a failure is left out, its skipped settings change too: references never
+    // written are not a second failure of the same cause.
     if (kinds.includes('set-app-settings') && settings.mode === 'apply') {
       const settled = new Set(runnable.map((c) => ('app' in c ? c.app : '')))
-      const others = state.apps.filter((a) => !settled.has(a.target.key) && !failedApps.has(a.target.key))
+      const others = state.apps.filter(
+        (a) => !settled.has(a.target.key) && !anyFailure(a.target.key, failedApps, failedPairs)
+      )
       await mapLimit(others, WRITE_CONCURRENCY, async (app) => {
         try {
           await checkReferences(ctx, app)
@@ -149,12 +153,15 @@ function withoutFailed<C extends Change>(change: C, apps: Set<string>, pairs: Se
   const anyOk = (grant: { app: string; sharedBy?: string[] }): boolean => appsServed(grant).some(ok)
   // An app's settings and reference identity wait for every grant of it: a reference to a vault it
   // was not granted on would fail and be cached.
-  if (AFTER_GRANTS.has(change.kind) && 'app' in change) {
-    return ok(change.app) && ![...pairs].some((p) => p.startsWith(`${change.app} `)) ? change : undefined
-  }
+  if (AFTER_GRANTS.has(change.kind) && 'app' in change) return anyFailure(change.app, apps, pairs) ? undefined : change
   if (!('entries' in change)) return anyOk(change) ? change : undefined
   const entries = change.entries.filter(anyOk)
   return entries.length > 0 ? { ...change, entries } : undefined
+}
+
+/** Whether any change of `app` failed, on any vault. */
+function anyFailure(app: string, apps: Set<string>, pairs: Set<string>): boolean {
+  return apps.has(app) || [...pairs].some((p) => p.startsWith(`${app} `))
 }
 
 /** One failure per new identity and vault of another tenant, however many changes the pair has. */

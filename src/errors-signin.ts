@@ -1,11 +1,19 @@
 // Failures before Azure Resource Manager answers anything: Entra ID (AADSTS codes), the network
 // (recorded by the pipeline as it happened, because MSAL drops the cause), and a spent budget.
+// A failure is explained as a sign-in failure only when its cause chain holds an error of getting
+// a token (by type): an Azure answer or a reference's status may quote an AADSTS code of its own.
+import {
+  AggregateAuthenticationError,
+  AuthenticationError,
+  AuthenticationRequiredError,
+  CredentialUnavailableError
+} from '@azure/identity'
 import type { NetworkFailure } from './azure/budget.js'
 import { describeNetworkFailure } from './azure/network.js'
-import type { OidcClaims } from './oidc.js'
+import { SignInError } from './credential.js'
+import { MissingOidcPermissionError, type OidcClaims, OidcRequestError } from './oidc.js'
 
 interface RestLikeError {
-  name?: string
   message?: string
   errorResponse?: { error?: string; errorDescription?: string; errorCodes?: number[] }
 }
@@ -24,12 +32,27 @@ export interface ExplainContext {
   }
 }
 
+/** Errors of getting a token: the action's own (the sign-in step, GitHub's OIDC token) and @azure/identity's. */
+const SIGN_IN_ERRORS = [
+  SignInError,
+  OidcRequestError,
+  MissingOidcPermissionError,
+  AuthenticationError,
+  AggregateAuthenticationError,
+  AuthenticationRequiredError,
+  CredentialUnavailableError
+]
+
+export function isSignInFailure(chain: readonly unknown[]): boolean {
+  return chain.some((e) => SIGN_IN_ERRORS.some((type) => e instanceof type))
+}
+
 /**
  * Sign-in through the runner's managed identity or the az session: @azure/identity reports every
  * failure of both as CredentialUnavailableError; the message says which (research-12 B4, C7).
  */
-export function runnerSignInMessage(error: unknown, context: ExplainContext): string | undefined {
-  const text = chainText(error)
+export function runnerSignInMessage(chain: readonly unknown[], context: ExplainContext): string | undefined {
+  const text = chainMessages(chain).join('\n')
   if (context.authType === 'managed-identity') {
     // IMDS says "Identity not found"; a user-assigned one can also answer 400 "No User Assigned or
     // Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId" (Azure/login#538).
@@ -43,7 +66,7 @@ export function runnerSignInMessage(error: unknown, context: ExplainContext): st
       )
     }
     if (/Network unreachable|network_error|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/i.test(text)) {
-      return `Sign-in with the runner's managed identity failed: its identity endpoint could not be reached (${firstLine(lastMessage(error))}).
+      return `Sign-in with the runner's managed identity failed: its identity endpoint could not be reached (${firstLine(lastMessage(chain))}).
 Fix: 'auth-type: managed-identity' needs a self-hosted runner on Azure with a managed identity; on GitHub-hosted runners use 'auth-type: oidc'.`
     }
     return undefined
@@ -54,7 +77,7 @@ Fix: 'auth-type: managed-identity' needs a self-hosted runner on Azure with a ma
 Fix: install the Azure CLI (GitHub-hosted runners have it) and sign in with an azure/login step earlier in this job, or use 'auth-type: oidc'.`
     }
     if (/az login/i.test(text)) {
-      return `Sign-in with the Azure CLI session failed: az is not signed in (az says: ${firstLine(lastMessage(error))}).
+      return `Sign-in with the Azure CLI session failed: az is not signed in (az says: ${firstLine(lastMessage(chain))}).
 Fix: add an azure/login step before this one in the same job (its session lives in the runner's ~/.azure), or use 'auth-type: oidc'.`
     }
     return undefined
@@ -62,38 +85,30 @@ Fix: add an azure/login step before this one in the same job (its session lives 
   return undefined
 }
 
-/** The messages of an error and its causes (at most 8 deep), outermost first. */
-function chainMessages(error: unknown): string[] {
-  const parts: string[] = []
-  for (
-    let e = error as { message?: string; cause?: unknown } | undefined, depth = 0;
-    e && depth < 8;
-    depth++, e = e.cause as typeof e
-  ) {
-    if (e.message) parts.push(e.message)
-  }
-  return parts
+/** The messages of a cause chain, outermost first. */
+function chainMessages(chain: readonly unknown[]): string[] {
+  return chain
+    .map((e) => (e as { message?: unknown } | undefined)?.message)
+    .filter((m) => typeof m === 'string' && m !== '') as string[]
 }
 
-function chainText(error: unknown): string {
-  return chainMessages(error).join('\n')
-}
-
-function lastMessage(error: unknown): string {
-  return (chainMessages(error).at(-1) ?? '').replace(/^(ManagedIdentityCredential|AzureCliCredential): /, '')
+function lastMessage(chain: readonly unknown[]): string {
+  return (chainMessages(chain).at(-1) ?? '').replace(/^(ManagedIdentityCredential|AzureCliCredential): /, '')
 }
 
 /** Entra ID sign-in failures (AADSTS codes), with the presented OIDC claims for federation mismatches. */
-export function entraMessage(error: unknown, context: ExplainContext): string | undefined {
-  const textOf = (e: RestLikeError | undefined): string =>
-    `${e?.errorResponse?.errorDescription ?? ''} ${e?.message ?? ''}`
-  // The AADSTS error may be wrapped by @azure/identity and by our own SignInError.
-  let e = error as (RestLikeError & { cause?: unknown }) | undefined
-  for (let depth = 0; e && depth < 8 && !/AADSTS\d+/.test(textOf(e)); depth++) e = e.cause as typeof e
-  // Quote Entra itself, not a wrapper that repeats its text: take the deepest error that carries it.
-  while (e?.cause && /AADSTS\d+/.test(textOf(e.cause))) e = e.cause
+export function entraMessage(chain: readonly unknown[], context: ExplainContext): string | undefined {
+  const textOf = (e: unknown): string => {
+    const r = e as RestLikeError | undefined
+    return `${r?.errorResponse?.errorDescription ?? ''} ${r?.message ?? ''}`
+  }
+  // The AADSTS error may be wrapped by @azure/identity and by our own SignInError, which repeat its
+  // text: quote Entra itself, the deepest error of the first run that carries it.
+  let at = chain.findIndex((e) => /AADSTS\d+/.test(textOf(e)))
+  while (at >= 0 && at + 1 < chain.length && /AADSTS\d+/.test(textOf(chain[at + 1]))) at++
+  const e = at >= 0 ? (chain[at] as RestLikeError) : undefined
   const code = /AADSTS(\d+)/.exec(textOf(e))?.[1]
-  if (!code) return msalWithoutAnswer(error, context)
+  if (!code) return msalWithoutAnswer(chain, context)
   const said = `Entra ID says: ${firstLine(e?.errorResponse?.errorDescription ?? e?.message ?? '')}`
   const client = context.clientId ?? '<client-id>'
   switch (code) {
@@ -120,8 +135,8 @@ export function entraMessage(error: unknown, context: ExplainContext): string | 
  * (Entra answers its discovery with 400 AADSTS90002): that is what it means when the network
  * itself did not fail.
  */
-function msalWithoutAnswer(error: unknown, context: ExplainContext): string | undefined {
-  const code = msalCode(error)
+function msalWithoutAnswer(chain: readonly unknown[], context: ExplainContext): string | undefined {
+  const code = msalCode(chain)
   if (!code) return undefined
   const host = context.authorityHost ?? 'the authority host'
   const network = networkFailureAt(context, context.authorityHost)
@@ -135,10 +150,9 @@ function msalWithoutAnswer(error: unknown, context: ExplainContext): string | un
   return `Sign-in failed: the token request to Entra ID at ${host} got no usable answer (MSAL ${code}).\nFix: re-run; on a self-hosted runner check its network access to ${host} (and HTTPS_PROXY / NO_PROXY).`
 }
 
-function msalCode(error: unknown): string | undefined {
-  let e = error as (Error & { errorCode?: string }) | undefined
-  for (let depth = 0; e && depth < 8; depth++, e = e.cause as typeof e) {
-    const code = e.errorCode ?? /\b(endpoints_resolution_error|network_error)\b/.exec(e.message ?? '')?.[1]
+function msalCode(chain: readonly unknown[]): string | undefined {
+  for (const e of chain as ({ errorCode?: string; message?: string } | undefined)[]) {
+    const code = e?.errorCode ?? /\b(endpoints_resolution_error|network_error)\b/.exec(e?.message ?? '')?.[1]
     if (code === 'endpoints_resolution_error' || code === 'network_error') return code
   }
   return undefined

@@ -1,8 +1,21 @@
 // Every failure becomes one actionable message: what failed, why, and the fix. Azure calls run
 // inside `during(...)`, which records what the action was doing and to what, so a bare ARM error
 // code can be turned into "the app 'x' was not found in resource group 'y'".
-import { findInChain } from './error-chain.js'
-import { budgetMessage, entraMessage, type ExplainContext, runnerSignInMessage } from './errors-signin.js'
+import { AccessStillHeldError } from './apply/access-policies.js'
+import { NetworkError } from './azure/attempt-policy.js'
+import { ForeignOriginError } from './azure/pipeline.js'
+import { UnexpectedAzureDataError } from './azure/returned.js'
+import { ChangeNotVisibleError } from './azure/sites.js'
+import { VaultNotFoundError } from './azure/vaults.js'
+import { causeChain } from './error-chain.js'
+import {
+  budgetMessage,
+  entraMessage,
+  type ExplainContext,
+  isSignInFailure,
+  runnerSignInMessage
+} from './errors-signin.js'
+import { MissingOidcPermissionError, OidcRequestError } from './oidc.js'
 import type { AppTarget, Settings, VaultTarget } from './settings.js'
 
 export type OperationContext =
@@ -71,7 +84,6 @@ const ROLE_FOR_ACTION: [RegExp, string][] = [
 ]
 
 interface RestLikeError {
-  name?: string
   message?: string
   code?: string
   statusCode?: number
@@ -79,38 +91,57 @@ interface RestLikeError {
 
 export type { ExplainContext } from './errors-signin.js'
 
-/** Errors of the action's own whose message says what failed, to what, and the fix. */
-const SELF_EXPLAINED = [
-  'MissingOidcPermissionError',
-  'VaultNotFoundError',
-  'ChangeNotVisibleError',
-  'AccessStillHeldError'
+type ErrorType = abstract new (...args: never[]) => Error
+
+/**
+ * Errors of the action's own whose message says what failed, to what, and the fix. A function, not
+ * a constant: apply/access-policies.ts imports this module, so its class exists only once both
+ * modules have loaded.
+ */
+const selfExplained = (): ErrorType[] => [
+  MissingOidcPermissionError,
+  VaultNotFoundError,
+  ChangeNotVisibleError,
+  AccessStillHeldError
 ]
 /** Errors of the action's own that say why, after what failed ("Could not read app 'x'"). */
-const EXPLAINS_WHY = ['UnexpectedAzureDataError', 'ForeignOriginError', 'NetworkError']
+const explainsWhy = (): ErrorType[] => [UnexpectedAzureDataError, ForeignOriginError, NetworkError]
+
+const ofType =
+  (types: ErrorType[]) =>
+  (e: unknown): e is Error =>
+    types.some((type) => e instanceof type)
+
+/**
+ * An abort: fetch, AbortSignal, @azure/abort-controller and the retry budget all name it
+ * 'AbortError', the DOM standard's code for it (each has its own class).
+ */
+const ABORT_ERROR = 'AbortError'
+const isAbort = (e: unknown): boolean => e instanceof Error && e.name === ABORT_ERROR
 
 export function explain(error: unknown, context: ExplainContext = {}): string {
+  const chain = causeChain(error)
   // Our own errors reach us wrapped by @azure/identity and by during(): report them as themselves.
-  const own = SELF_EXPLAINED.map((name) => findCause(error, name)).find(Boolean)
+  const own = chain.find(ofType(selfExplained()))
   if (own) return own.message
-  const what = whatFailed(error, context)
-  const why = EXPLAINS_WHY.map((name) => findCause(error, name)).find(Boolean)
+  const signIn = isSignInFailure(chain)
+  const what = whatFailed(error, signIn, context)
+  const why = chain.find(ofType(explainsWhy()))
   if (why) return `${what}: ${why.message}`
-  const oidc = findCause(error, 'OidcRequestError')
-  if (oidc && !isAbort(oidc)) return oidc.message
-  if (context.budget?.expired && isAbort(error)) return budgetMessage(what, context)
-  if (!(error instanceof AzureOperationError)) {
-    return runnerSignInMessage(error, context) ?? entraMessage(error, context) ?? messageOf(error)
-  }
-  const cause = error.cause as RestLikeError
-  const entra = entraMessage(cause, context)
-  if (entra) return entra
-  return armMessage(error, cause, context)
+  const oidc = chain.findIndex((e) => e instanceof OidcRequestError)
+  if (oidc >= 0 && !chain.slice(oidc).some(isAbort)) return (chain[oidc] as Error).message
+  if (context.budget?.expired && chain.some(isAbort)) return budgetMessage(what, context)
+  // Only a failure to get a token is a sign-in failure: an Azure answer, or App Service's details of
+  // a reference, may quote an AADSTS code that has nothing to do with this run's sign-in.
+  const signInMessage = signIn ? (runnerSignInMessage(chain, context) ?? entraMessage(chain, context)) : undefined
+  if (signInMessage) return signInMessage
+  if (!(error instanceof AzureOperationError)) return messageOf(error)
+  return armMessage(error, error.cause as RestLikeError, context)
 }
 
-function whatFailed(error: unknown, context: ExplainContext): string {
+function whatFailed(error: unknown, signIn: boolean, context: ExplainContext): string {
   if (error instanceof AzureOperationError) return error.message
-  if (findCause(error, 'SignInError') || findCause(error, 'OidcRequestError')) {
+  if (signIn) {
     if (context.authType === 'managed-identity') return "Could not sign in with the runner's managed identity"
     if (context.authType === 'azure-cli') return 'Could not sign in with the Azure CLI session'
     const client = context.clientId ? ` as client ${context.clientId}` : ''
@@ -190,14 +221,6 @@ function scopeLocked(what: string, message: string, azureSays: string): string {
     `or ask its owner to lift it for the run, then re-run (the run is safe to repeat). ` +
     `A ReadOnly lock refuses every change, a CanNotDelete lock only deletions.\n${azureSays}`
   )
-}
-
-function findCause(error: unknown, name: string): Error | undefined {
-  return findInChain(error, (e) => e.name === name)
-}
-
-function isAbort(error: unknown): boolean {
-  return findCause(error, 'AbortError') !== undefined
 }
 
 function messageOf(error: unknown): string {

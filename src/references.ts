@@ -95,7 +95,7 @@ const STATUS_FIXES: Record<string, string> = {
   SecretVersionNotFound:
     'the vault has no such version of the secret: drop the version from the reference (versionless references follow rotation) or use one that exists',
   InvalidSyntax:
-    'the value is not a valid reference: use @Microsoft.KeyVault(VaultName=v;SecretName=s) or @Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/s) (vault.usgovcloudapi.net or vault.azure.cn in those clouds), without a trailing slash',
+    'the value is not a valid reference: use @Microsoft.KeyVault(VaultName=v;SecretName=s) or @Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/s) (vault.usgovcloudapi.net or vault.azure.cn in those clouds)',
   FetchTimedOut:
     'App Service timed out reaching the vault: check the vault firewall, private endpoints and DNS; re-run',
   OtherReasons: "App Service could not say why: see its 'details', the vault's firewall and the app's outbound network",

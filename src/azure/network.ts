@@ -1,6 +1,7 @@
 // What a failed connection means, from Node's error codes, and the message that names the host
 // and the fix. The pipeline records these as they happen: MSAL later reports an unreachable host
 // and an untrusted certificate alike as a failed discovery, dropping the cause.
+import { causeChain } from '../error-chain.js'
 import type { NetworkFailure, NetworkProblem } from './budget.js'
 
 const PROBLEMS: Record<string, NetworkProblem> = {
@@ -24,9 +25,8 @@ const PROBLEMS: Record<string, NetworkProblem> = {
 
 /** The system error code of a failed request, looking through wrappers. */
 export function errorCode(error: unknown): string | undefined {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 6; depth++) {
-    if (typeof e.code === 'string' && e.code in PROBLEMS) return e.code
-    e = e.cause as typeof e
+  for (const e of causeChain(error) as ({ code?: unknown } | undefined)[]) {
+    if (typeof e?.code === 'string' && e.code in PROBLEMS) return e.code
   }
   const code = (error as { code?: unknown } | undefined)?.code
   return typeof code === 'string' ? code : undefined

@@ -534,6 +534,83 @@ describe('bad inputs: rejected before any request, naming the input, the bad val
     }
     expect(error.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(8)
   })
+
+  it('a literal secret typed into app-settings is refused naming the line and the setting, never echoed', async () => {
+    const secret = 'Sup3r$ecret!Value'
+    const result = await run(
+      { ...base(), 'app-settings': `# the database\nDB_PASSWORD=${secret}` },
+      { env: { ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1' } }
+    )
+    const error = failure(result)
+    expect(error).toMatch(/^Invalid inputs?:/)
+    expect(error).toContain("'app-settings' line 2 sets 'DB_PASSWORD' to a value that is neither a secret name")
+    expect(fake.requests).toEqual([])
+    for (const text of [result.stdout, result.stderr, result.summary, JSON.stringify(result.outputs)])
+      expect(text).not.toContain(secret)
+  })
+})
+
+describe('a failure keeps its cause', () => {
+  it("a reference App Service reports with an AADSTS code in its details is reported as that reference, not as this run's sign-in", async () => {
+    const { app, vault, inputs } = seed()
+    fake.addSecret(RG, vault, 'db')
+    const reference = `@Microsoft.KeyVault(VaultName=${vault};SecretName=db)`
+    const details = `AADSTS700016: Application with identifier '${fake.clientId}' was not found in the directory.`
+    const site = `/subscriptions/${fake.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Web/sites/${app}`
+    // App Service's answer after the write (the read before the plan goes through): a status this
+    // run cannot heal, whose details quote Entra ID (no capture of such details found; the shape
+    // is WebApps_GetAppSettingsKeyVaultReferences').
+    fake.addFault({
+      server: 'arm',
+      method: 'GET',
+      path: `/sites/${app}/config/configreferences/appsettings`,
+      skip: 1,
+      times: 20,
+      status: 200,
+      body: {
+        value: [
+          {
+            id: `${site}/config/configreferences/appsettings/DB_PASSWORD`,
+            name: 'DB_PASSWORD',
+            type: 'Microsoft.Web/sites/config/configreferences',
+            properties: {
+              reference,
+              status: 'UnauthorizedClient',
+              vaultName: vault,
+              secretName: 'db',
+              details,
+              source: 'KeyVault'
+            }
+          }
+        ]
+      }
+    })
+    try {
+      const error = failure(await run({ ...inputs, 'app-settings': 'DB_PASSWORD=db' }))
+      expect(error).toMatch(new RegExp(`^Key Vault references of '${escape(app)}' did not resolve`))
+      expect(error).toContain(`  - DB_PASSWORD → ${vault}/db: UnauthorizedClient (App Service says: ${details})`)
+      expect(error).not.toContain('Sign-in failed')
+      expect(fake.appSettings(RG, app).DB_PASSWORD).toBe(reference)
+    } finally {
+      fake.clearFaults()
+    }
+  })
+})
+
+describe('one failure per cause', () => {
+  it('a grant that cannot be made leaves the settings unwritten, and only the grant is reported', async () => {
+    // The identity is turned on by this run; only then is its tenant known, and it is not the vault's.
+    const otherTenant = randomUUID()
+    const { app, vault, inputs } = seed({ vaultTenantId: otherTenant })
+    fake.addSecret(RG, vault, 'db')
+    const error = failure(await run({ ...inputs, 'app-settings': 'DB_PASSWORD=db' }))
+    expect(error).toContain(`tenant ${otherTenant}`)
+    expect(error).toContain(`Key Vault '${vault}'`)
+    expect(error).not.toContain('did not resolve')
+    expect(fake.getSite(RG, app)!.identity?.principalId).toBeDefined()
+    expect(fake.appSettings(RG, app).DB_PASSWORD).toBeUndefined()
+    expect(armWrites().filter((w) => /accessPolicies|appsettings$/i.test(w))).toEqual([])
+  })
 })
 
 describe('nothing lost: a failure half-way changes nothing else, and a re-run completes', () => {

@@ -98,9 +98,21 @@ describe('pr-comment', () => {
     ok(await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr)) }))
     fake.clearLog()
     ok(await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr)) }))
-    // 151 comments, 100 a page: ours is on page 2, found there and updated, not created again.
-    const calls = fake.requests.filter((r) => r.server === 'github').map((r) => `${r.method} ${r.query.page ?? '1'}`)
-    expect(calls).toEqual(['GET 1', 'GET 2', 'PATCH 1'])
+    // 151 comments, 100 a page: ours is on page 2, found there (whom the token posts as is asked
+    // once a comment ends in the marker) and updated, not created again.
+    const calls = fake.requests.filter((r) => r.server === 'github').map((r) => `${r.method} ${r.path}`)
+    expect(calls).toEqual([
+      `GET /repos/${REPO}/issues/${pr}/comments`,
+      `GET /repos/${REPO}/issues/${pr}/comments`,
+      'POST /graphql',
+      expect.stringMatching(new RegExp(`^PATCH /repos/${REPO}/issues/comments/\\d+$`))
+    ])
+    expect(fake.requests.filter((r) => r.server === 'github').map((r) => r.query.page ?? '1')).toEqual([
+      '1',
+      '2',
+      '1',
+      '1'
+    ])
     expect(ours(pr)).toHaveLength(1)
     expect(fake.github!.comments(REPO, pr)).toHaveLength(151)
     // Another step of the same job, and another matrix leg managing another app: a comment each.
@@ -160,6 +172,55 @@ describe('pr-comment', () => {
       expect(fake.github!.comments(REPO, pr3).map((c) => c.user.login)).toEqual(['mallory', 'deployer'])
     } finally {
       fake.github!.setTokenUser(undefined)
+    }
+  })
+
+  it('only a comment ending in the marker and written as the token posts is updated; quotes stay untouched', async () => {
+    const { app, vault } = seed()
+    const inputs = targetInputs(RG, app, vault, { mode: 'plan' })
+    ok(await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(21)) }))
+    const template = ours(21)[0].body
+    const forPr = (text: string, n: number): string => text.replace('pr="21"', `pr="${n}"`)
+    const marker = (n: number): string => forPr(/<!-- keyvault-app-identity-action [^>]*-->/.exec(template)![0], n)
+    const gh = fake.github!
+
+    // Another app's bot repeats the whole comment, marker last; another workflow's GITHUB_TOKEN
+    // comment quotes the marker in a reply. Neither is this step's: a comment of its own is posted.
+    const pr = 23
+    const mirrored = `Mirrored:\n\n${forPr(template, pr)}`
+    const quoted = `> ${marker(pr)}\n\nWhat is this?`
+    const mirror = gh.addComment(REPO, pr, mirrored, { login: 'mirror-app[bot]', type: 'Bot' })
+    const quote = gh.addComment(REPO, pr, quoted, { login: 'github-actions[bot]', type: 'Bot' })
+    const first = await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr)) })
+    ok(first)
+    expect(first.stdout).toContain(`Posted the plan on pull request #${pr}`)
+    const second = await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr)) })
+    ok(second)
+    expect(second.stdout).toContain(`Updated the plan on pull request #${pr}`)
+    const after = gh.comments(REPO, pr)
+    expect(after.map((c) => [c.user.login, c.body.slice(0, 9)])).toEqual([
+      ['mirror-app[bot]', 'Mirrored:'],
+      ['github-actions[bot]', '> <!-- ke'],
+      ['github-actions[bot]', '### Key V']
+    ])
+    expect(after.find((c) => c.id === mirror.id)?.body).toBe(mirrored)
+    expect(after.find((c) => c.id === quote.id)?.body).toBe(quoted)
+
+    // A GitHub App's token posts as its bot: its own comment is updated, not github-actions[bot]'s.
+    const pr2 = 22
+    const byActions = gh.addComment(REPO, pr2, `old ${marker(pr2)}`, { login: 'github-actions[bot]', type: 'Bot' })
+    const byApp = gh.addComment(REPO, pr2, `mine ${marker(pr2)}`, { login: 'deploy-app[bot]', type: 'Bot' })
+    gh.setTokenUser({ login: 'deploy-app[bot]', type: 'Bot' })
+    try {
+      const asApp = await runAction(fake, inputs, { env: eventEnv('pull_request', prEvent(pr2)) })
+      ok(asApp)
+      expect(asApp.stdout).toContain(`Updated the plan on pull request #${pr2}`)
+      const comments = gh.comments(REPO, pr2)
+      expect(comments.find((c) => c.id === byActions.id)?.body).toBe(`old ${marker(pr2)}`)
+      expect(comments.find((c) => c.id === byApp.id)?.body).toContain('### Key Vault access: plan')
+      expect(comments).toHaveLength(2)
+    } finally {
+      gh.setTokenUser(undefined)
     }
   })
 

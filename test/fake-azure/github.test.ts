@@ -72,3 +72,32 @@ it('GET /user names the token’s user, and refuses an installation token (GITHU
     fake.github!.setTokenUser(undefined)
   }
 })
+
+it('GraphQL viewer names whom the token posts as: GITHUB_TOKEN, a user, or another app’s bot', async () => {
+  const viewer = async (): Promise<unknown> =>
+    (
+      await call(fake, `${fake.github!.apiUrl}/graphql`, {
+        method: 'POST',
+        headers: auth(),
+        body: { query: 'query { viewer { login } }' }
+      })
+    ).body
+  expect(await viewer()).toEqual({ data: { viewer: { login: 'github-actions[bot]' } } })
+  try {
+    fake.github!.setTokenUser({ login: 'deployer', type: 'User' })
+    expect(await viewer()).toEqual({ data: { viewer: { login: 'deployer' } } })
+    fake.github!.setTokenUser({ login: 'deploy-app[bot]', type: 'Bot' })
+    expect(await viewer()).toEqual({ data: { viewer: { login: 'deploy-app[bot]' } } })
+    // An installation token is no user: GET /user refuses it.
+    expect((await call(fake, `${fake.github!.apiUrl}/user`, { headers: auth() })).status).toBe(403)
+  } finally {
+    fake.github!.setTokenUser(undefined)
+  }
+  const other = await call(fake, `${fake.github!.apiUrl}/graphql`, {
+    method: 'POST',
+    headers: auth(),
+    body: { query: '{ repository(owner: "o", name: "r") { id } }' }
+  })
+  expect(other.status).toBe(200)
+  expect(other.body.errors).toHaveLength(1)
+})

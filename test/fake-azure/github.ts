@@ -6,6 +6,11 @@
 // body as GitHub answered it in jmikedupont2/ai-ticket#51). GET /user answers
 // for a user's token (a PAT) and is 403 "Resource not accessible by integration" for GITHUB_TOKEN
 // and other installation tokens (body as captured in actions/create-github-app-token#258).
+// POST /graphql `{ viewer { login } }` answers for both kinds, with the login the token's
+// comments carry: the user's for a PAT, `<app-slug>[bot]` for a GitHub App's installation token
+// (joshjohanning/bulk-github-repo-settings-sync-action#194, fullsend-ai/fullsend#1953, both from
+// live runs), `github-actions[bot]` for GITHUB_TOKEN (marocchino/sticky-pull-request-comment
+// src/comment.ts matches its own comments this way). Only that query is modelled.
 import type { FakeRequest, FakeResponse, Handler } from './server.ts'
 
 export interface FakeComment {
@@ -20,7 +25,10 @@ export interface FakeComment {
 export interface GitHubState {
   token: string
   readOnly: boolean
-  /** Set when the token is a user's (a personal access token): comments are theirs, GET /user names them. */
+  /**
+   * Whom the token posts as when it is not GITHUB_TOKEN: a user (a personal access token; GET /user
+   * names them) or another GitHub App's bot (`type: 'Bot'`, an installation token).
+   */
   user?: { login: string; type: string }
   comments: Map<string, FakeComment[]> // by 'owner/repo#number'
   nextId: number
@@ -65,8 +73,9 @@ export function githubHandler(gh: GitHubState, baseUrl: () => string): Handler {
     if (req.headers.authorization !== `token ${gh.token}`) {
       return json(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' })
     }
+    if (req.path === '/graphql' && req.method === 'POST') return graphql(gh, req)
     if (req.path === '/user' && req.method === 'GET') {
-      if (gh.user) return json(200, { login: gh.user.login, type: gh.user.type, id: 1 })
+      if (gh.user?.type === 'User') return json(200, { login: gh.user.login, type: gh.user.type, id: 1 })
       return json(403, {
         message: 'Resource not accessible by integration',
         documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user',
@@ -112,6 +121,14 @@ function listComments(gh: GitHubState, repo: string, number: number, req: FakeRe
     headers.link = `<${base}${req.path}?${next.toString()}>; rel="next"`
   }
   return json(200, items, headers)
+}
+
+function graphql(gh: GitHubState, req: FakeRequest): FakeResponse {
+  const query = req.body && typeof req.body === 'object' ? (req.body as { query?: unknown }).query : undefined
+  if (typeof query === 'string' && /^\s*(query\s*)?\{\s*viewer\s*\{\s*login\s*\}\s*\}\s*$/.test(query))
+    return json(200, { data: { viewer: { login: (gh.user ?? BOT).login } } })
+  // GraphQL answers a query it cannot run with 200 and `errors`; other queries are not modelled.
+  return json(200, { errors: [{ message: 'The fake GitHub models only `{ viewer { login } }`.' }] })
 }
 
 function readOnly(doc: string): FakeResponse {

@@ -70,7 +70,9 @@ describe('Key Vault reference status', () => {
       NO_VERSION: ref('kv-pol', 's1', 'ffffffffffffffffffffffffffffffff'),
       DENIED: ref('kv-closed', 's4'),
       NO_SECRET_NAME: '@Microsoft.KeyVault(VaultName=kv-pol)',
+      // Versionless with a trailing slash resolves (MicrosoftDocs/azure-docs#41917, #63017); two do not.
       TRAILING_SLASH: '@Microsoft.KeyVault(SecretUri=https://kv-pol.vault.azure.net/secrets/s1/)',
+      TWO_SLASHES: '@Microsoft.KeyVault(SecretUri=https://kv-pol.vault.azure.net/secrets/s1//)',
       PLAIN: 'hello',
       NO_AT: 'Microsoft.KeyVault(VaultName=kv-pol;SecretName=s1)'
     })
@@ -85,7 +87,8 @@ describe('Key Vault reference status', () => {
       NO_VERSION: 'SecretVersionNotFound',
       DENIED: 'AccessToKeyVaultDenied',
       NO_SECRET_NAME: 'InvalidSyntax',
-      TRAILING_SLASH: 'InvalidSyntax'
+      TRAILING_SLASH: 'Resolved',
+      TWO_SLASHES: 'InvalidSyntax'
     })
     const one = await arm('GET', `${site('ref-app')}/config/configreferences/appsettings/POLICY`)
     expect(one.body).toEqual({
@@ -105,6 +108,9 @@ describe('Key Vault reference status', () => {
     })
     const pinned = (await refs(site('ref-app'))).PINNED_URI
     expect(pinned).toMatchObject({ vaultName: 'kv-pol', secretName: 's1', secretVersion: V1, activeVersion: V1 })
+    const slash = (await refs(site('ref-app'))).TRAILING_SLASH
+    expect(slash).toMatchObject({ vaultName: 'kv-pol', secretName: 's1', activeVersion: V2 })
+    expect(slash.secretVersion).toBeUndefined()
     expect((await refs(site('ref-app'))).DENIED.details).toBe(
       "Key Vault reference was not able to be resolved because site was denied access to Key Vault reference's vault."
     )

@@ -75,9 +75,12 @@ const PUBLIC_VAULT_SUFFIX = VAULT_SUFFIXES.AzureCloud
 /**
  * undefined: not a reference (the docs: "If you don't see the status message, it means that the
  * syntax is invalid and not recognized as a Key Vault reference"). The two documented forms are
- * `VaultName=v;SecretName=s[;SecretVersion=x]` and `SecretUri=https://v.vault.azure.net/secrets/s[/x]`;
- * a trailing slash without a version does not work (MicrosoftDocs/azure-docs PR #124163). Case of
- * the prefix and keys is undocumented: both are accepted in any case here.
+ * `VaultName=v;SecretName=s[;SecretVersion=x]` and `SecretUri=https://v.vault.azure.net/secrets/s[/x]`.
+ * A versionless SecretUri ending in '/' (`…/secrets/s/`) was the docs' own example for years and
+ * resolves to the newest version in live use (MicrosoftDocs/azure-docs#41917, #63017); a 2024 docs
+ * change says it does not (MicrosoftDocs/azure-docs PR #124163, no capture given). The sources
+ * disagree: the fake resolves it, as the captures show. Case of the prefix and keys is
+ * undocumented: both are accepted in any case here.
  */
 export function parseReference(value: string, vaultSuffix: string = PUBLIC_VAULT_SUFFIX): ParsedReference | undefined {
   if (!lc(value).startsWith(PREFIX)) return undefined
@@ -108,6 +111,8 @@ function parseSecretUri(text: string, vaultSuffix: string): ParsedReference {
   }
   const segs = u.pathname.split('/').slice(1)
   if (u.protocol !== 'https:' || u.search || u.hash || lc(segs[0] ?? '') !== 'secrets') return { invalid: true }
+  // `…/secrets/s/`: versionless (see parseReference).
+  if (segs.length === 3 && segs[2] === '') segs.pop()
   if ((segs.length !== 2 && segs.length !== 3) || segs.some((s) => !s)) return { invalid: true }
   const dot = u.hostname.indexOf('.')
   return {
