@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import type { AppState } from '../src/azure/sites.js'
 import type { AccessPolicy, VaultState } from '../src/azure/vaults.js'
+import type { RoleAssignment } from '../src/azure/roles.js'
 
 const notice = jest.fn<(m: string) => void>()
 const warning = jest.fn<(m: string) => void>()
@@ -9,7 +10,7 @@ jest.unstable_mockModule('@actions/core', () => ({ notice, warning, info: jest.f
 const { applyPlan, PartialApplyError } = await import('../src/apply.js')
 const { makePlan } = await import('../src/plan.js')
 const { makeRevokePlan } = await import('../src/plan-revoke.js')
-const { assignmentName, ROLES } = await import('../src/rbac.js')
+const { assignmentName, ConditionedAssignmentError, ROLES } = await import('../src/rbac.js')
 const { AzureOperationError } = await import('../src/errors.js')
 const { computeOutputs } = await import('../src/report.js')
 const { RetryBudget } = await import('../src/azure/budget.js')
@@ -41,6 +42,8 @@ function fakeAzure(
     create?: (...args: unknown[]) => Promise<'created' | 'exists'>
     setSystemIdentity?: (app: AppState) => Promise<AppState>
     remove?: (scope: string, name: string) => Promise<boolean>
+    /** What a list of the vault's assignments answers (after a 409 RoleAssignmentExists). */
+    listed?: RoleAssignment[]
   } = {}
 ) {
   const log: string[] = []
@@ -80,7 +83,8 @@ function fakeAzure(
     return options.remove ? options.remove(scope, name) : true
   })
   const vaults = jest.fn((_subscriptionId: string) => ({ changeAccessPolicies, reread }))
-  const roles = jest.fn(async () => ({ create, delete: remove }))
+  const listAtOrAbove = jest.fn(async (_scope: string) => options.listed ?? [])
+  const roles = jest.fn(async () => ({ create, delete: remove, listAtOrAbove }))
   const changeIdentity = jest.fn(async (a: AppState, change: IdentityChange): Promise<AppState> => {
     log.push(`identity ${a.target.key} ${JSON.stringify(change)}`)
     return a
@@ -191,10 +195,12 @@ describe('applyPlan: RBAC vault', () => {
     expect(applied.writes).toContain("Granted api on vault kv: role 'Key Vault Crypto User'.")
   })
 
-  it('counts RoleAssignmentExists ("exists") as not a write', async () => {
+  it('counts RoleAssignmentExists as granted, not as a write, when the assignment there is the same and unconditioned', async () => {
     const kv = vault('kv', { rbac: true })
     const st = state([app('api')], [kv])
-    const fake = fakeAzure({ create: async () => 'exists' })
+    // Another writer assigned the role under another name since the read; ARM may spell the scope otherwise.
+    const theirs = { ...assignment(kv.id, ROLES.secretsUser.guid), scope: kv.id.toUpperCase() }
+    const fake = fakeAzure({ create: async () => 'exists', listed: [theirs] })
     const p = plan(want(), st)
     expect(p.changes).toHaveLength(1)
     const applied = await applyPlan(p.changes, st, fake.azure, s, far())
@@ -202,6 +208,34 @@ describe('applyPlan: RBAC vault', () => {
     expect(applied.writes).toEqual([])
     expect(notice).not.toHaveBeenCalled()
     expect(computeOutputs(s, p, applied).changed).toBe('false')
+  })
+
+  it('fails naming the conditioned assignment when RoleAssignmentExists answers for one', async () => {
+    const kv = vault('kv', { rbac: true })
+    const st = state([app('api')], [kv])
+    const conditioned = { ...assignment(kv.id, ROLES.secretsUser.guid), name: 'c0ffee', condition: 'x' }
+    // Another role's plain assignment and an inherited plain one of this role are not the one ARM meant.
+    const other = assignment(kv.id, ROLES.cryptoUser.guid)
+    const inherited = assignment(kv.id.split('/providers/')[0], ROLES.secretsUser.guid)
+    const fake = fakeAzure({ create: async () => 'exists', listed: [other, inherited, conditioned] })
+    const error = await applyPlan(plan(want(), st).changes, st, fake.azure, s, far()).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(PartialApplyError)
+    const [failure] = (error as InstanceType<typeof PartialApplyError>).failures
+    expect(failure).toBeInstanceOf(ConditionedAssignmentError)
+    expect((failure as Error).message).toContain('through role assignment c0ffee, which carries an ABAC condition')
+    expect((error as InstanceType<typeof PartialApplyError>).applied.writes).toEqual([])
+  })
+
+  it('fails when RoleAssignmentExists answers but no such assignment is listed', async () => {
+    const kv = vault('kv', { rbac: true })
+    const st = state([app('api')], [kv])
+    const inherited = assignment(kv.id.split('/providers/')[0], ROLES.secretsUser.guid)
+    const fake = fakeAzure({ create: async () => 'exists', listed: [inherited] })
+    const error = await applyPlan(plan(want(), st).changes, st, fake.azure, s, far()).catch((e: unknown) => e)
+    expect((error as Error).message).toContain(
+      "Could not assign 'Key Vault Secrets User' on Key Vault 'kv' to api (principal"
+    )
+    expect((error as Error).message).toContain('lists no assignment of that role for the principal at the vault')
   })
 
   it('does not call the RBAC client when every role is held', async () => {
@@ -411,7 +445,7 @@ describe('applyPlan: revoke changes', () => {
     })
     const fake = fakeAzure()
     const applied = await applyPlan(
-      makeRevokePlan(want(perms({ secrets: ['get'], keys: ['sign'] })), st, false).changes,
+      makeRevokePlan(want(perms({ secrets: ['get', 'list'], keys: ['all'] })), st, false).changes,
       st,
       fake.azure,
       revoke,

@@ -2,9 +2,11 @@ import { describe, expect, it } from '@jest/globals'
 import {
   canonicalPermission,
   describePermissions,
+  describeWithAll,
   holds,
   isEmpty,
   missingPermissions,
+  splitBy,
   suggestPermission,
   VALID_PERMISSIONS
 } from '../src/permissions.js'
@@ -112,5 +114,22 @@ describe('suggestPermission', () => {
 
   it('suggests nothing for far-off names', () => {
     expect(suggestPermission('secrets', 'administrator')).toBeUndefined()
+  })
+})
+
+describe('splitBy / describeWithAll', () => {
+  it('splits what a role grants into what the revoke covers and the rest, case-insensitively; all covers its kind', () => {
+    const granted = perms({ secrets: ['get', 'list', 'set'], keys: ['sign'] })
+    expect(splitBy(granted, perms({ secrets: ['GET', 'list'] }))).toEqual({
+      covered: perms({ secrets: ['get', 'list'] }),
+      rest: perms({ secrets: ['set'], keys: ['sign'] })
+    })
+    expect(splitBy(granted, perms({ secrets: ['all'], keys: ['all'] })).rest).toEqual(perms({}))
+  })
+
+  it("writes a kind that has every one of its names as 'all'", () => {
+    const every = VALID_PERMISSIONS.secrets.filter((p) => p !== 'all')
+    expect(describeWithAll(perms({ secrets: every, keys: ['sign'] }))).toBe('secrets: all; keys: sign')
+    expect(describeWithAll(perms({ secrets: ['get', 'list'] }))).toBe('secrets: get, list')
   })
 })

@@ -83,7 +83,7 @@ describe('makeRevokePlan with a user-assigned identity', () => {
         keyVaultReferenceIdentity: UAI
       })
     const st = withIdentity(state([attached('api'), attached('web')], [kv], { [kv.id]: [ours] }))
-    const plan = makeRevokePlan(wanted(), st, true)
+    const plan = makeRevokePlan(wanted(perms({ secrets: ['get', 'list'] })), st, true)
     expect(plan.changes.map((c) => `${c.kind} ${'app' in c ? c.app : ''}`)).toEqual([
       'delete-role-assignment api',
       'detach-identity api',

@@ -20,6 +20,7 @@ const wanted = (p = perms({ secrets: ['get', 'list'] }), accessModel: Wanted['ac
   permissions: p,
   accessModel
 })
+const CRYPTO_USER_GRANTS = ['get', 'list', 'encrypt', 'decrypt', 'wrapKey', 'unwrapKey', 'sign', 'verify']
 const ofKind = <K extends Change['kind']>(changes: Change[], kind: K) =>
   changes.filter((c): c is Extract<Change, { kind: K }> => c.kind === kind)
 
@@ -93,12 +94,24 @@ describe('makeRevokePlan: access-policy vaults', () => {
     )
   })
 
-  it("refuses to revoke part of a held 'all' instead of reporting nothing held", () => {
-    const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['all'] })] })
-    expect(() => makeRevokePlan(wanted(), state([app('api')], [kv]), false)).toThrow(PlanError)
-    expect(() => makeRevokePlan(wanted(), state([app('api')], [kv]), false)).toThrow(
-      "'api' holds 'all' secrets permissions on Key Vault 'kv'; revoking get, list cannot take away part of 'all'.\nFix: set 'secret-permissions' to 'all'"
+  it("leaves a held 'all' whole when part of it is asked, and says it is still held instead of 'nothing held'", () => {
+    const kv = vault('kv', { accessPolicies: [policy(PRINCIPAL, { secrets: ['all'], keys: ['sign'] })] })
+    const plan = makeRevokePlan(
+      wanted(perms({ secrets: ['get', 'list'], keys: ['sign'] })),
+      state([app('api')], [kv]),
+      false
     )
+    // The keys part is taken as asked; the secrets part of 'all' cannot be.
+    expect(ofKind(plan.changes, 'remove-access-policy')[0].entries[0].permissions).toEqual(perms({ keys: ['sign'] }))
+    expect(plan.grants[0].delta).toBe('keys: sign')
+    expect(plan.grants[0].stillHeld).toEqual([
+      {
+        grants: 'secrets: get, list',
+        through: "its own access-policy entry, which holds 'all' secrets permissions",
+        reason:
+          "'all' is one name in the entry and cannot lose a part of itself. Fix: set 'secret-permissions' to 'all' to remove them, then apply the secrets permissions it should keep."
+      }
+    ])
   })
 
   it("revoking 'all' removes every name the principal holds of that kind", () => {
@@ -109,14 +122,40 @@ describe('makeRevokePlan: access-policy vaults', () => {
     )
   })
 
-  it("never touches another principal's entry or a compound (application + user) entry", () => {
+  it("never touches another principal's entry or a compound (application + user) entry, and reports the compound one", () => {
     const kv = vault('kv', {
       accessPolicies: [
         policy(PRINCIPAL_2, { secrets: ['get', 'list'] }),
-        policy(PRINCIPAL, { secrets: ['get'] }, { applicationId: '77777777-7777-7777-7777-777777777777' })
+        policy(
+          PRINCIPAL,
+          { secrets: ['get'], keys: ['sign'] },
+          { applicationId: '77777777-7777-7777-7777-777777777777' }
+        )
       ]
     })
-    expect(makeRevokePlan(wanted(), state([app('api')], [kv]), false).changes).toEqual([])
+    const plan = makeRevokePlan(wanted(), state([app('api')], [kv]), false)
+    expect(plan.changes).toEqual([])
+    expect(plan.grants[0].delta).toBe('')
+    expect(plan.grants[0].stillHeld).toEqual([
+      {
+        grants: 'secrets: get',
+        through:
+          'the compound access-policy entry of application 77777777-7777-7777-7777-777777777777 with this principal',
+        reason:
+          'the action manages only the principal’s own entries. Fix: if this access should go too, remove that entry (portal: the vault → Access policies).'
+      }
+    ])
+  })
+
+  it('reports nothing still held when what stays grants none of what is revoked', () => {
+    const kv = vault('kv', {
+      accessPolicies: [
+        policy(PRINCIPAL, { secrets: ['get', 'set'] }),
+        policy(PRINCIPAL, { keys: ['sign'] }, { applicationId: '77777777-7777-7777-7777-777777777777' })
+      ]
+    })
+    const plan = makeRevokePlan(wanted(perms({ secrets: ['get'] })), state([app('api')], [kv]), false)
+    expect(plan.grants[0]).not.toHaveProperty('stillHeld')
   })
 
   it('merges several own entries of the principal', () => {
@@ -190,7 +229,8 @@ describe('makeRevokePlan: RBAC vaults', () => {
 
   it("deletes only the assignments under this action's deterministic names", () => {
     const plan = makeRevokePlan(
-      wanted(perms({ secrets: ['get'], keys: ['sign'] })),
+      // Everything each user role grants: both are within what is revoked.
+      wanted(perms({ secrets: ['get', 'list'], keys: [...CRYPTO_USER_GRANTS] })),
       state([app('api')], [kv], { [kv.id]: [ours(kv.id, ROLES.secretsUser.guid), ours(kv.id, ROLES.cryptoUser.guid)] }),
       false
     )
@@ -283,18 +323,90 @@ describe('makeRevokePlan: RBAC vaults', () => {
     ])
   })
 
-  it('deletes our officer assignment too: apply made it when a write permission was asked then', () => {
+  it('keeps our officer assignment when only part of what it grants is revoked, and says so', () => {
+    const officer = ours(kv.id, ROLES.secretsOfficer.guid)
     const plan = makeRevokePlan(
       wanted(),
+      state([app('api')], [kv], { [kv.id]: [officer, ours(kv.id, ROLES.cryptoOfficer.guid)] }),
+      false
+    )
+    // get, list asked: the officer role also grants set, delete, …, which another workflow may rely on.
+    expect(plan.changes).toEqual([])
+    expect(plan.grants[0].delta).toBe('')
+    expect(plan.grants[0].stillHeld).toEqual([
+      {
+        grants: 'secrets: get, list',
+        through: `role 'Key Vault Secrets Officer' at scope ${kv.id} (assignment ${officer.name})`,
+        reason:
+          'this action assigned it, but the role grants more than is being revoked (secrets: all), and revoke takes a role only when all of it is revoked. Fix: to remove it, revoke everything it grants (secrets: all), then apply what the app should keep.'
+      }
+    ])
+  })
+
+  it("deletes our officer assignment when all of its kind is revoked (the access-policy path's 'all')", () => {
+    const plan = makeRevokePlan(
+      wanted(perms({ secrets: ['all'] })),
       state([app('api')], [kv], {
-        [kv.id]: [ours(kv.id, ROLES.secretsOfficer.guid), ours(kv.id, ROLES.cryptoOfficer.guid)]
+        [kv.id]: [ours(kv.id, ROLES.secretsUser.guid), ours(kv.id, ROLES.secretsOfficer.guid)]
       }),
       false
     )
-    // Secrets were asked for, keys were not: only the secrets officer assignment goes.
     expect(plan.changes.map((c) => (c.kind === 'delete-role-assignment' ? c.role.name : c.kind))).toEqual([
+      'Key Vault Secrets User',
       'Key Vault Secrets Officer'
     ])
+    expect(plan.grants[0].stillHeld).toBeUndefined()
+  })
+
+  it('keeps our user role when only part of it is revoked (get of get, list)', () => {
+    const plan = makeRevokePlan(
+      wanted(perms({ secrets: ['get'] })),
+      state([app('api')], [kv], { [kv.id]: [ours(kv.id, ROLES.secretsUser.guid)] }),
+      false
+    )
+    expect(plan.changes).toEqual([])
+    expect(plan.grants[0].stillHeld?.map((h) => h.grants)).toEqual(['secrets: get'])
+  })
+
+  it("names every assignment it did not create that still grants what is revoked: a person's, an inherited, a conditioned one, Administrator", () => {
+    const rg = kv.id.split('/providers/')[0]
+    const person = { ...assignment(kv.id, ROLES.secretsUser.guid), name: 'person', id: `${kv.id}/p/person` }
+    const inherited = { ...assignment(rg, ROLES.secretsOfficer.guid), name: 'inherited' }
+    const conditioned = { ...assignment(kv.id, ROLES.secretsOfficer.guid), name: 'abac', condition: 'c' }
+    const admin = { ...assignment('/', ROLES.administrator.guid), name: 'root' }
+    const unrelated = [
+      { ...assignment(kv.id, ROLES.cryptoUser.guid), name: 'keys-only' }, // grants none of what is revoked
+      { ...assignment(kv.id, ROLES.secretsUser.guid, PRINCIPAL_2), name: 'other-principal' },
+      { ...assignment(kv.id, '8e3af657-a8ff-443c-a75c-2fe8c4bcb635'), name: 'owner' } // no data actions
+    ]
+    const plan = makeRevokePlan(
+      wanted(),
+      state([app('api')], [kv], {
+        [kv.id]: [ours(kv.id, ROLES.secretsUser.guid), person, inherited, conditioned, admin, ...unrelated]
+      }),
+      false
+    )
+    expect(ofKind(plan.changes, 'delete-role-assignment').map((c) => c.role.name)).toEqual(['Key Vault Secrets User'])
+    expect(plan.grants[0].delta).toBe('Key Vault Secrets User')
+    expect(plan.grants[0].stillHeld?.map((h) => [h.grants, h.through])).toEqual([
+      ['secrets: get, list', `role 'Key Vault Secrets User' at scope ${kv.id} (assignment person)`],
+      ['secrets: get, list', `role 'Key Vault Secrets Officer' at scope ${rg} (assignment inherited)`],
+      [
+        'secrets: get, list',
+        `role 'Key Vault Secrets Officer' at scope ${kv.id} (assignment abac, with an ABAC condition)`
+      ],
+      ['secrets: get, list', "role 'Key Vault Administrator' at scope / (assignment root)"]
+    ])
+    expect(plan.grants[0].stillHeld?.[0].reason).toBe(
+      `revoke deletes only role assignments this action created. Fix: if this access should go too, delete that assignment (az role assignment delete --ids ${kv.id}/p/person).`
+    )
+  })
+
+  it('says nothing is still held for an identity that disable-identity turns off', () => {
+    const person = { ...assignment(kv.id, ROLES.secretsUser.guid), name: 'person' }
+    const plan = makeRevokePlan(wanted(), state([app('api')], [kv], { [kv.id]: [person] }), true)
+    expect(plan.grants[0].stillHeld).toBeUndefined()
+    expect(plan.changes.map((c) => c.kind)).toEqual(['disable-identity'])
   })
 
   it('plans nothing for an app without identity', () => {

@@ -9,7 +9,7 @@ import {
   resolveModel,
   type Change
 } from '../src/plan.js'
-import { ROLES, StorageOnRbacVaultError } from '../src/rbac.js'
+import { ConditionedAssignmentError, ROLES, StorageOnRbacVaultError } from '../src/rbac.js'
 import type { Wanted } from '../src/plan.js'
 import {
   app,
@@ -406,12 +406,37 @@ describe('access-model assertion and tenants', () => {
 })
 
 describe('makePlan: conditioned role assignments', () => {
-  it('does not count an assignment with an ABAC condition as holding the role', () => {
-    const kv = vault('kv', { rbac: true })
+  const kv = vault('kv', { rbac: true })
+  const condition = "@Resource[Microsoft.KeyVault/vaults/secrets:name] StringEquals 'one'"
+
+  it('does not count an inherited assignment with an ABAC condition as holding the role, and assigns it at the vault', () => {
+    const rg = kv.id.split('/providers/')[0]
+    const conditioned = { ...assignment(rg, ROLES.secretsUser.guid), condition }
+    const plan = makePlan(wanted(), state([app('api')], [kv], { [kv.id]: [conditioned] }))
+    expect(plan.changes.map((c) => (c.kind === 'assign-role' ? c.role.name : c.kind))).toEqual([
+      'Key Vault Secrets User'
+    ])
+  })
+
+  it('refuses, naming the assignment, when a conditioned one of the same role stands at the vault itself (ARM would answer 409 RoleAssignmentExists)', () => {
+    // ARM may spell the scope in another case than the vault's id.
     const conditioned = {
       ...assignment(kv.id, ROLES.secretsUser.guid),
-      condition: "@Resource[name] StringEquals 'one'"
+      scope: kv.id.toUpperCase(),
+      name: 'c0ffee',
+      condition
     }
+    const plan = () => makePlan(wanted(), state([app('api')], [kv], { [kv.id]: [conditioned] }))
+    expect(plan).toThrow(ConditionedAssignmentError)
+    expect(plan).toThrow(PlanError)
+    expect(plan).toThrow(
+      `'api' (principal ${PRINCIPAL}) cannot be granted 'Key Vault Secrets User' on Key Vault 'kv': it already holds that role there through role assignment c0ffee, which carries an ABAC condition.`
+    )
+    expect(plan).toThrow(`az role assignment delete --ids ${kv.id}/providers/Microsoft.Authorization/roleAssignments/x`)
+  })
+
+  it("a conditioned assignment of another role at the vault does not block this role's assignment", () => {
+    const conditioned = { ...assignment(kv.id, ROLES.secretsOfficer.guid), condition }
     const plan = makePlan(wanted(), state([app('api')], [kv], { [kv.id]: [conditioned] }))
     expect(plan.changes.map((c) => c.kind)).toEqual(['assign-role'])
   })

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto'
 import { describe, expect, it } from '@jest/globals'
 import {
   assignmentName,
+  conditionedAssignment,
   isSatisfied,
+  keyVaultRole,
   roleDefinitionId,
   roleGuidOf,
   ROLES,
@@ -194,5 +196,55 @@ describe('assignmentName: deterministic role assignment names', () => {
     expect(assignmentName(scope.toUpperCase(), role.toUpperCase(), principal.toUpperCase())).toBe(
       assignmentName(scope, role, principal)
     )
+  })
+})
+
+describe('keyVaultRole: what each built-in data role grants, in access-policy names', () => {
+  it('user roles grant their read-only names, officer roles every name of their kind', () => {
+    expect(keyVaultRole(ROLES.secretsUser.guid)?.grants).toEqual(perms({ secrets: ['get', 'list'] }))
+    expect(keyVaultRole(ROLES.secretsOfficer.guid.toUpperCase())?.grants.secrets).toEqual(
+      VALID_PERMISSIONS.secrets.filter((p) => p !== 'all')
+    )
+    expect(keyVaultRole(ROLES.cryptoUser.guid)?.grants.keys).toEqual([
+      'get',
+      'list',
+      'encrypt',
+      'decrypt',
+      'wrapKey',
+      'unwrapKey',
+      'sign',
+      'verify'
+    ])
+    expect(keyVaultRole(ROLES.certificateUser.guid)?.grants).toEqual(perms({ certificates: ['get', 'list'] }))
+  })
+
+  it('Administrator grants every name of the three kinds, Reader only list; other roles are not Key Vault data roles', () => {
+    const admin = keyVaultRole(ROLES.administrator.guid)!.grants
+    expect([admin.secrets.length, admin.keys.length, admin.certificates.length, admin.storage.length]).toEqual([
+      VALID_PERMISSIONS.secrets.length - 1,
+      VALID_PERMISSIONS.keys.length - 1,
+      VALID_PERMISSIONS.certificates.length - 1,
+      0
+    ])
+    expect(keyVaultRole(ROLES.reader.guid)?.grants).toEqual(
+      perms({ secrets: ['list'], keys: ['list'], certificates: ['list'] })
+    )
+    expect(keyVaultRole('8e3af657-a8ff-443c-a75c-2fe8c4bcb635')).toBeUndefined() // Owner
+  })
+})
+
+describe('conditionedAssignment', () => {
+  const scope = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv'
+  const base = { id: 'i', name: 'n', principalId: 'P', roleDefinitionId: `/x/${ROLES.secretsUser.guid}` }
+
+  it('finds only a conditioned assignment of that role, for that principal, at exactly that scope', () => {
+    const hit = { ...base, scope: `${scope.toUpperCase()}/`, condition: 'c' }
+    expect(conditionedAssignment([hit], scope, ROLES.secretsUser, 'p')).toBe(hit)
+    expect(conditionedAssignment([{ ...hit, condition: undefined }], scope, ROLES.secretsUser, 'p')).toBeUndefined()
+    expect(
+      conditionedAssignment([{ ...hit, scope: '/subscriptions/s' }], scope, ROLES.secretsUser, 'p')
+    ).toBeUndefined()
+    expect(conditionedAssignment([hit], scope, ROLES.secretsOfficer, 'p')).toBeUndefined()
+    expect(conditionedAssignment([hit], scope, ROLES.secretsUser, 'q')).toBeUndefined()
   })
 })

@@ -390,6 +390,34 @@ describe('writeSummary per mode', () => {
     expect(added.some(([k, v]) => k === 'raw' && typeof v === 'string' && v.includes('Apply would'))).toBe(false)
   })
 
+  it('revoke: a pair whose access is still held never reads "nothing held"', async () => {
+    const stillHeld = [
+      {
+        grants: 'secrets: get, list',
+        through: "role 'Key Vault Secrets Officer' at scope /s (assignment a)",
+        reason: 'r'
+      },
+      { grants: 'secrets: get', through: 'the compound access-policy entry of application x', reason: 'r' }
+    ]
+    await summarise(
+      'revoke',
+      {
+        changes: [],
+        grants: [
+          { ...grant('shop-api', 'rbac'), stillHeld },
+          { ...grant('web', 'rbac', 'Key Vault Secrets User'), stillHeld: stillHeld.slice(0, 1) }
+        ]
+      },
+      applied([['shop-api', PRINCIPAL]])
+    )
+    expect(table()[1][5]).toBe(
+      "nothing revoked; still held through role 'Key Vault Secrets Officer' at scope /s (assignment a); the compound access-policy entry of application x"
+    )
+    expect(table()[2][5]).toBe(
+      "Key Vault Secrets User; still held through role 'Key Vault Secrets Officer' at scope /s (assignment a)"
+    )
+  })
+
   it('apply: an app still without identity shows "not turned on"', async () => {
     await summarise('apply', { changes: [], grants: [grant('shop-api', 'access-policy')] }, applied([]))
     expect(table()[1][1]).toBe('not turned on')

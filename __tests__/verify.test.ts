@@ -1,5 +1,8 @@
-import { describe, expect, it } from '@jest/globals'
-import { unresolvedReferences, verifyFailure } from '../src/verify.js'
+import { describe, expect, it, jest } from '@jest/globals'
+
+const warning = jest.fn<(m: string) => void>()
+jest.unstable_mockModule('@actions/core', () => ({ warning }))
+const { unresolvedReferences, verifyFailure, warnAccessStillHeld } = await import('../src/verify.js')
 import { makePlan, type Plan, type Wanted } from '../src/plan.js'
 import { ROLES } from '../src/rbac.js'
 import { app, appWithoutIdentity, assignment, perms, policy, PRINCIPAL, PRINCIPAL_2, state, vault } from './fixtures.js'
@@ -118,5 +121,38 @@ describe('verifyFailure: Key Vault references', () => {
       "  - api: LEGACY → old-kv/x: AccessToKeyVaultDenied (App Service says: Key Vault reference was not able to be resolved because site was denied access to Key Vault reference's vault.). Fix: the app's identity may not read the secret"
     )
     expect(message).toContain('For references to vaults not in these inputs, grant access to those vaults too.')
+  })
+})
+
+describe('warnAccessStillHeld', () => {
+  it('warns once per role assignment or entry still granting revoked access, naming it, its scope, why and the fix', () => {
+    warning.mockClear()
+    const reason = 'revoke deletes only role assignments this action created. Fix: delete it.'
+    const plan: Plan = {
+      changes: [],
+      grants: [
+        {
+          app: 'api',
+          vault: 'kv',
+          model: 'rbac',
+          requested: 'Key Vault Secrets User',
+          delta: '',
+          stillHeld: [
+            {
+              grants: 'secrets: get, list',
+              through: "role 'Key Vault Secrets User' at scope /rg (assignment p)",
+              reason
+            }
+          ]
+        },
+        { app: 'web', vault: 'kv', model: 'rbac', requested: 'Key Vault Secrets User', delta: 'Key Vault Secrets User' }
+      ]
+    }
+    warnAccessStillHeld(plan)
+    expect(warning.mock.calls).toEqual([
+      [
+        `api still holds secrets: get, list on vault kv through role 'Key Vault Secrets User' at scope /rg (assignment p): ${reason}`
+      ]
+    ])
   })
 })

@@ -14,7 +14,7 @@ import { connect, readState, settledReferences } from './read.js'
 import { commentOnPullRequest } from './pr-comment.js'
 import { buildReport, computeOutputs, setOutputs, writeSummary } from './report.js'
 import { parseSettings, type Settings } from './settings.js'
-import { unresolvedReferences, verifyFailure, warnReferencesLosingAccess } from './verify.js'
+import { unresolvedReferences, verifyFailure, warnAccessStillHeld, warnReferencesLosingAccess } from './verify.js'
 
 export async function run(): Promise<void> {
   let settings: Settings | undefined
@@ -52,7 +52,10 @@ export async function run(): Promise<void> {
       else info(`Note: ${note}`)
     }
 
-    if (settings.mode === 'revoke') warnReferencesLosingAccess(plan, state)
+    if (settings.mode === 'revoke') {
+      warnReferencesLosingAccess(plan, state)
+      warnAccessStillHeld(plan)
+    }
 
     const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
     // plan and verify write nothing: the principals and references are the ones already there.

@@ -103,6 +103,28 @@ export function missingPermissions(held: Partial<Permissions> | undefined, wante
   return missing
 }
 
+/** Every name of a kind, without `all` itself: what `all` stands for. */
+export function everyPermission(kind: PermissionKind): string[] {
+  return VALID_PERMISSIONS[kind].filter((p) => p !== 'all')
+}
+
+/**
+ * `granted` split by `asked`, kind by kind: the names `asked` covers (`all` covers every name of
+ * its kind) and the rest. Revoke uses it to tell a role it may take from one that grants more.
+ */
+export function splitBy(granted: Permissions, asked: Permissions): { covered: Permissions; rest: Permissions } {
+  const covered = emptyPermissions()
+  const rest = emptyPermissions()
+  for (const kind of PERMISSION_KINDS) {
+    const names = asked[kind].map((p) => p.toLowerCase())
+    for (const name of granted[kind]) {
+      if (names.includes('all') || names.includes(name.toLowerCase())) covered[kind].push(name)
+      else rest[kind].push(name)
+    }
+  }
+  return { covered, rest }
+}
+
 export function isEmpty(permissions: Permissions): boolean {
   return PERMISSION_KINDS.every((kind) => permissions[kind].length === 0)
 }
@@ -113,6 +135,17 @@ export function describePermissions(permissions: Permissions): string {
     (k) => `${k}: ${permissions[k].join(', ')}`
   )
   return parts.length > 0 ? parts.join('; ') : 'nothing'
+}
+
+/** As describePermissions, but a kind that has every one of its names reads `all`. */
+export function describeWithAll(permissions: Permissions): string {
+  const compact = emptyPermissions()
+  for (const kind of PERMISSION_KINDS) {
+    const have = new Set(permissions[kind].map((p) => p.toLowerCase()))
+    const every = everyPermission(kind).every((p) => have.has(p.toLowerCase()))
+    compact[kind] = every ? ['all'] : permissions[kind]
+  }
+  return describePermissions(compact)
 }
 
 /** Closest valid name by edit distance, for "did you mean" hints. */

@@ -6,7 +6,15 @@ import type { RoleAssignment } from './azure/roles.js'
 import type { AccessPolicy, VaultState } from './azure/vaults.js'
 import { type IdentityType, withSystemAssigned } from './identity-type.js'
 import { describePermissions, isEmpty, missingPermissions, type Permissions } from './permissions.js'
-import { isSatisfied, type KeyVaultRole, roleDefinitionId, roleGuidOf, rolesFor } from './rbac.js'
+import {
+  conditionedAssignment,
+  ConditionedAssignmentError,
+  isSatisfied,
+  type KeyVaultRole,
+  roleDefinitionId,
+  roleGuidOf,
+  rolesFor
+} from './rbac.js'
 import { PlanError } from './plan-error.js'
 import {
   type AttachChange,
@@ -86,6 +94,18 @@ export interface Grant {
   requested: string
   /** What this run changes for the pair: missing access (apply, plan, verify) or held access to remove (revoke); empty when nothing. */
   delta: string
+  /** Revoke: what of the revoked access the principal keeps after the run, and through what. */
+  stillHeld?: StillHeld[]
+}
+
+/** Access revoke leaves in place: a role assignment or access-policy entry it does not take. */
+export interface StillHeld {
+  /** The revoked permissions it still grants ("secrets: get, list"). */
+  grants: string
+  /** The role assignment or entry, with its scope. */
+  through: string
+  /** Why revoke left it, and the fix. */
+  reason: string
 }
 
 export interface Plan {
@@ -233,6 +253,10 @@ function planRoles(
       delta: missing.map((r) => r.name).join(', ')
     })
     for (const role of missing) {
+      // ARM would refuse the new assignment as a duplicate of a conditioned one (409): say so before any write.
+      const conditioned = app.principalId && conditionedAssignment(assignments, vault.id, role, app.principalId)
+      if (conditioned)
+        throw new ConditionedAssignmentError(app.target.key, app.principalId!, role, vault.name, conditioned)
       // Apps sharing one user-assigned identity share its role assignments.
       const planned = changes.some(
         (c) =>

@@ -1,7 +1,16 @@
 // Access-policy permissions → the least-privileged built-in Key Vault data roles, for vaults that
 // use Azure RBAC, and the deterministic names that make role assignment creation idempotent.
 import { createHash } from 'node:crypto'
-import { PERMISSION_INPUTS, type PermissionKind, type Permissions } from './permissions.js'
+import type { RoleAssignment } from './azure/roles.js'
+import { PlanError } from './plan-error.js'
+import {
+  canonicalPermission,
+  emptyPermissions,
+  everyPermission,
+  PERMISSION_INPUTS,
+  type PermissionKind,
+  type Permissions
+} from './permissions.js'
 
 export interface KeyVaultRole {
   name: string
@@ -31,6 +40,33 @@ const READ_ONLY: Record<
     officer: ROLES.cryptoOfficer
   },
   certificates: { names: ['get', 'list'], user: ROLES.certificateUser, officer: ROLES.certificatesOfficer }
+}
+
+const DATA_KINDS = ['secrets', 'keys', 'certificates'] as const
+
+/**
+ * What each built-in Key Vault data role grants, in access-policy names: a user role its kind's
+ * read-only names, an officer role every name of its kind, Administrator every name of the three
+ * kinds (the mapping of the README's "Permissions on RBAC vaults"); Reader reads metadata only,
+ * which is `list` (the role's description: "Cannot read sensitive values"). Revoke deletes a role
+ * only when all of it lies within what is revoked.
+ */
+function grantsOf(role: KeyVaultRole): Permissions {
+  const grants = emptyPermissions()
+  if (role.guid === ROLES.administrator.guid) for (const kind of DATA_KINDS) grants[kind] = everyPermission(kind)
+  if (role.guid === ROLES.reader.guid) for (const kind of DATA_KINDS) grants[kind] = ['list']
+  for (const kind of DATA_KINDS) {
+    const { names, user, officer } = READ_ONLY[kind]
+    if (role.guid === user.guid) grants[kind] = names.map((n) => canonicalPermission(kind, n) ?? n)
+    if (role.guid === officer.guid) grants[kind] = everyPermission(kind)
+  }
+  return grants
+}
+
+/** A built-in Key Vault data role by its GUID, with what it grants; undefined for any other role. */
+export function keyVaultRole(roleGuid: string): { role: KeyVaultRole; grants: Permissions } | undefined {
+  const role = Object.values(ROLES).find((r) => r.guid === roleGuid.toLowerCase())
+  return role && { role, grants: grantsOf(role) }
 }
 
 /** Roles that grant at least what the key role grants (Administrator grants every data action). */
@@ -67,18 +103,50 @@ export function rolesFor(permissions: Permissions, vaultName: string): KeyVaultR
   return roles
 }
 
-/** Every role apply could have assigned for the requested kinds: the user and the officer role of each. */
-export function revocableRoles(permissions: Permissions, vaultName: string): KeyVaultRole[] {
-  if (permissions.storage.length > 0) throw new StorageOnRbacVaultError(vaultName)
-  return (['secrets', 'keys', 'certificates'] as const)
-    .filter((kind) => permissions[kind].length > 0)
-    .flatMap((kind) => [READ_ONLY[kind].user, READ_ONLY[kind].officer])
-}
-
 /** Does holding `heldRoleGuids` already give what `role` gives? */
 export function isSatisfied(role: KeyVaultRole, heldRoleGuids: readonly string[]): boolean {
   const held = new Set(heldRoleGuids.map((g) => g.toLowerCase()))
   return held.has(role.guid) || (SATISFIED_BY[role.guid] ?? []).some((g) => held.has(g))
+}
+
+/** Is `scope` the resource itself (not an ancestor)? ARM answers either case and may add a trailing slash. */
+export function isSameScope(scope: string, resourceId: string): boolean {
+  return scope.toLowerCase().replace(/\/+$/, '') === resourceId.toLowerCase().replace(/\/+$/, '')
+}
+
+/** The principal's assignment of the role at exactly `scope` that carries an ABAC condition, if any. */
+export function conditionedAssignment(
+  assignments: readonly RoleAssignment[],
+  scope: string,
+  role: KeyVaultRole,
+  principalId: string
+): RoleAssignment | undefined {
+  return assignments.find(
+    (a) =>
+      a.condition &&
+      isSameScope(a.scope, scope) &&
+      roleGuidOf(a.roleDefinitionId) === role.guid &&
+      a.principalId.toLowerCase() === principalId.toLowerCase()
+  )
+}
+
+/**
+ * ARM keeps one assignment per scope, role and principal, whatever its condition: another one
+ * answers 409 RoleAssignmentExists (hashicorp/terraform-provider-azurerm#24045: a second,
+ * differently conditioned assignment is refused so; azure-cli role/custom.py
+ * create_role_assignment answers that 409 with the assignment listed for scope, role and
+ * assignee). A conditioned assignment of the role at the vault therefore blocks the unconditioned
+ * one apply would add, and a condition may narrow the role, so it does not count as granting it.
+ */
+export class ConditionedAssignmentError extends PlanError {
+  constructor(app: string, principalId: string, role: KeyVaultRole, vaultName: string, assignment: RoleAssignment) {
+    super(
+      `'${app}' (principal ${principalId}) cannot be granted '${role.name}' on Key Vault '${vaultName}': it already holds that role there through role assignment ${assignment.name}, which carries an ABAC condition. ` +
+        `Azure keeps one assignment of a role per principal and scope whatever its condition (another answers 409 RoleAssignmentExists), and a condition may narrow the role, so the action can neither count it as granted nor add an unconditioned one.\n` +
+        `Fix: if the app needs the whole role, remove the condition from that assignment or delete it (az role assignment delete --ids ${assignment.id}) and re-run; if the condition is intended, leave this vault out of 'vault-name' and grant its access outside this action.`
+    )
+    this.name = 'ConditionedAssignmentError'
+  }
 }
 
 export function roleDefinitionId(subscriptionId: string, role: KeyVaultRole): string {

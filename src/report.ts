@@ -1,7 +1,7 @@
 // Outputs and the job summary, from the plan and what was applied.
 import * as core from '@actions/core'
 import type { Applied } from './apply.js'
-import { type AccessModel, describeChange, type Plan } from './plan.js'
+import { type AccessModel, describeChange, type Grant, type Plan } from './plan.js'
 import { referenceKey, referenceLabel, RESOLVED } from './references.js'
 import type { Settings } from './settings.js'
 
@@ -104,7 +104,7 @@ export function buildReport(
         grant.vault,
         grant.model,
         grant.requested,
-        grant.delta || heading.none
+        changedCell(grant, heading.none)
       ])
     },
     references: {
@@ -148,6 +148,12 @@ export async function writeSummary(report: Report): Promise<void> {
     return
   }
   await summary.write()
+}
+
+/** What the run changed for the pair; after a revoke, also what of it is still held and through what. */
+function changedCell(grant: Grant, none: string): string {
+  if (!grant.stillHeld?.length) return grant.delta || none
+  return `${grant.delta || 'nothing revoked'}; still held through ${grant.stillHeld.map((h) => h.through).join('; ')}`
 }
 
 function identityCell(applied: Applied, app: string, mode: Settings['mode']): string {

@@ -48,6 +48,21 @@ export function verifyFailure(plan: Plan, unresolved: Unresolved[] = []): string
 }
 
 /**
+ * Revoke takes only what this action granted and what was asked: one `::warning::` for each role
+ * assignment or access-policy entry that still grants some of the revoked access, naming it, its
+ * scope, why it stays and the fix — so a finished revoke never reads as "access gone" when it is not.
+ */
+export function warnAccessStillHeld(plan: Plan): void {
+  for (const grant of plan.grants) {
+    for (const held of grant.stillHeld ?? []) {
+      core.warning(
+        `${grant.app} still holds ${held.grants} on vault ${grant.vault} through ${held.through}: ${held.reason}`
+      )
+    }
+  }
+}
+
+/**
  * Revoke leaves settings alone; it says which references will stop resolving, from what the plan
  * takes away: secret read access on a vault (get or all, or a secrets role), or the identity.
  */

@@ -161,25 +161,6 @@ describe('mode: revoke', () => {
     expect(armWrites()).toEqual([])
   })
 
-  it('RBAC: revoking the default read permissions also removes an officer role this action granted', async () => {
-    fake.addSite({ resourceGroup: RG, name: 'revoke-officer' })
-    fake.addVault({ resourceGroup: RG, name: 'kv-revoke-officer', enableRbacAuthorization: true })
-    const granted = await runAction(
-      fake,
-      inputs('revoke-officer', 'kv-revoke-officer', { 'secret-permissions': 'get,list,set' })
-    )
-    const principalId = granted.outputs['principal-id']
-    const mine = () => fake.roleAssignments().filter((a) => a.properties.principalId === principalId)
-    expect(mine().map((a) => a.properties.roleDefinitionId.split('/').pop())).toEqual([
-      'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
-    ])
-
-    const revoked = await runAction(fake, inputs('revoke-officer', 'kv-revoke-officer', { mode: 'revoke' }))
-    expect(revoked.error).toBe('')
-    expect(revoked.outputs.changed).toBe('true')
-    expect(mine()).toEqual([])
-  })
-
   it('RBAC: deletes only the assignments this action created, never others', async () => {
     fake.addSite({ resourceGroup: RG, name: 'revoke-rbac' })
     const vault = fake.addVault({ resourceGroup: RG, name: 'kv-revoke-rbac', enableRbacAuthorization: true })

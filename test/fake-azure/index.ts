@@ -82,7 +82,14 @@ export interface FakeAzure extends IdentityApi {
   addSite(s: { resourceGroup: string; name: string } & SiteOptions): SiteRecord
   addSlot(s: { resourceGroup: string; site: string; slot: string } & SiteOptions): SiteRecord
   addVault(v: Omit<VaultSeed, 'location'>): VaultRecord
-  addRoleAssignment(a: { scope: string; roleDefinitionGuid: string; principalId: string; name?: string }): void
+  addRoleAssignment(a: {
+    scope: string
+    roleDefinitionGuid: string
+    principalId: string
+    name?: string
+    /** An ABAC condition (version 2.0), as a person adds one in the portal or with az --condition. */
+    condition?: string
+  }): void
   addPrincipal(objectId: string, createdAt?: number): void
   setOidcClaims(
     claims: Partial<{

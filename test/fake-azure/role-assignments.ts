@@ -37,7 +37,14 @@ const MG_PREFIX = '/providers/microsoft.management/managementgroups/'
  */
 export function seedRoleAssignment(
   state: State,
-  a: { scope: string; roleDefinitionGuid: string; principalId: string; name?: string; principalType?: string }
+  a: {
+    scope: string
+    roleDefinitionGuid: string
+    principalId: string
+    name?: string
+    principalType?: string
+    condition?: string
+  }
 ): RoleAssignmentRecord {
   const scope = a.scope === '/' ? '/' : a.scope.replace(/^\/+/, '/').replace(/\/+$/, '')
   const prefix =
@@ -46,7 +53,9 @@ export function seedRoleAssignment(
     storeAssignment(state, scope, a.name ?? randomUUID(), {
       roleDefinitionId: `${prefix}/providers/Microsoft.Authorization/roleDefinitions/${a.roleDefinitionGuid}`,
       principalId: a.principalId,
-      principalType: a.principalType ?? 'ServicePrincipal'
+      principalType: a.principalType ?? 'ServicePrincipal',
+      condition: a.condition ?? null,
+      conditionVersion: a.condition ? '2.0' : null
     })
   )
 }
@@ -56,7 +65,13 @@ function storeAssignment(
   state: State,
   scope: string,
   name: string,
-  p: { roleDefinitionId: string; principalId: string; principalType: string }
+  p: {
+    roleDefinitionId: string
+    principalId: string
+    principalType: string
+    condition: string | null
+    conditionVersion: string | null
+  }
 ): RoleAssignmentRecord {
   const now = new Date().toISOString()
   const rec: RoleAssignmentRecord = {
@@ -86,13 +101,16 @@ function relation(state: State, assignmentScope: string, scope: string): 'at' | 
 
 /**
  * Whether `principalId` holds one of `roles` (guids) at `scope` or above it (a resource group,
- * the subscription, a management group, the root): what a data-plane access check sees.
+ * the subscription, a management group, the root): what a data-plane access check sees. The fake
+ * does not evaluate ABAC conditions: a conditioned assignment counts as not granting (inferred: a
+ * condition can only narrow what the role allows).
  */
 export function holdsRole(state: State, principalId: string, roles: string[], scope: string): boolean {
   const wanted = new Set(roles.map(lc))
   return [...state.roleAssignments.values()].some((r) => {
     if (lc(r.properties.principalId) !== lc(principalId) || !wanted.has(roleGuid(r.properties.roleDefinitionId)))
       return false
+    if (r.properties.condition) return false
     const rel = relation(state, r.properties.scope, scope)
     return rel === 'at' || rel === 'above'
   })
@@ -166,20 +184,42 @@ function create(
     )
   }
   const principalId = p.principalId
+  const condition = typeof p.condition === 'string' && p.condition ? p.condition : null
+  const conditionVersion = condition ? (typeof p.conditionVersion === 'string' ? p.conditionVersion : '2.0') : null
+  // ARM's key is scope + role + principal; the condition is not part of it: a second assignment
+  // of the same three under another name answers 409 RoleAssignmentExists, conditioned or not
+  // (hashicorp/terraform-provider-azurerm#24045: a second, differently conditioned assignment is
+  // refused so; azure-cli role/custom.py create_role_assignment answers the 409 with the one
+  // assignment listed for scope, role and assignee).
   const same = (r: RoleAssignmentRecord): boolean =>
     lc(r.properties.scope) === lc(scope) &&
     roleGuid(r.properties.roleDefinitionId) === role &&
     lc(r.properties.principalId) === lc(principalId)
   if (existing) {
-    if (same(existing)) return ok(clone(existing), 201)
+    if (same(existing)) {
+      // The same name again: an update, which may set or change the condition (az role assignment update).
+      existing.properties.condition = condition
+      existing.properties.conditionVersion = conditionVersion
+      existing.properties.updatedOn = new Date().toISOString()
+      return ok(clone(existing), 201)
+    }
     return armError(
       409,
       'RoleAssignmentUpdateNotPermitted',
       'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.'
     )
   }
-  if ([...state.roleAssignments.values()].some(same))
-    return armError(409, 'RoleAssignmentExists', 'The role assignment already exists.')
+  const duplicate = [...state.roleAssignments.values()].find(same)
+  if (duplicate) {
+    // The message names the existing assignment as 32 hex digits (captured answers quoted in
+    // https://yeongseon.github.io/azure-app-service-practical-guide/troubleshooting/playbooks/cd-rbac-role-assignment-conflict/;
+    // older answers stop after the first sentence: hashicorp/terraform-provider-azurerm#28557).
+    return armError(
+      409,
+      'RoleAssignmentExists',
+      `The role assignment already exists. The ID of the existing role assignment is ${duplicate.name.replaceAll('-', '')}.`
+    )
+  }
   // Without principalType ARM asks the directory, which may not have replicated a new identity.
   const principal = state.principals.get(lc(principalId))
   if (
@@ -196,7 +236,9 @@ function create(
   const rec = storeAssignment(state, scope, name, {
     roleDefinitionId: p.roleDefinitionId,
     principalId,
-    principalType: typeof p.principalType === 'string' ? p.principalType : (principal?.type ?? 'ServicePrincipal')
+    principalType: typeof p.principalType === 'string' ? p.principalType : (principal?.type ?? 'ServicePrincipal'),
+    condition,
+    conditionVersion
   })
   return ok(clone(rec), 201)
 }

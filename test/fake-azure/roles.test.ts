@@ -56,7 +56,66 @@ it('creates with principalType even for a brand-new principal, and answers 201 w
   // same scope+role+principal, other name
   const dup = await put(vaultId, randomUUID(), principal, 'ServicePrincipal')
   expect(dup.status).toBe(409)
-  expect(dup.body.error).toEqual({ code: 'RoleAssignmentExists', message: 'The role assignment already exists.' })
+  expect(dup.body.error).toEqual({
+    code: 'RoleAssignmentExists',
+    message: `The role assignment already exists. The ID of the existing role assignment is ${name.replaceAll('-', '')}.`
+  })
+  expect(r.body.properties).toMatchObject({ condition: null, conditionVersion: null })
+})
+
+it('keys duplicates on scope, role and principal, not the condition: a conditioned assignment blocks a plain one, and the reverse', async () => {
+  const principal = randomUUID()
+  const condition = "@Resource[Microsoft.KeyVault/vaults/secrets:name] StringEquals 'one'"
+  const conditioned = await arm(
+    'PUT',
+    `${vaultId}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`,
+    {
+      properties: {
+        roleDefinitionId: roleDef(SECRETS_USER),
+        principalId: principal,
+        principalType: 'ServicePrincipal',
+        condition
+      }
+    },
+    V
+  )
+  expect(conditioned.status).toBe(201)
+  expect(conditioned.body.properties).toMatchObject({ condition, conditionVersion: '2.0' })
+  const plain = await put(vaultId, randomUUID(), principal, 'ServicePrincipal')
+  expect(plain.status).toBe(409)
+  expect(plain.body.error.code).toBe('RoleAssignmentExists')
+  expect(plain.body.error.message).toContain(conditioned.body.name.replaceAll('-', ''))
+
+  const other = randomUUID()
+  expect((await put(vaultId, randomUUID(), other, 'ServicePrincipal')).status).toBe(201)
+  const second = await arm(
+    'PUT',
+    `${vaultId}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`,
+    {
+      properties: {
+        roleDefinitionId: roleDef(SECRETS_USER),
+        principalId: other,
+        principalType: 'ServicePrincipal',
+        condition
+      }
+    },
+    V
+  )
+  expect(second.status).toBe(409)
+  expect(second.body.error.code).toBe('RoleAssignmentExists')
+})
+
+it('a seeded conditioned assignment is listed with its condition', async () => {
+  const principal = randomUUID()
+  fake.addRoleAssignment({ scope: vaultId, roleDefinitionGuid: SECRETS_USER, principalId: principal, condition: 'c' })
+  const list = await arm(
+    'GET',
+    `${vaultId}/providers/Microsoft.Authorization/roleAssignments?$filter=${encodeURIComponent(`atScope() and assignedTo('${principal}')`)}`,
+    undefined,
+    V
+  )
+  expect(list.status).toBe(200)
+  expect(list.body.value.map((a: { properties: { condition: string } }) => a.properties.condition)).toEqual(['c'])
 })
 
 it('PrincipalNotFound without principalType while the principal replicates', async () => {

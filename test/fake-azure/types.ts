@@ -111,6 +111,9 @@ export interface RoleAssignmentRecord {
     principalId: string
     principalType: string
     scope: string
+    /** An ABAC condition; ARM answers null when there is none. */
+    condition?: string | null
+    conditionVersion?: string | null
     createdOn: string
     updatedOn: string
   }
