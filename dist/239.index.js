@@ -13,24 +13,28 @@ export const modules = {
 // variables): find this step's comment by its marker among every comment of the pull request
 // (paginated, 100 a page), then update it or create it. Other comments are only read.
 //
-// Anyone can paste the marker into a comment of their own; updating that comment would put the
-// plan under their name (a token with pull-requests: write may edit any comment). So a comment
-// counts as ours only when its author is a bot (GITHUB_TOKEN and GitHub App tokens comment as
-// one) or is the token's own user (a personal access token). GET /user answers only for user
-// tokens, and is asked only when a marked comment has a human author.
+// Anyone can paste the marker into a comment of their own, and another app's bot may quote it;
+// updating such a comment would put the plan under their name (a token with pull-requests: write
+// may edit any comment). So a comment counts as this step's only when the marker ends it, where
+// the action puts it, and its author is whom the token posts as: GraphQL's `viewer` names that
+// login for a user's token and for an installation token alike (`github-actions[bot]` for
+// GITHUB_TOKEN, `<app-slug>[bot]` for a GitHub App), where REST GET /user answers only for users
+// (joshjohanning/bulk-github-repo-settings-sync-action#194; marocchino/sticky-pull-request-comment
+// matches its own comments the same way). It is asked only once a comment ends in the marker; if
+// it cannot be asked, no comment is taken over and a new one is posted.
 
 async function upsertComment(token, pr, marker, body) {
     const octokit = (0,_actions_github__WEBPACK_IMPORTED_MODULE_0__/* .getOctokit */ .Q)(token);
     const where = { owner: pr.owner, repo: pr.repo };
-    const isOurs = authoredByToken(octokit);
+    const isOurs = postedByToken(octokit);
     let existing;
     for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, {
         ...where,
         issue_number: pr.number,
         per_page: 100
     })) {
-        for (const comment of page.data.filter((c) => c.body?.includes(marker))) {
-            if (await isOurs(comment.user ?? {})) {
+        for (const comment of page.data.filter((c) => endsWithMarker(c.body, marker))) {
+            if (await isOurs(comment.user?.login)) {
                 existing = comment;
                 break;
             }
@@ -45,15 +49,16 @@ async function upsertComment(token, pr, marker, body) {
     const { data } = await octokit.rest.issues.createComment({ ...where, issue_number: pr.number, body });
     return { created: true, url: data.html_url };
 }
-function authoredByToken(octokit) {
+/** renderComment puts the marker last; a comment that quotes it anywhere else is not this step's. */
+function endsWithMarker(body, marker) {
+    return (body ?? '').trimEnd().endsWith(marker);
+}
+function postedByToken(octokit) {
     let self;
     return async (author) => {
-        if (author.type === 'Bot')
-            return true;
-        self ??= octokit.rest.users.getAuthenticated().then(({ data }) => data.login, () => undefined // an installation token (GITHUB_TOKEN) is not a user: 403
-        );
+        self ??= octokit.graphql('query { viewer { login } }').then(({ viewer }) => viewer.login, () => undefined);
         const login = await self;
-        return login !== undefined && login.toLowerCase() === author.login?.toLowerCase();
+        return login !== undefined && author !== undefined && login.toLowerCase() === author.toLowerCase();
     };
 }
 

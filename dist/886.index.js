@@ -50,8 +50,9 @@ class RoleAssignments {
     }
     /**
      * Creates the assignment under a deterministic name. `principalType` lets ARM skip the directory
-     * lookup that fails while a just-created identity replicates. An identical assignment under
-     * another name (409 RoleAssignmentExists) means the access is there: success.
+     * lookup that fails while a just-created identity replicates. 'exists': ARM holds an assignment
+     * of the role for the principal at the scope under another name (409 RoleAssignmentExists,
+     * whatever that one's condition); the caller looks at it before calling the access granted.
      */
     async create(scope, name, roleDefinitionId, principalId) {
         checkScope(scope);

@@ -3,7 +3,7 @@
 // vaults in `vault-name` (so the run grants the app access to it). No I/O. A value that is neither
 // may be a secret typed in by mistake: it is refused without ever being quoted, and only a valid
 // secret name goes on (to the vault's secrets URL and into the reference).
-import type { Cloud } from './clouds.js'
+import { type Cloud, cloudOfVaultHost } from './clouds.js'
 import { referenceByName, referenceByUri, type WantedSetting } from './references.js'
 
 /** Letters, digits, `_`, `.` and `-`; App Service on Linux turns `.` and `-` into `_` in the environment. */
@@ -91,6 +91,14 @@ function fromUri(uri: string, vaults: readonly string[], cloud: Cloud, setting: 
     !url.username &&
     !url.password &&
     !/[?#]/.test(uri)
+  // A vault of another cloud: a URI, not a secret, so naming its suffix reveals nothing.
+  const other = vault ? undefined : cloudOfVaultHost(host)
+  if (plain && other) {
+    return (
+      `${setting} to a secret URI of a ${other.name} vault (${other.keyVaultSuffix}), but 'environment' is ${cloud.name}: ` +
+      `the ${cloud.name} Key Vault DNS suffix is ${cloud.keyVaultSuffix}.`
+    )
+  }
   if (!plain || !vault || vault.includes('.') || parts[0] !== 'secrets' || parts.length < 2 || parts.length > 3) {
     return neither(setting, cloud)
   }

@@ -54,6 +54,11 @@ const KNOWN_CLOUDS: readonly Omit<Cloud, 'disableInstanceDiscovery'>[] = [
 
 const CLOUD_NAMES = KNOWN_CLOUDS.map((c) => c.name)
 
+/** The known cloud whose Key Vault DNS suffix `host` ends with, if any. */
+export function cloudOfVaultHost(host: string): Pick<Cloud, 'name' | 'keyVaultSuffix'> | undefined {
+  return KNOWN_CLOUDS.find((c) => host.toLowerCase().endsWith(`.${c.keyVaultSuffix}`))
+}
+
 function findCloud(name: string): Omit<Cloud, 'disableInstanceDiscovery'> | undefined {
   return KNOWN_CLOUDS.find((c) => c.name.toLowerCase() === name.toLowerCase())
 }
