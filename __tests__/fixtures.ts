@@ -1,10 +1,10 @@
-// Shared builders for unit tests: plain values shaped like what src/read.ts produces.
+// Shared builders for unit tests: plain values shaped like what src/read/read.ts produces.
 import type { AppState } from '../src/azure/sites.js'
 import type { AccessPolicy, VaultState } from '../src/azure/vaults.js'
-import type { RoleAssignment } from '../src/azure/roles.js'
-import type { CurrentState } from '../src/read.js'
-import { emptyPermissions, type Permissions } from '../src/permissions.js'
-import type { AppTarget, Settings } from '../src/settings.js'
+import type { RoleAssignment } from '../src/azure/role-assignments.js'
+import type { CurrentState } from '../src/read/read.js'
+import { emptyPermissions, type Permissions } from '../src/model/permissions.js'
+import type { AppTarget, Settings } from '../src/inputs/inputs.js'
 
 export const SUB = '11111111-1111-1111-1111-111111111111'
 export const TENANT = '22222222-2222-2222-2222-222222222222'

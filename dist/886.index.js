@@ -2,105 +2,63 @@ export const id = 886;
 export const ids = [886];
 export const modules = {
 
-/***/ 4886:
+/***/ 2886:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
-__webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   RoleAssignments: () => (/* binding */ RoleAssignments)
+/* harmony export */   upsertComment: () => (/* binding */ upsertComment)
 /* harmony export */ });
-/* harmony import */ var _azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3049);
-/* harmony import */ var _attempt_policy_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8437);
-/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(9657);
-/* harmony import */ var _returned_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2656);
-// Azure RBAC role assignments, through a small typed client on @azure-rest/core-client (the same
-// pipeline as the other clients: bearer token, retries, request log). @azure/arm-authorization 9
-// is a CommonJS bundle of the whole Authorization API (~270 kB) whose `scope` parameter turns
-// `/subscriptions/...` into `//subscriptions/...`; three calls do not justify it. This module is
-// loaded only when a vault uses RBAC.
+/* harmony import */ var _actions_github__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(542);
+// GitHub's REST API through @actions/github (its Octokit honours GITHUB_API_URL and the proxy
+// variables): find this step's comment by its marker among every comment of the pull request
+// (paginated, 100 a page), then update it or create it. Other comments are only read.
+//
+// Anyone can paste the marker into a comment of their own, and another app's bot may quote it;
+// updating such a comment would put the plan under their name (a token with pull-requests: write
+// may edit any comment). So a comment counts as this step's only when the marker ends it, where
+// the action puts it, and its author is whom the token posts as: GraphQL's `viewer` names that
+// login for a user's token and for an installation token alike (`github-actions[bot]` for
+// GITHUB_TOKEN, `<app-slug>[bot]` for a GitHub App), where REST GET /user answers only for users
+// (joshjohanning/bulk-github-repo-settings-sync-action#194; marocchino/sticky-pull-request-comment
+// matches its own comments the same way). It is asked only once a comment ends in the marker; if
+// it cannot be asked, no comment is taken over and a new one is posted.
 
-
-
-
-const API_VERSION = '2022-04-01';
-class RoleAssignments {
-    client;
-    constructor(credential, cloud, budget) {
-        this.client = (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .getClient */ .KU)(cloud.armEndpoint, credential, (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_2__/* .armClientOptions */ .IL)(cloud, budget));
-    }
-    /**
-     * Every assignment at `scope` or above it: resource group, subscription, management groups and
-     * the root `/`. Page links are followed as ARM gives them; the pipeline refuses one that leaves
-     * the ARM origin, before the token goes out.
-     */
-    async listAtOrAbove(scope) {
-        const all = [];
-        let next = `${scope}/providers/Microsoft.Authorization/roleAssignments`;
-        let query = { $filter: 'atScope()', 'api-version': API_VERSION };
-        while (next) {
-            const response = await this.client.pathUnchecked(next).get({ queryParameters: query });
-            if (response.status !== '200')
-                throw (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .createRestError */ .t$)(response);
-            const body = response.body;
-            all.push(...(body.value ?? []).map(fromWire));
-            next = body.nextLink;
-            query = undefined; // nextLink carries its own query
+async function upsertComment(token, pr, marker, body) {
+    const octokit = (0,_actions_github__WEBPACK_IMPORTED_MODULE_0__/* .getOctokit */ .Q)(token);
+    const where = { owner: pr.owner, repo: pr.repo };
+    const isOurs = postedByToken(octokit);
+    let existing;
+    for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, {
+        ...where,
+        issue_number: pr.number,
+        per_page: 100
+    })) {
+        for (const comment of page.data.filter((c) => endsWithMarker(c.body, marker))) {
+            if (await isOurs(comment.user?.login)) {
+                existing = comment;
+                break;
+            }
         }
-        return all;
+        if (existing)
+            break;
     }
-    /**
-     * Creates the assignment under a deterministic name. `principalType` lets ARM skip the directory
-     * lookup that fails while a just-created identity replicates. 'exists': ARM holds an assignment
-     * of the role for the principal at the scope under another name (409 RoleAssignmentExists,
-     * whatever that one's condition); the caller looks at it before calling the access granted.
-     */
-    async create(scope, name, roleDefinitionId, principalId) {
-        checkScope(scope);
-        const response = await this.client
-            .pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`)
-            .put({
-            queryParameters: { 'api-version': API_VERSION },
-            contentType: 'application/json',
-            body: { properties: { roleDefinitionId, principalId, principalType: 'ServicePrincipal' } }
-        });
-        if (response.status === '200' || response.status === '201')
-            return 'created';
-        const error = (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .createRestError */ .t$)(response);
-        if (error.code === 'RoleAssignmentExists')
-            return 'exists';
-        throw error;
+    if (existing) {
+        const { data } = await octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body });
+        return { created: false, url: data.html_url };
     }
-    /**
-     * Deletes one assignment by name; true when this call deleted it. A 204 ("nothing there") after
-     * an attempt whose answer was lost means that attempt deleted it.
-     */
-    async delete(scope, name) {
-        checkScope(scope);
-        let request;
-        const response = await this.client
-            .pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`)
-            .delete({ queryParameters: { 'api-version': API_VERSION }, onResponse: (raw) => (request = raw.request) });
-        if (response.status === '200')
-            return true;
-        if (response.status === '204')
-            return request !== undefined && (0,_attempt_policy_js__WEBPACK_IMPORTED_MODULE_1__/* .hadUnansweredAttempt */ .bQ)(request);
-        throw (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .createRestError */ .t$)(response);
-    }
+    const { data } = await octokit.rest.issues.createComment({ ...where, issue_number: pr.number, body });
+    return { created: true, url: data.html_url };
 }
-/** This action assigns and deletes roles on Key Vaults only: never at `/`, a subscription or a group. */
-function checkScope(scope) {
-    if (!(0,_returned_js__WEBPACK_IMPORTED_MODULE_3__/* .isVaultScope */ .h4)(scope))
-        throw new Error(`Refusing a role assignment at scope '${scope}': only a Key Vault's own id is allowed.`);
+/** renderComment puts the marker last; a comment that quotes it anywhere else is not this step's. */
+function endsWithMarker(body, marker) {
+    return (body ?? '').trimEnd().endsWith(marker);
 }
-function fromWire(wire) {
-    return {
-        id: wire.id,
-        name: wire.name,
-        scope: wire.properties.scope,
-        roleDefinitionId: wire.properties.roleDefinitionId,
-        principalId: wire.properties.principalId,
-        principalType: wire.properties.principalType,
-        condition: wire.properties.condition ?? undefined
+function postedByToken(octokit) {
+    let self;
+    return async (author) => {
+        self ??= octokit.graphql('query { viewer { login } }').then(({ viewer }) => viewer.login, () => undefined);
+        const login = await self;
+        return login !== undefined && author !== undefined && login.toLowerCase() === author.toLowerCase();
     };
 }
 

@@ -5,7 +5,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { request as httpsRequest } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ADFS_DISCOVERY_PATH } from '../test/fake-azure/adfs.ts'
+import { ADFS_DISCOVERY_PATH } from '../test/fake-azure/sign-in/adfs.ts'
 import type { FakeAzure, RequestLogEntry } from '../test/fake-azure/index.ts'
 import {
   figures,
@@ -76,7 +76,7 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; body: stri
 
 // az needs an authority ending in /adfs: MSAL for Python 1.21 then skips instance discovery and
 // asks {authority}/.well-known/openid-configuration, which the fake's Entra ID answers itself
-// (withAdfs, test/fake-azure/adfs.ts). Checked once up front so a fake without it fails clearly
+// (withAdfs, test/fake-azure/sign-in/adfs.ts). Checked once up front so a fake without it fails clearly
 // instead of as an MSAL error deep in `az login`.
 async function adfsAuthority(fake: FakeAzure): Promise<string> {
   const url = `${fake.authorityHost}${ADFS_DISCOVERY_PATH}`
@@ -92,7 +92,7 @@ async function adfsAuthority(fake: FakeAzure): Promise<string> {
     const got = res.error ?? `HTTP ${res.status}${res.status === 200 ? ' without a token_endpoint' : ''}`
     throw new Error(
       `the fake Entra ID does not answer the ADFS discovery az needs (GET ${url}: ${got}); ` +
-        'it is served by withAdfs (test/fake-azure/adfs.ts), wired into the Entra server in test/fake-azure/index.ts'
+        'it is served by withAdfs (test/fake-azure/sign-in/adfs.ts), wired into the Entra server in test/fake-azure/index.ts'
     )
   }
   return `${fake.authorityHost}/adfs`

@@ -8,7 +8,7 @@ export interface Span {
   end: number
 }
 
-/** The fields of the fake's RequestLogEntry (test/fake-azure/types.ts) the bench reads. */
+/** The fields of the fake's RequestLogEntry (test/fake-azure/core/types.ts) the bench reads. */
 export interface LoggedRequest extends Span {
   server: string
   method: string

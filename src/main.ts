@@ -1,20 +1,25 @@
 // inputs → settings → credential → read → plan → apply → outputs and summary.
 import * as core from '@actions/core'
-import { type Applied, applyPlan, PartialApplyError, principalsBefore } from './apply.js'
-import { appConfigurationNotes } from './app-configuration.js'
-import { RetryBudget } from './azure/budget.js'
-import { createCredential, signIn as signInToAzure } from './credential.js'
-import type { GitHubAssertion } from './oidc.js'
-import { maskProxyCredentials, routeSdkLogsToDebug } from './debug-log.js'
-import { explain } from './errors.js'
-import { info } from './log.js'
-import { describeChange, makePlan, type Plan } from './plan.js'
-import { makeRevokePlan } from './plan-revoke.js'
-import { connect, readState, settledReferences } from './read.js'
-import { commentOnPullRequest } from './pr-comment.js'
-import { buildReport, computeOutputs, setOutputs, writeSummary } from './report.js'
-import { parseSettings, type Settings } from './settings.js'
-import { unresolvedReferences, verifyFailure, warnAccessStillHeld, warnReferencesLosingAccess } from './verify.js'
+import { type Applied, applyPlan, PartialApplyError, principalsBefore } from './apply/apply.js'
+import { appConfigurationNotes } from './model/app-configuration-references.js'
+import { RetryBudget } from './azure/http/budget.js'
+import { createCredential, signIn as signInToAzure } from './signin/credential.js'
+import type { GitHubAssertion } from './signin/github-oidc.js'
+import { maskProxyCredentials, routeSdkLogsToDebug } from './log/sdk-debug.js'
+import { explain } from './diagnose/explain.js'
+import { info } from './log/log.js'
+import { describeChange, makePlan, type Plan } from './plan/plan.js'
+import { makeRevokePlan } from './plan/revoke.js'
+import { connect, readState, settledReferences } from './read/read.js'
+import { commentOnPullRequest } from './report/pr-comment.js'
+import { buildReport, computeOutputs, setOutputs, writeSummary } from './report/report.js'
+import { parseSettings, type Settings } from './inputs/inputs.js'
+import {
+  unresolvedReferences,
+  verifyFailure,
+  warnAccessStillHeld,
+  warnReferencesLosingAccess
+} from './report/verify.js'
 
 export async function run(): Promise<void> {
   let settings: Settings | undefined

@@ -3,9 +3,15 @@
 // removed nothing (Azure/azure-rest-api-specs#42963), so the plan names what the vault holds in
 // the vault's own spelling, and what was removed is confirmed by reading the vault back.
 import type { VaultState } from '../azure/vaults.js'
-import { during } from '../errors.js'
-import { describePermissions, emptyPermissions, isEmpty, PERMISSION_KINDS, type Permissions } from '../permissions.js'
-import { heldPermissions } from '../plan.js'
+import { during } from '../diagnose/explain.js'
+import {
+  describePermissions,
+  emptyPermissions,
+  isEmpty,
+  PERMISSION_KINDS,
+  type Permissions
+} from '../model/permissions.js'
+import { heldPermissions } from '../plan/plan.js'
 import { type ApplyContext, type Of, onVault, principalFor } from './context.js'
 
 export async function addAccessPolicies(change: Of<'add-access-policy'>, ctx: ApplyContext): Promise<void> {

@@ -7,7 +7,7 @@
 // someone else between that read and the PUT (one round trip) cannot be detected.
 import * as core from '@actions/core'
 import type { AppState } from '../azure/sites.js'
-import { during } from '../errors.js'
+import { during } from '../diagnose/explain.js'
 import {
   failureLine,
   findReference,
@@ -16,8 +16,8 @@ import {
   RESOLVED,
   sameReference,
   type WantedSetting
-} from '../references.js'
-import { pollReferences } from '../read.js'
+} from '../model/references.js'
+import { pollReferences } from '../read/read.js'
 import { type ApplyContext, type Of, onApp } from './context.js'
 import { writeFromFreshRead } from '../azure/write-step.js'
 

@@ -1,14 +1,14 @@
 // What every executor of a change kind shares: the clients, the state read before the plan, the
 // principals known so far (identities turned on by this run join them), and the run's ledger of
 // writes made and failures met.
-import type { RetryBudget } from '../azure/budget.js'
+import type { RetryBudget } from '../azure/http/budget.js'
 import type { AppState } from '../azure/sites.js'
 import type { VaultState } from '../azure/vaults.js'
-import type { OperationContext } from '../errors.js'
-import type { ReferenceState } from '../references.js'
-import { checkIdentityTenant, type Change } from '../plan.js'
-import { type Azure, onTarget } from '../read.js'
-import type { Settings } from '../settings.js'
+import type { OperationContext } from '../diagnose/explain.js'
+import type { ReferenceState } from '../model/references.js'
+import { checkIdentityTenant, type Change } from '../plan/plan.js'
+import { type Azure, onTarget } from '../read/read.js'
+import type { Settings } from '../inputs/inputs.js'
 
 export interface Principal {
   principalId: string

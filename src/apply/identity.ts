@@ -6,8 +6,8 @@
 // first (its principal exists only then, and the grants need it), off last (revoke needs it to
 // the end).
 import { type AppState, ChangeNotVisibleError } from '../azure/sites.js'
-import { during } from '../errors.js'
-import { describeIdentityChange } from '../plan-identity.js'
+import { during } from '../diagnose/explain.js'
+import { describeIdentityChange } from '../plan/identity.js'
 import { type ApplyContext, type Of, onApp } from './context.js'
 
 export async function setIdentity(
@@ -35,7 +35,7 @@ export async function setIdentity(
 /**
  * A user-assigned identity onto the app and made the identity references resolve with, in one
  * PATCH: one restart, and App Service's refetch then already sees an identity with access (this
- * runs after the grants: apply.ts).
+ * runs after the grants: apply/apply.ts).
  */
 export async function attachIdentity(change: Of<'attach-identity'>, ctx: ApplyContext): Promise<void> {
   const app = ctx.app(change.app)

@@ -2,10 +2,10 @@
 // deterministic name. The pipeline waits out PrincipalNotFound while a new identity replicates.
 // ARM keeps one assignment per scope, role and principal: a 409 RoleAssignmentExists means one is
 // there under another name, which is the access asked for only when it carries no condition.
-import { during } from '../errors.js'
-import { info } from '../log.js'
+import { during } from '../diagnose/explain.js'
+import { info } from '../log/log.js'
 import { grantee } from './access-policies.js'
-import { assignmentName, ConditionedAssignmentError, isSameScope, roleGuidOf } from '../rbac.js'
+import { assignmentName, ConditionedAssignmentError, isSameScope, roleGuidOf } from '../model/roles.js'
 import { type ApplyContext, type Of, onVault, principalFor } from './context.js'
 
 export async function assignRole(change: Of<'assign-role'>, ctx: ApplyContext): Promise<void> {

@@ -1,7 +1,7 @@
 // An app or slot as the action sees it after a read: what the plan compares and the identity PATCH
 // bodies are built from (identity-patch.ts). Its own module so that the pure body builders need
 // nothing of the client that reads and writes sites (sites.ts).
-import type { AppTarget } from '../settings.js'
+import type { AppTarget } from '../inputs/inputs.js'
 
 export interface AppState {
   target: AppTarget

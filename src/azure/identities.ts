@@ -3,9 +3,9 @@
 // assignments; no SDK package for one call.
 import { createRestError, getClient, type Client } from '@azure-rest/core-client'
 import type { TokenCredential } from '@azure/core-auth'
-import type { Cloud } from '../clouds.js'
-import type { RetryBudget } from './budget.js'
-import { armClientOptions } from './pipeline.js'
+import type { Cloud } from '../model/clouds.js'
+import type { RetryBudget } from './http/budget.js'
+import { armClientOptions } from './http/pipeline.js'
 import { expectGuid, UnexpectedAzureDataError } from './returned.js'
 
 /** The latest stable api-version (specification/msi TypeSpec: v2024_11_30). */

@@ -12,7 +12,7 @@
 // "set identities to null so that it won't send over wire"). A type without UserAssigned drops
 // them all, so the user side of the type is always carried over.
 import type { SitePatchResource } from '@azure/arm-appservice/models'
-import { formatIdentityType, hasUserAssigned, parseIdentityType, sameIdentity } from '../identity-type.js'
+import { formatIdentityType, hasUserAssigned, parseIdentityType, sameIdentity } from '../model/identity-type.js'
 import type { AppState } from './app-state.js'
 
 /** A change of the site's identity block and reference identity; parts left undefined stay as they are. */

@@ -1,6 +1,6 @@
 // Values that come back from Azure are data, not trusted input: before one goes into a request URL
 // or body, it must be what the action asked for. A mismatch stops the run with what was expected.
-import { isGuid } from '../names.js'
+import { isGuid } from '../inputs/names.js'
 
 export class UnexpectedAzureDataError extends Error {
   constructor(what: string, value: unknown, expected: string) {

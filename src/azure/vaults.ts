@@ -7,11 +7,11 @@ import { createKeyVaultManagement, type KeyVaultManagementContext } from '@azure
 import { get as getSecret } from '@azure/arm-keyvault/api/secrets'
 import { get, listBySubscription, updateAccessPolicy } from '@azure/arm-keyvault/api/vaults'
 import type { Vault } from '@azure/arm-keyvault/models'
-import type { Cloud } from '../clouds.js'
-import type { Permissions } from '../permissions.js'
-import type { VaultTarget } from '../settings.js'
-import type { RetryBudget } from './budget.js'
-import { armClientOptions } from './pipeline.js'
+import type { Cloud } from '../model/clouds.js'
+import type { Permissions } from '../model/permissions.js'
+import type { VaultTarget } from '../inputs/inputs.js'
+import type { RetryBudget } from './http/budget.js'
+import { armClientOptions } from './http/pipeline.js'
 import { expectGuid, expectVaultId } from './returned.js'
 
 export interface AccessPolicy {

@@ -10,10 +10,10 @@
 // budget. A fresh read that shows nothing left to do ends the step without a write.
 import * as core from '@actions/core'
 import { RestError } from '@azure/core-rest-pipeline'
-import { findInChain } from '../error-chain.js'
-import type { RetryBudget } from './budget.js'
-import { isOperationInProgress } from './error-policies.js'
-import { UnknownOutcomeError } from './replay.js'
+import { findInChain } from '../model/error-chain.js'
+import type { RetryBudget } from './http/budget.js'
+import { isOperationInProgress } from './http/error-policies.js'
+import { UnknownOutcomeError } from './http/replay.js'
 
 export interface WriteStep<S, B, R> {
   /** What is written, for the warnings: "the app settings of 'shop-api'". */

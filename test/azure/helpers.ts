@@ -3,10 +3,10 @@
 import type { TokenCredential } from '@azure/core-auth'
 import { ClientAssertionCredential } from '@azure/identity'
 import { afterEach, beforeEach } from '@jest/globals'
-import type { Cloud } from '../../src/clouds.js'
-import { SharedTokenCredential } from '../../src/credential.js'
+import type { Cloud } from '../../src/model/clouds.js'
+import { SharedTokenCredential } from '../../src/signin/credential.js'
 import type { FakeAzure } from '../fake-azure/index.ts'
-import { getAssertion, trustFakeCa } from '../fake-azure/test-helpers.ts'
+import { getAssertion, trustFakeCa } from '../fake-azure/tests/helpers.ts'
 
 export function cloudOf(fake: FakeAzure): Cloud {
   return {

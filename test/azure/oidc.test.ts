@@ -1,7 +1,7 @@
-// src/oidc.ts against the fake's GitHub OIDC endpoint, through the action's pipeline.
+// src/signin/github-oidc.ts against the fake's GitHub OIDC endpoint, through the action's pipeline.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { RetryBudget } from '../../src/azure/budget.js'
-import { decodeClaims, GitHubAssertion, MissingOidcPermissionError } from '../../src/oidc.js'
+import { RetryBudget } from '../../src/azure/http/budget.js'
+import { decodeClaims, GitHubAssertion, MissingOidcPermissionError } from '../../src/signin/github-oidc.js'
 import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
 import { captureCommands } from './helpers.ts'
 

@@ -1,8 +1,8 @@
 // src/azure/sites.ts with the real App Service SDK and the action's pipeline against the fake.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { RetryBudget } from '../../src/azure/budget.js'
+import { RetryBudget } from '../../src/azure/http/budget.js'
 import { Sites, webSites } from '../../src/azure/sites.js'
-import type { AppTarget } from '../../src/settings.js'
+import type { AppTarget } from '../../src/inputs/inputs.js'
 import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
 import { captureCommands, cloudOf, credentialFor } from './helpers.ts'
 

@@ -1,8 +1,8 @@
-// src/azure/vaults.ts and roles.ts with the real SDKs and the action's pipeline against the fake.
+// src/azure/vaults.ts and role-assignments.ts with the real SDKs and the action's pipeline against the fake.
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { RetryBudget } from '../../src/azure/budget.js'
-import { RoleAssignments } from '../../src/azure/roles.js'
+import { RetryBudget } from '../../src/azure/http/budget.js'
+import { RoleAssignments } from '../../src/azure/role-assignments.js'
 import { Vaults } from '../../src/azure/vaults.js'
 import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
 import { captureCommands, cloudOf, credentialFor } from './helpers.ts'

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
-import { DEFAULT_CLAIMS } from '../fake-azure/state.ts'
+import { DEFAULT_CLAIMS } from '../fake-azure/core/state.ts'
 import { runAction, type ActionRun, type RunOptions } from './run-action.ts'
 
 let fake: FakeAzure

@@ -403,7 +403,7 @@ async function fetchSlotNames(
   app: string,
   names: { appSettingNames: string[]; connectionStringNames: string[] }
 ): Promise<void> {
-  const { armCaller } = await import('../fake-azure/test-helpers.ts')
+  const { armCaller } = await import('../fake-azure/tests/helpers.ts')
   const arm = await armCaller(fake)
   const path = `/subscriptions/${fake.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.Web/sites/${app}/config/slotConfigNames`
   const put = await arm('PUT', path, { properties: names })

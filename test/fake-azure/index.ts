@@ -1,23 +1,23 @@
 // Public face of the fake Azure: start its servers (GitHub OIDC over http, Entra ID and ARM over
 // https, IMDS over http when asked), seed and inspect their shared in-memory state, close them.
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import { configApi } from './app-config.ts'
-import { armHandler } from './arm.ts'
-import { clone } from './arm-common.ts'
-import { withAdfs } from './adfs.ts'
-import { entraHandler } from './entra.ts'
-import { identityApi, type IdentityApi } from './identities.ts'
-import { addComment, createGitHubState, type FakeComment, githubHandler } from './github.ts'
-import { imdsHandler } from './imds.ts'
-import { oidcHandler, type OidcKeys } from './oidc.ts'
-import { VAULT_SUFFIXES } from './kv-references.ts'
-import { seedRoleAssignment } from './role-assignments.ts'
-import { seedSecret, type SecretSeed } from './secrets.ts'
-import { startProxy, type FakeProxy } from './proxy.ts'
-import { closeServer, listen, type Listening } from './server.ts'
-import { patchSiteAsOther, seedSite, type SiteSeed } from './sites.ts'
-import * as st from './state.ts'
-import { makeTls } from './tls.ts'
+import { configApi } from './arm/site-config.ts'
+import { armHandler } from './arm/router.ts'
+import { clone } from './arm/common.ts'
+import { withAdfs } from './sign-in/adfs.ts'
+import { entraHandler } from './sign-in/entra.ts'
+import { identityApi, type IdentityApi } from './arm/user-assigned-identities.ts'
+import { addComment, createGitHubState, type FakeComment, githubHandler } from './github/comments.ts'
+import { imdsHandler } from './sign-in/imds.ts'
+import { oidcHandler, type OidcKeys } from './sign-in/github-oidc.ts'
+import { VAULT_SUFFIXES } from './arm/kv-references.ts'
+import { seedRoleAssignment } from './arm/role-assignments.ts'
+import { seedSecret, type SecretSeed } from './arm/secrets.ts'
+import { startProxy, type FakeProxy } from './core/proxy.ts'
+import { closeServer, listen, type Listening } from './core/server.ts'
+import { patchSiteAsOther, seedSite, type SiteSeed } from './arm/sites.ts'
+import * as st from './core/state.ts'
+import { makeTls } from './core/tls.ts'
 import type {
   FaultRule,
   RequestLogEntry,
@@ -26,8 +26,8 @@ import type {
   SiteRecord,
   SlotConfigNames,
   VaultRecord
-} from './types.ts'
-import { seedVault, vaultId, type VaultSeed } from './vaults.ts'
+} from './core/types.ts'
+import { seedVault, vaultId, type VaultSeed } from './arm/vaults.ts'
 
 export type {
   AccessPolicyEntry,
@@ -40,9 +40,15 @@ export type {
   SlotConfigNames,
   UserAssignedIdentityRecord,
   VaultRecord
-} from './types.ts'
-export type { SecretSeed } from './secrets.ts'
-export type { AzCliOptions, IdentityApi, RunnerIdentityOptions, RunnerInfo, UaiSeed } from './identities.ts'
+} from './core/types.ts'
+export type { SecretSeed } from './arm/secrets.ts'
+export type {
+  AzCliOptions,
+  IdentityApi,
+  RunnerIdentityOptions,
+  RunnerInfo,
+  UaiSeed
+} from './arm/user-assigned-identities.ts'
 
 /** What a test may set on a seeded site or slot (its location is fixed). */
 export type SiteOptions = Omit<SiteSeed, 'resourceGroup' | 'name' | 'slot' | 'location'>
@@ -185,7 +191,7 @@ export interface FakeAzureOptions {
   referenceResolveDelayMs?: number
   /** Also serve IMDS (imds.ts), the runner VM's managed identity endpoint: see fake.imdsHost. */
   imds?: boolean
-  /** Also serve GitHub's REST API for pull-request comments (github.ts): see fake.github. */
+  /** Also serve GitHub's REST API for pull-request comments (github/comments.ts): see fake.github. */
   github?: boolean
   /** The cloud whose Key Vault DNS suffix vaults and SecretUri references use (default AzureCloud). */
   cloud?: keyof typeof VAULT_SUFFIXES

@@ -1,0 +1,108 @@
+// The identity part of the plan with a user-assigned `identity`: attach it to each app (keeping
+// the system-assigned identity and every other user-assigned one) and make it the identity Key
+// Vault references resolve with; on revoke with disable-identity, the reverse. Pure.
+import type { AppState } from '../azure/sites.js'
+import { hasUserAssigned, sameIdentity } from '../model/identity-type.js'
+import type { CurrentState } from '../read/read.js'
+
+export interface AttachChange {
+  kind: 'attach-identity'
+  app: string
+  identityId: string
+  identityName: string
+  /** Not attached yet. */
+  attach: boolean
+  /** keyVaultReferenceIdentity is something else (e.g. 'SystemAssigned'). */
+  setReference: boolean
+  referenceFrom: string
+}
+
+export interface DetachChange {
+  kind: 'detach-identity'
+  app: string
+  identityId: string
+  identityName: string
+  detach: boolean
+  /** keyVaultReferenceIdentity points at the identity: back to 'SystemAssigned' first (detaching does not reset it). */
+  resetReference: boolean
+}
+
+export function planAttach(state: CurrentState): AttachChange[] {
+  const identity = state.userIdentity
+  if (!identity) return []
+  return state.apps.flatMap((app) => {
+    const attach = !hasUserAssigned(app.userAssignedIds, identity.id)
+    const setReference = !sameIdentity(app.keyVaultReferenceIdentity, identity.id)
+    if (!attach && !setReference) return []
+    return [
+      {
+        kind: 'attach-identity' as const,
+        app: app.target.key,
+        identityId: identity.id,
+        identityName: identity.name,
+        attach,
+        setReference,
+        referenceFrom: app.keyVaultReferenceIdentity ?? 'SystemAssigned'
+      }
+    ]
+  })
+}
+
+export function planDetach(state: CurrentState): DetachChange[] {
+  const identity = state.userIdentity
+  if (!identity) return []
+  return state.apps.flatMap((app) => {
+    const detach = hasUserAssigned(app.userAssignedIds, identity.id)
+    const resetReference =
+      app.keyVaultReferenceIdentity !== undefined && sameIdentity(app.keyVaultReferenceIdentity, identity.id)
+    if (!detach && !resetReference) return []
+    return [
+      {
+        kind: 'detach-identity' as const,
+        app: app.target.key,
+        identityId: identity.id,
+        identityName: identity.name,
+        detach,
+        resetReference
+      }
+    ]
+  })
+}
+
+/**
+ * The apps as the grants see them: with a user-assigned identity, each app's principal is that
+ * identity's (known before anything is written); otherwise its own system-assigned one.
+ */
+export function grantees(state: CurrentState): AppState[] {
+  const identity = state.userIdentity
+  if (!identity) return state.apps
+  return state.apps.map((app) => ({ ...app, principalId: identity.principalId, tenantId: identity.tenantId }))
+}
+
+/** With a user-assigned identity, every app uses its one principal: the apps that share a grant. */
+export function sharedBy(state: CurrentState): string[] | undefined {
+  return state.userIdentity ? state.apps.map((a) => a.target.key) : undefined
+}
+
+/** The apps a grant serves: every app sharing its user-assigned identity, else its own app. */
+export function appsServed(grant: { app: string; sharedBy?: string[] }): string[] {
+  return grant.sharedBy ?? [grant.app]
+}
+
+/** One line per change; each is one write, which restarts the app (the plan and summary say so). */
+export function describeIdentityChange(change: AttachChange | DetachChange): string {
+  const parts: string[] = []
+  if (change.kind === 'attach-identity') {
+    if (change.attach)
+      parts.push(`attach user-assigned identity ${change.identityName} to ${change.app} (keeping its other identities)`)
+    if (change.setReference)
+      parts.push(
+        `set keyVaultReferenceIdentity of ${change.app} to ${change.identityName} (was ${change.referenceFrom})`
+      )
+    return `${parts.join(' and ')}${parts.length > 1 ? ', in one write' : ''} after the grants (the app restarts)`
+  }
+  if (change.resetReference) parts.push(`reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned`)
+  if (change.detach)
+    parts.push(`detach user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept)`)
+  return `${parts.join(' and ')}${parts.length > 1 ? ', in one write' : ''} (the app restarts)`
+}

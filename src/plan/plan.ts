@@ -1,0 +1,331 @@
+// The plan: a pure function from what is there (read) and what is wanted (settings) to the list
+// of changes. Tests assert on it without a network; "nothing to do" is an empty list, which is
+// why a re-run writes nothing.
+import type { AppState } from '../azure/sites.js'
+import type { RoleAssignment } from '../azure/role-assignments.js'
+import type { AccessPolicy, VaultState } from '../azure/vaults.js'
+import { type IdentityType, withSystemAssigned } from '../model/identity-type.js'
+import { describePermissions, isEmpty, missingPermissions, type Permissions } from '../model/permissions.js'
+import {
+  conditionedAssignment,
+  ConditionedAssignmentError,
+  isSatisfied,
+  type KeyVaultRole,
+  roleDefinitionId,
+  roleGuidOf,
+  rolesFor
+} from '../model/roles.js'
+import { PlanError } from './plan-error.js'
+import {
+  type AttachChange,
+  type DetachChange,
+  describeIdentityChange,
+  grantees,
+  planAttach,
+  sharedBy
+} from './identity.js'
+import { planSettings, type SettingsChange } from './app-settings.js'
+import type { CurrentState } from '../read/read.js'
+import type { WantedSetting } from '../model/references.js'
+import type { AccessModelInput } from '../inputs/inputs.js'
+
+export type AccessModel = 'access-policy' | 'rbac'
+
+export const MAX_ACCESS_POLICIES = 1024
+
+export interface PolicyEntry {
+  app: string
+  /** Undefined until the identity this run turns on exists. */
+  principalId?: string
+  tenantId: string
+  permissions: Permissions
+  /** A user-assigned identity's entry serves every app that uses it: those apps. */
+  sharedBy?: string[]
+}
+
+interface IdentityChange {
+  app: string
+  from: string
+  to: IdentityType
+  keepsUserAssigned: number
+}
+
+interface PolicyChange {
+  vault: string
+  vaultId: string
+  entries: PolicyEntry[]
+}
+
+export type Change =
+  | ({ kind: 'enable-identity' } & IdentityChange)
+  | ({ kind: 'disable-identity' } & IdentityChange)
+  | ({ kind: 'add-access-policy' } & PolicyChange)
+  | ({ kind: 'remove-access-policy' } & PolicyChange)
+  | {
+      kind: 'delete-role-assignment'
+      vault: string
+      vaultId: string
+      app: string
+      principalId: string
+      role: KeyVaultRole
+      assignmentName: string
+      sharedBy?: string[]
+    }
+  | {
+      kind: 'assign-role'
+      vault: string
+      vaultId: string
+      app: string
+      principalId?: string
+      role: KeyVaultRole
+      roleDefinitionId: string
+      /** A user-assigned identity's assignment serves every app that uses it: those apps. */
+      sharedBy?: string[]
+    }
+  | SettingsChange
+  | AttachChange
+  | DetachChange
+
+/** One app × vault pair: what was asked and what is missing (empty when already granted). */
+export interface Grant {
+  app: string
+  vault: string
+  model: AccessModel
+  requested: string
+  /** What this run changes for the pair: missing access (apply, plan, verify) or held access to remove (revoke); empty when nothing. */
+  delta: string
+  /** Revoke: what of the revoked access the principal keeps after the run, and through what. */
+  stillHeld?: StillHeld[]
+}
+
+/** Access revoke leaves in place: a role assignment or access-policy entry it does not take. */
+export interface StillHeld {
+  /** The revoked permissions it still grants ("secrets: get, list"). */
+  grants: string
+  /** The role assignment or entry, with its scope. */
+  through: string
+  /** Why revoke left it, and the fix. */
+  reason: string
+}
+
+export interface Plan {
+  changes: Change[]
+  grants: Grant[]
+}
+
+export { PlanError } from './plan-error.js'
+
+export interface Wanted {
+  permissions: Permissions
+  accessModel: AccessModelInput
+  /** Input `app-settings`: the Key Vault references to write. */
+  appSettings?: readonly WantedSetting[]
+}
+
+export function makePlan(wanted: Wanted, state: CurrentState): Plan {
+  const changes: Change[] = [...planAttach(state)]
+  const grants: Grant[] = []
+  // With a user-assigned identity the system-assigned one is left as it is.
+  for (const app of state.userIdentity ? [] : state.apps) {
+    if (!app.systemAssigned) {
+      changes.push({
+        kind: 'enable-identity',
+        app: app.target.key,
+        from: app.identityType,
+        to: withSystemAssigned(app.identityType, true),
+        keepsUserAssigned: app.userAssignedIds.length
+      })
+    }
+  }
+  const apps = grantees(state)
+  const shared = sharedBy(state)
+  for (const vault of state.vaults) {
+    const model = resolveModel(wanted.accessModel, vault)
+    if (model === 'access-policy') {
+      const entries = planAccessPolicies(wanted.permissions, vault, apps, grants, shared)
+      if (entries.length > 0) {
+        changes.push({ kind: 'add-access-policy', vault: vault.name, vaultId: vault.id, entries })
+      }
+    } else {
+      const assignments = state.assignments.get(vault.id.toLowerCase()) ?? []
+      changes.push(...planRoles(wanted.permissions, vault, assignments, apps, grants, shared))
+    }
+  }
+  changes.push(...planSettings(wanted.appSettings ?? [], state, changes))
+  return { changes, grants }
+}
+
+export function resolveModel(wanted: AccessModelInput, vault: VaultState): AccessModel {
+  const actual: AccessModel = vault.rbac ? 'rbac' : 'access-policy'
+  if (wanted !== 'auto' && wanted !== actual) {
+    throw new PlanError(
+      `'access-model' is '${wanted}', but Key Vault '${vault.name}' uses ${actual === 'rbac' ? 'Azure RBAC (enableRbacAuthorization: true)' : 'access policies (enableRbacAuthorization: false)'}.\n` +
+        `Fix: set 'access-model' to '${actual}' or 'auto', or switch the vault's permission model ` +
+        `(az keyvault update --name ${vault.name} --enable-rbac-authorization ${actual === 'rbac' ? 'false' : 'true'}) if that is what you intended.`
+    )
+  }
+  return actual
+}
+
+function planAccessPolicies(
+  wanted: Permissions,
+  vault: VaultState,
+  apps: AppState[],
+  grants: Grant[],
+  shared: string[] | undefined
+): PolicyEntry[] {
+  const entries: PolicyEntry[] = []
+  let newPrincipals = 0
+  for (const app of apps) {
+    checkIdentityTenant(app.target.key, app.tenantId, vault)
+    const held = app.principalId ? heldPermissions(vault.accessPolicies, app.principalId) : undefined
+    const missing = missingPermissions(held, wanted)
+    grants.push({
+      app: app.target.key,
+      vault: vault.name,
+      model: 'access-policy',
+      requested: describePermissions(wanted),
+      delta: isEmpty(missing) ? '' : describePermissions(missing)
+    })
+    if (isEmpty(missing)) continue
+    // Apps sharing one user-assigned identity share one entry.
+    if (app.principalId && entries.some((e) => e.principalId?.toLowerCase() === app.principalId!.toLowerCase()))
+      continue
+    if (!held) newPrincipals++
+    entries.push({
+      app: app.target.key,
+      principalId: app.principalId,
+      tenantId: vault.tenantId,
+      permissions: missing,
+      ...(shared ? { sharedBy: shared } : {})
+    })
+  }
+  if (vault.accessPolicies.length + newPrincipals > MAX_ACCESS_POLICIES) {
+    throw new PlanError(
+      `Key Vault '${vault.name}' has ${vault.accessPolicies.length} access policies; adding ${newPrincipals} more would pass the limit of ${MAX_ACCESS_POLICIES}.\n` +
+        `Fix: remove policies of principals that no longer exist, or move the vault to Azure RBAC ` +
+        `(az keyvault update --name ${vault.name} --enable-rbac-authorization true), which has no such limit.`
+    )
+  }
+  return entries
+}
+
+/** The permissions an object holds through entries of its own (not compound application+user entries). */
+export function heldPermissions(policies: AccessPolicy[], objectId: string): Partial<Permissions> | undefined {
+  const own = policies.filter((p) => p.objectId.toLowerCase() === objectId.toLowerCase() && !p.applicationId)
+  if (own.length === 0) return undefined
+  const merged: Permissions = { secrets: [], keys: [], certificates: [], storage: [] }
+  for (const entry of own) {
+    for (const kind of Object.keys(merged) as (keyof Permissions)[])
+      merged[kind].push(...(entry.permissions[kind] ?? []))
+  }
+  return merged
+}
+
+function planRoles(
+  wanted: Permissions,
+  vault: VaultState,
+  assignments: readonly RoleAssignment[],
+  apps: AppState[],
+  grants: Grant[],
+  shared: string[] | undefined
+): Change[] {
+  const roles = rolesFor(wanted, vault.name)
+  const changes: Change[] = []
+  for (const app of apps) {
+    checkIdentityTenant(app.target.key, app.tenantId, vault)
+    const held = app.principalId
+      ? assignments
+          .filter(
+            (a) =>
+              a.principalId.toLowerCase() === app.principalId!.toLowerCase() &&
+              isAtOrAbove(a.scope, vault.id) &&
+              !a.condition // a conditioned assignment grants only part of the role
+          )
+          .map((a) => roleGuidOf(a.roleDefinitionId))
+      : []
+    const missing = roles.filter((role) => !isSatisfied(role, held))
+    grants.push({
+      app: app.target.key,
+      vault: vault.name,
+      model: 'rbac',
+      requested: roles.map((r) => r.name).join(', '),
+      delta: missing.map((r) => r.name).join(', ')
+    })
+    for (const role of missing) {
+      // ARM would refuse the new assignment as a duplicate of a conditioned one (409): say so before any write.
+      const conditioned = app.principalId && conditionedAssignment(assignments, vault.id, role, app.principalId)
+      if (conditioned)
+        throw new ConditionedAssignmentError(app.target.key, app.principalId!, role, vault.name, conditioned)
+      // Apps sharing one user-assigned identity share its role assignments.
+      const planned = changes.some(
+        (c) =>
+          c.kind === 'assign-role' &&
+          c.role.guid === role.guid &&
+          c.principalId !== undefined &&
+          c.principalId === app.principalId
+      )
+      if (planned) continue
+      changes.push({
+        kind: 'assign-role',
+        vault: vault.name,
+        vaultId: vault.id,
+        app: app.target.key,
+        principalId: app.principalId,
+        role,
+        roleDefinitionId: roleDefinitionId(vault.subscriptionId, role),
+        ...(shared ? { sharedBy: shared } : {})
+      })
+    }
+  }
+  return changes
+}
+
+/** An assignment at `scope` reaches `resourceId` when the scope is the resource or an ancestor. */
+export function isAtOrAbove(scope: string, resourceId: string): boolean {
+  const s = scope.toLowerCase().replace(/\/+$/, '')
+  const r = resourceId.toLowerCase()
+  return (
+    s === '' || s === r || r.startsWith(`${s}/`) || s.startsWith('/providers/microsoft.management/managementgroups/')
+  )
+}
+
+/** Also called by apply for an identity it has just turned on, whose tenant the plan could not know. */
+export function checkIdentityTenant(appKey: string, tenantId: string | undefined, vault: VaultState): void {
+  if (tenantId && vault.tenantId && tenantId.toLowerCase() !== vault.tenantId.toLowerCase()) {
+    throw new PlanError(
+      `The identity of '${appKey}' belongs to tenant ${tenantId}, but Key Vault '${vault.name}' belongs to tenant ${vault.tenantId}: a vault only accepts principals of its own tenant.\n` +
+        `Fix: use a vault in tenant ${tenantId}, or move the vault's subscription to that tenant.`
+    )
+  }
+}
+
+/** One line per change, for the log and the summary. */
+export function describeChange(change: Change): string {
+  switch (change.kind) {
+    case 'enable-identity':
+    case 'disable-identity':
+      return `turn ${change.kind === 'enable-identity' ? 'on' : 'off'} the system-assigned identity of ${change.app} (identity type ${change.from} → ${change.to}${change.keepsUserAssigned > 0 ? `, keeping ${change.keepsUserAssigned} user-assigned` : ''}; the app restarts)`
+    case 'add-access-policy':
+    case 'remove-access-policy':
+      return `${change.kind === 'add-access-policy' ? 'add to' : 'remove from'} the access policies of vault ${change.vault}: ${change.entries
+        .map((e) => `${e.app} (${e.principalId ?? 'new identity'}) ${describePermissions(e.permissions)}`)
+        .join('; ')}`
+    case 'assign-role':
+      return `assign '${change.role.name}' on vault ${change.vault} to ${change.app} (${change.principalId ?? 'new identity'})`
+    case 'delete-role-assignment':
+      return `delete the '${change.role.name}' assignment ${change.assignmentName} on vault ${change.vault} of ${change.app} (${change.principalId})`
+    case 'attach-identity':
+    case 'detach-identity':
+      return describeIdentityChange(change)
+    case 'set-app-settings': {
+      const again = change.refresh.map((r) => `${r.setting} (${r.status})`).join(', ')
+      // Without a settings write, the documented refresh call heals cached failures (apply/app-settings.ts).
+      if (change.names.length === 0)
+        return `Key Vault references of ${change.app}: have App Service resolve ${again} again (the refresh call; the app restarts)`
+      const parts = [`set ${change.names.join(', ')} to Key Vault references`]
+      if (again) parts.push(`App Service resolves ${again} again with that write`)
+      return `app settings of ${change.app}: ${parts.join('; ')} (the whole collection is written back, other settings kept; the app restarts)`
+    }
+  }
+}
