@@ -1,10 +1,12 @@
 // Shared builders for unit tests: plain values shaped like what src/read/read.ts produces.
-import type { AppState } from '../src/azure/sites.js'
-import type { AccessPolicy, VaultState } from '../src/azure/vaults.js'
-import type { RoleAssignment } from '../src/azure/role-assignments.js'
-import type { CurrentState } from '../src/read/read.js'
+import type { AppState } from '../src/model/state.js'
+import type { VaultState } from '../src/model/state.js'
+import type { AccessPolicy } from '../src/model/state.js'
+import type { RoleAssignment } from '../src/model/state.js'
+import type { CurrentState } from '../src/model/state.js'
 import { emptyPermissions, type Permissions } from '../src/model/permissions.js'
-import type { AppTarget, Settings } from '../src/inputs/inputs.js'
+import type { Settings } from '../src/inputs/inputs.js'
+import type { AppTarget } from '../src/model/targets.js'
 
 export const SUB = '11111111-1111-1111-1111-111111111111'
 export const TENANT = '22222222-2222-2222-2222-222222222222'

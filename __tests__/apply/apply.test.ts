@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
-import type { AppState } from '../../src/azure/sites.js'
-import type { AccessPolicy, VaultState } from '../../src/azure/vaults.js'
-import type { RoleAssignment } from '../../src/azure/role-assignments.js'
+import type { AppState } from '../../src/model/state.js'
+import type { VaultState } from '../../src/model/state.js'
+import type { AccessPolicy } from '../../src/model/state.js'
+import type { RoleAssignment } from '../../src/model/state.js'
 
 const notice = jest.fn<(m: string) => void>()
 const warning = jest.fn<(m: string) => void>()
@@ -11,7 +12,7 @@ const { applyPlan, PartialApplyError } = await import('../../src/apply/apply.js'
 const { makePlan } = await import('../../src/plan/plan.js')
 const { makeRevokePlan } = await import('../../src/plan/revoke.js')
 const { assignmentName, ConditionedAssignmentError, ROLES } = await import('../../src/model/roles.js')
-const { AzureOperationError } = await import('../../src/diagnose/explain.js')
+const { AzureOperationError } = await import('../../src/azure/operation.js')
 const { computeOutputs } = await import('../../src/report/report.js')
 const { RetryBudget } = await import('../../src/azure/http/budget.js')
 const { AccessStillHeldError } = await import('../../src/apply/access-policies.js')
@@ -30,8 +31,9 @@ const {
   TENANT,
   vault
 } = await import('../fixtures.js')
-import type { Azure, CurrentState } from '../../src/read/read.js'
-import type { Change } from '../../src/plan/plan.js'
+import type { Azure } from '../../src/azure/clients.js'
+import type { CurrentState } from '../../src/model/state.js'
+import type { Change } from '../../src/model/changes.js'
 import type { IdentityChange } from '../../src/azure/identity-patch.js'
 
 const NEW_PRINCIPAL = 'cccccccc-0000-0000-0000-00000000000c'

@@ -2,13 +2,11 @@ import { describe, expect, it } from '@jest/globals'
 import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline'
 import { AuthenticationError } from '@azure/identity'
 import { ReferencesNotResolvedError } from '../../src/apply/app-settings.js'
-import {
-  AzureOperationError,
-  describeTarget,
-  during,
-  explain,
-  type OperationContext
-} from '../../src/diagnose/explain.js'
+import { explain } from '../../src/diagnose/explain.js'
+import { describeTarget } from '../../src/azure/operation.js'
+import { during } from '../../src/azure/operation.js'
+import { AzureOperationError } from '../../src/azure/operation.js'
+import { type OperationContext } from '../../src/azure/operation.js'
 import {
   decodeClaims,
   MissingOidcPermissionError,

@@ -1,9 +1,10 @@
 // Key Vault references of app settings and connection strings, as the action reads, names and
 // heals them; and the App Configuration references a change of keyVaultReferenceIdentity moves.
 import { describe, expect, it } from '@jest/globals'
-import { appConfigurationNotes } from '../../src/model/app-configuration-references.js'
+import { appConfigurationNotes } from '../../src/plan/app-configuration.js'
 import { toReferenceState } from '../../src/azure/site-config.js'
-import type { Change, Plan } from '../../src/plan/plan.js'
+import type { Plan } from '../../src/model/changes.js'
+import type { Change } from '../../src/model/changes.js'
 import { describeChange } from '../../src/plan/plan.js'
 import { planSettings } from '../../src/plan/app-settings.js'
 import {

@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals'
 import { makePlan, type Wanted } from '../../src/plan/plan.js'
 import { makeRevokePlan } from '../../src/plan/revoke.js'
 import { assignmentName, ROLES } from '../../src/model/roles.js'
-import type { CurrentState } from '../../src/read/read.js'
+import type { CurrentState } from '../../src/model/state.js'
 import { app, appWithoutIdentity, assignment, perms, policy, state, TENANT, vault } from '../fixtures.js'
 
 const UAI = '/subscriptions/s/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/shop-id'

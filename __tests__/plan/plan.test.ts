@@ -6,9 +6,9 @@ import {
   makePlan,
   MAX_ACCESS_POLICIES,
   PlanError,
-  resolveModel,
-  type Change
+  resolveModel
 } from '../../src/plan/plan.js'
+import { type Change } from '../../src/model/changes.js'
 import { ConditionedAssignmentError, ROLES, StorageOnRbacVaultError } from '../../src/model/roles.js'
 import type { Wanted } from '../../src/plan/plan.js'
 import {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
 import { makeRevokePlan } from '../../src/plan/revoke.js'
-import { type Change, describeChange, PlanError, type Wanted } from '../../src/plan/plan.js'
+import { describeChange, PlanError, type Wanted } from '../../src/plan/plan.js'
+import { type Change } from '../../src/model/changes.js'
 import { assignmentName, ROLES, StorageOnRbacVaultError } from '../../src/model/roles.js'
-import type { RoleAssignment } from '../../src/azure/role-assignments.js'
+import type { RoleAssignment } from '../../src/model/state.js'
 import {
   app,
   appWithoutIdentity,

@@ -18,7 +18,8 @@ const { buildReport, computeOutputs, setOutputs, workflowRunUrl, writeSummary } 
   await import('../../src/report/report.js')
 const { PRINCIPAL, PRINCIPAL_2, settings, target, TENANT } = await import('../fixtures.js')
 import type { Applied } from '../../src/apply/apply.js'
-import type { Grant, Plan } from '../../src/plan/plan.js'
+import type { Plan } from '../../src/model/changes.js'
+import type { Grant } from '../../src/model/changes.js'
 
 const grant = (app: string, model: Grant['model'], delta = ''): Grant => ({
   app,

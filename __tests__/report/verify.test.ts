@@ -3,7 +3,8 @@ import { describe, expect, it, jest } from '@jest/globals'
 const warning = jest.fn<(m: string) => void>()
 jest.unstable_mockModule('@actions/core', () => ({ warning }))
 const { unresolvedReferences, verifyFailure, warnAccessStillHeld } = await import('../../src/report/verify.js')
-import { makePlan, type Plan, type Wanted } from '../../src/plan/plan.js'
+import { makePlan, type Wanted } from '../../src/plan/plan.js'
+import { type Plan } from '../../src/model/changes.js'
 import { ROLES } from '../../src/model/roles.js'
 import {
   app,

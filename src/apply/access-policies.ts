@@ -2,8 +2,8 @@
 // permissions. `remove` matches permission names case-sensitively and answers 200 even when it
 // removed nothing (Azure/azure-rest-api-specs#42963), so the plan names what the vault holds in
 // the vault's own spelling, and what was removed is confirmed by reading the vault back.
-import type { VaultState } from '../azure/vaults.js'
-import { during } from '../diagnose/explain.js'
+import type { VaultState } from '../model/state.js'
+import { during } from '../azure/operation.js'
 import {
   describePermissions,
   emptyPermissions,

@@ -6,8 +6,8 @@
 // App Service's own status of each reference is awaited. The settings API has no ETag: a write by
 // someone else between that read and the PUT (one round trip) cannot be detected.
 import * as core from '@actions/core'
-import type { AppState } from '../azure/sites.js'
-import { during } from '../diagnose/explain.js'
+import type { AppState } from '../model/state.js'
+import { during } from '../azure/operation.js'
 import {
   failureLine,
   findReference,
@@ -17,7 +17,7 @@ import {
   sameReference,
   type WantedSetting
 } from '../model/references.js'
-import { pollReferences } from '../read/read.js'
+import { pollReferences } from '../read/references.js'
 import { type ApplyContext, type Of, onApp } from './context.js'
 import { writeFromFreshRead } from '../azure/write-step.js'
 
@@ -49,7 +49,7 @@ export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyC
   const app = ctx.app(change.app)
   const key = app.target.key
   const wanted = ctx.settings.appSettings
-  const client = ctx.azure.appConfig
+  const client = ctx.azure.siteConfig
   const refresh = change.refresh.map((r) => r.setting)
   let changed: string[] = []
   // The PUT replaces the whole collection: it is built from a read made right before it, and after
@@ -116,7 +116,7 @@ async function refreshThenSettle(
 ): Promise<void> {
   const key = app.target.key
   await during(onApp(ctx, app, 'ask App Service to resolve the Key Vault references of'), () =>
-    ctx.azure.appConfig.refreshReferences(app.target)
+    ctx.azure.siteConfig.refreshReferences(app.target)
   )
   const refreshedAt = Date.now()
   ctx.record(

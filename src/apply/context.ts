@@ -2,12 +2,14 @@
 // principals known so far (identities turned on by this run join them), and the run's ledger of
 // writes made and failures met.
 import type { RetryBudget } from '../azure/http/budget.js'
-import type { AppState } from '../azure/sites.js'
-import type { VaultState } from '../azure/vaults.js'
-import type { OperationContext } from '../diagnose/explain.js'
+import type { AppState } from '../model/state.js'
+import type { VaultState } from '../model/state.js'
+import type { OperationContext } from '../azure/operation.js'
 import type { ReferenceState } from '../model/references.js'
-import { checkIdentityTenant, type Change } from '../plan/plan.js'
-import { type Azure, onTarget } from '../read/read.js'
+import { checkIdentityTenant } from '../plan/plan.js'
+import { type Change } from '../model/changes.js'
+import { type Azure } from '../azure/clients.js'
+import { onTarget } from '../azure/operation.js'
 import type { Settings } from '../inputs/inputs.js'
 
 export interface Principal {

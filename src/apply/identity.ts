@@ -5,8 +5,9 @@
 // reference identity in one write, after its grants. A system-assigned identity is turned on
 // first (its principal exists only then, and the grants need it), off last (revoke needs it to
 // the end).
-import { type AppState, ChangeNotVisibleError } from '../azure/sites.js'
-import { during } from '../diagnose/explain.js'
+import type { AppState } from '../model/state.js'
+import { ChangeNotVisibleError } from '../azure/sites.js'
+import { during } from '../azure/operation.js'
 import { describeIdentityChange } from '../plan/identity.js'
 import { type ApplyContext, type Of, onApp } from './context.js'
 

@@ -2,7 +2,7 @@
 // deterministic name. The pipeline waits out PrincipalNotFound while a new identity replicates.
 // ARM keeps one assignment per scope, role and principal: a 409 RoleAssignmentExists means one is
 // there under another name, which is the access asked for only when it carries no condition.
-import { during } from '../diagnose/explain.js'
+import { during } from '../azure/operation.js'
 import { info } from '../log/log.js'
 import { grantee } from './access-policies.js'
 import { assignmentName, ConditionedAssignmentError, isSameScope, roleGuidOf } from '../model/roles.js'

@@ -7,18 +7,10 @@ import type { Cloud } from '../model/clouds.js'
 import type { RetryBudget } from './http/budget.js'
 import { armClientOptions } from './http/pipeline.js'
 import { expectGuid, UnexpectedAzureDataError } from './returned.js'
+import type { UserIdentity } from '../model/state.js'
 
 /** The latest stable api-version (specification/msi TypeSpec: v2024_11_30). */
 const API_VERSION = '2024-11-30'
-
-export interface UserIdentity {
-  /** The resource id as the action was given it (ARM may return it with other casing). */
-  id: string
-  name: string
-  principalId: string
-  clientId: string
-  tenantId: string
-}
 
 export class UserAssignedIdentities {
   private readonly client: Client

@@ -13,7 +13,7 @@
 // them all, so the user side of the type is always carried over.
 import type { SitePatchResource } from '@azure/arm-appservice/models'
 import { formatIdentityType, hasUserAssigned, parseIdentityType, sameIdentity } from '../model/identity-type.js'
-import type { AppState } from './app-state.js'
+import type { AppState } from '../model/state.js'
 
 /** A change of the site's identity block and reference identity; parts left undefined stay as they are. */
 export interface IdentityChange {

@@ -11,19 +11,9 @@ import type { RetryBudget } from './http/budget.js'
 import { hadUnansweredAttempt } from './http/attempt-policy.js'
 import { armClientOptions } from './http/pipeline.js'
 import { isVaultScope } from './returned.js'
+import type { RoleAssignment } from '../model/state.js'
 
 const API_VERSION = '2022-04-01'
-
-export interface RoleAssignment {
-  id: string
-  name: string
-  scope: string
-  roleDefinitionId: string
-  principalId: string
-  principalType?: string
-  /** An ABAC condition narrows the role: such an assignment does not count as holding it. */
-  condition?: string
-}
 
 interface WireAssignment {
   id: string

@@ -19,7 +19,7 @@ import {
 } from '@azure/arm-appservice/api/webApps'
 import type { AppConfigurationReference } from '../model/app-configuration-references.js'
 import { isAppConfigurationReference, type ReferenceCollection, type ReferenceState } from '../model/references.js'
-import type { AppTarget } from '../inputs/inputs.js'
+import type { AppTarget } from '../model/targets.js'
 
 const API_VERSION = '2025-05-01'
 const COLLECTIONS: readonly ReferenceCollection[] = ['appsettings', 'connectionstrings']
@@ -40,7 +40,7 @@ interface WireReference {
 }
 
 /** Shares the Microsoft.Web client (one pipeline) with Sites: see webSites(). */
-export class AppConfig {
+export class SiteConfig {
   private readonly context: WebSiteManagementContext
   private readonly resourceGroup: string
 

@@ -10,15 +10,13 @@ import { RestError } from '@azure/core-rest-pipeline'
 import type { Cloud } from '../model/clouds.js'
 import { parseIdentityType } from '../model/identity-type.js'
 import { info } from '../log/log.js'
-import type { AppTarget } from '../inputs/inputs.js'
+import type { AppTarget } from '../model/targets.js'
 import type { RetryBudget } from './http/budget.js'
 import { armClientOptions } from './http/pipeline.js'
 import { writeFromFreshRead } from './write-step.js'
-import type { AppState } from './app-state.js'
+import type { AppState } from '../model/state.js'
 import { type IdentityChange, identityPatch, showsChange } from './identity-patch.js'
 import { expectGuid, expectUserAssignedIdentityId } from './returned.js'
-
-export type { AppState } from './app-state.js'
 
 export class ChangeNotVisibleError extends Error {
   constructor(app: string, change: string, seconds: number) {

@@ -9,33 +9,16 @@ import { get, listBySubscription, updateAccessPolicy } from '@azure/arm-keyvault
 import type { Vault } from '@azure/arm-keyvault/models'
 import type { Cloud } from '../model/clouds.js'
 import type { Permissions } from '../model/permissions.js'
-import type { VaultTarget } from '../inputs/inputs.js'
+import type { VaultTarget } from '../model/targets.js'
 import type { RetryBudget } from './http/budget.js'
 import { armClientOptions } from './http/pipeline.js'
 import { expectGuid, expectVaultId } from './returned.js'
-
-export interface AccessPolicy {
-  tenantId: string
-  objectId: string
-  applicationId?: string
-  permissions: Partial<Permissions>
-}
+import type { AccessPolicy, VaultState } from '../model/state.js'
 
 export interface SecretInfo {
   name: string
   enabled: boolean
   currentVersion?: string
-}
-
-export interface VaultState {
-  target: VaultTarget
-  id: string
-  name: string
-  resourceGroup: string
-  subscriptionId: string
-  tenantId: string
-  rbac: boolean
-  accessPolicies: AccessPolicy[]
 }
 
 export class VaultNotFoundError extends Error {

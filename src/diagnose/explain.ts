@@ -10,49 +10,7 @@ import { VaultNotFoundError } from '../azure/vaults.js'
 import { causeChain } from '../model/error-chain.js'
 import { budgetMessage, entraMessage, type ExplainContext, isSignInFailure, runnerSignInMessage } from './signin.js'
 import { MissingOidcPermissionError, OidcRequestError } from '../signin/github-oidc.js'
-import type { AppTarget, Settings, VaultTarget } from '../inputs/inputs.js'
-
-export type OperationContext =
-  | { action: string; kind: 'app' | 'slot'; target: AppTarget; settings: Settings }
-  | { action: string; kind: 'vault'; vault: VaultTarget; settings: Settings }
-  | {
-      action: string
-      kind: 'identity'
-      identity: { name: string; resourceGroup: string; subscriptionId: string }
-      settings: Settings
-    }
-
-export class AzureOperationError extends Error {
-  readonly context: OperationContext
-  constructor(context: OperationContext, cause: unknown) {
-    super(`Could not ${context.action} ${describeTarget(context)}`, { cause })
-    this.name = 'AzureOperationError'
-    this.context = context
-  }
-}
-
-export async function during<T>(context: OperationContext, operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation()
-  } catch (error) {
-    throw error instanceof AzureOperationError ? error : new AzureOperationError(context, error)
-  }
-}
-
-export function describeTarget(context: OperationContext): string {
-  if (context.kind === 'identity') {
-    const { identity } = context
-    return `user-assigned identity '${identity.name}' (resource group '${identity.resourceGroup}', subscription ${identity.subscriptionId})`
-  }
-  if (context.kind === 'vault') {
-    const { vault } = context
-    const where = vault.resourceGroup ? `resource group '${vault.resourceGroup}', ` : ''
-    return `Key Vault '${vault.name}' (${where}subscription ${vault.subscriptionId})`
-  }
-  const { target, settings } = context
-  const what = target.slot ? `slot '${target.slot}' of app '${target.name}'` : `app '${target.name}'`
-  return `${what} (resource group '${settings.resourceGroup}', subscription ${settings.subscriptionId})`
-}
+import { AzureOperationError, type OperationContext } from '../azure/operation.js'
 
 /** The built-in role that grants an ARM action the sign-in identity was refused. */
 const ROLE_FOR_ACTION: [RegExp, string][] = [

@@ -14,24 +14,11 @@ import {
 import { isGuid, validateAppName, validateResourceGroup, validateSlotName, validateVaultName } from './names.js'
 import type { WantedSetting } from '../model/references.js'
 import { type AppIdentity, type AuthType, parseIdentity, parseSignIn } from './identity.js'
+import type { AppTarget, VaultTarget } from '../model/targets.js'
 
 export type AccessModelInput = 'auto' | 'access-policy' | 'rbac'
 export const MODES = ['apply', 'plan', 'verify', 'revoke'] as const
 export type Mode = (typeof MODES)[number]
-
-export interface AppTarget {
-  name: string
-  slot?: string
-  /** `name` or `name/slot`: how outputs and the summary name this app. */
-  key: string
-}
-
-export interface VaultTarget {
-  name: string
-  /** Undefined: look the vault up by name in its subscription. */
-  resourceGroup?: string
-  subscriptionId: string
-}
 
 export interface Settings {
   mode: Mode

@@ -1,8 +1,8 @@
 // Access-policy permissions → the least-privileged built-in Key Vault data roles, for vaults that
 // use Azure RBAC, and the deterministic names that make role assignment creation idempotent.
 import { createHash } from 'node:crypto'
-import type { RoleAssignment } from '../azure/role-assignments.js'
-import { PlanError } from '../plan/plan-error.js'
+import type { RoleAssignment } from './state.js'
+import { PlanError } from './plan-error.js'
 import {
   canonicalPermission,
   emptyPermissions,

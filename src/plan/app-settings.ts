@@ -1,9 +1,9 @@
 // The app-settings part of the plan: which Key Vault references each app needs written, and which
 // existing ones App Service must resolve again. Pure, like the rest of the plan.
 import { sameIdentity } from '../model/identity-type.js'
-import type { Change } from './plan.js'
-import { PlanError } from './plan-error.js'
-import { appsServed } from './identity.js'
+import type { Change } from '../model/changes.js'
+import { PlanError } from '../model/plan-error.js'
+import { appsServed, type SettingsChange } from '../model/changes.js'
 import {
   findReference,
   isConnectionString,
@@ -12,16 +12,7 @@ import {
   sameReference,
   type WantedSetting
 } from '../model/references.js'
-import type { CurrentState } from '../read/read.js'
-
-export interface SettingsChange {
-  kind: 'set-app-settings'
-  app: string
-  /** Settings whose value is to be written (new, another value, or another spelling of the name). */
-  names: string[]
-  /** References already right whose resolution failed: App Service is asked to resolve them anew (refresh). */
-  refresh: { setting: string; status: string }[]
-}
+import type { CurrentState } from '../model/state.js'
 
 /**
  * A failure a refresh heals without this run changing anything: it names a cause the state

@@ -1,31 +1,10 @@
 // The identity part of the plan with a user-assigned `identity`: attach it to each app (keeping
 // the system-assigned identity and every other user-assigned one) and make it the identity Key
 // Vault references resolve with; on revoke with disable-identity, the reverse. Pure.
-import type { AppState } from '../azure/sites.js'
+import type { AppState } from '../model/state.js'
+import type { AttachChange, DetachChange } from '../model/changes.js'
 import { hasUserAssigned, sameIdentity } from '../model/identity-type.js'
-import type { CurrentState } from '../read/read.js'
-
-export interface AttachChange {
-  kind: 'attach-identity'
-  app: string
-  identityId: string
-  identityName: string
-  /** Not attached yet. */
-  attach: boolean
-  /** keyVaultReferenceIdentity is something else (e.g. 'SystemAssigned'). */
-  setReference: boolean
-  referenceFrom: string
-}
-
-export interface DetachChange {
-  kind: 'detach-identity'
-  app: string
-  identityId: string
-  identityName: string
-  detach: boolean
-  /** keyVaultReferenceIdentity points at the identity: back to 'SystemAssigned' first (detaching does not reset it). */
-  resetReference: boolean
-}
+import type { CurrentState } from '../model/state.js'
 
 export function planAttach(state: CurrentState): AttachChange[] {
   const identity = state.userIdentity
@@ -82,11 +61,6 @@ export function grantees(state: CurrentState): AppState[] {
 /** With a user-assigned identity, every app uses its one principal: the apps that share a grant. */
 export function sharedBy(state: CurrentState): string[] | undefined {
   return state.userIdentity ? state.apps.map((a) => a.target.key) : undefined
-}
-
-/** The apps a grant serves: every app sharing its user-assigned identity, else its own app. */
-export function appsServed(grant: { app: string; sharedBy?: string[] }): string[] {
-  return grant.sharedBy ?? [grant.app]
 }
 
 /** One line per change; each is one write, which restarts the app (the plan and summary say so). */

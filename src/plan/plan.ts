@@ -1,119 +1,31 @@
 // The plan: a pure function from what is there (read) and what is wanted (settings) to the list
 // of changes. Tests assert on it without a network; "nothing to do" is an empty list, which is
 // why a re-run writes nothing.
-import type { AppState } from '../azure/sites.js'
-import type { RoleAssignment } from '../azure/role-assignments.js'
-import type { AccessPolicy, VaultState } from '../azure/vaults.js'
-import { type IdentityType, withSystemAssigned } from '../model/identity-type.js'
+import type { AppState } from '../model/state.js'
+import type { RoleAssignment } from '../model/state.js'
+import type { VaultState } from '../model/state.js'
+import type { AccessPolicy } from '../model/state.js'
+import { withSystemAssigned } from '../model/identity-type.js'
 import { describePermissions, isEmpty, missingPermissions, type Permissions } from '../model/permissions.js'
 import {
   conditionedAssignment,
   ConditionedAssignmentError,
   isSatisfied,
-  type KeyVaultRole,
   roleDefinitionId,
   roleGuidOf,
   rolesFor
 } from '../model/roles.js'
-import { PlanError } from './plan-error.js'
-import {
-  type AttachChange,
-  type DetachChange,
-  describeIdentityChange,
-  grantees,
-  planAttach,
-  sharedBy
-} from './identity.js'
-import { planSettings, type SettingsChange } from './app-settings.js'
-import type { CurrentState } from '../read/read.js'
+import { PlanError } from '../model/plan-error.js'
+import { describeIdentityChange, grantees, planAttach, sharedBy } from './identity.js'
+import { planSettings } from './app-settings.js'
+import type { CurrentState } from '../model/state.js'
 import type { WantedSetting } from '../model/references.js'
 import type { AccessModelInput } from '../inputs/inputs.js'
-
-export type AccessModel = 'access-policy' | 'rbac'
+import type { AccessModel, Change, Grant, Plan, PolicyEntry } from '../model/changes.js'
 
 export const MAX_ACCESS_POLICIES = 1024
 
-export interface PolicyEntry {
-  app: string
-  /** Undefined until the identity this run turns on exists. */
-  principalId?: string
-  tenantId: string
-  permissions: Permissions
-  /** A user-assigned identity's entry serves every app that uses it: those apps. */
-  sharedBy?: string[]
-}
-
-interface IdentityChange {
-  app: string
-  from: string
-  to: IdentityType
-  keepsUserAssigned: number
-}
-
-interface PolicyChange {
-  vault: string
-  vaultId: string
-  entries: PolicyEntry[]
-}
-
-export type Change =
-  | ({ kind: 'enable-identity' } & IdentityChange)
-  | ({ kind: 'disable-identity' } & IdentityChange)
-  | ({ kind: 'add-access-policy' } & PolicyChange)
-  | ({ kind: 'remove-access-policy' } & PolicyChange)
-  | {
-      kind: 'delete-role-assignment'
-      vault: string
-      vaultId: string
-      app: string
-      principalId: string
-      role: KeyVaultRole
-      assignmentName: string
-      sharedBy?: string[]
-    }
-  | {
-      kind: 'assign-role'
-      vault: string
-      vaultId: string
-      app: string
-      principalId?: string
-      role: KeyVaultRole
-      roleDefinitionId: string
-      /** A user-assigned identity's assignment serves every app that uses it: those apps. */
-      sharedBy?: string[]
-    }
-  | SettingsChange
-  | AttachChange
-  | DetachChange
-
-/** One app × vault pair: what was asked and what is missing (empty when already granted). */
-export interface Grant {
-  app: string
-  vault: string
-  model: AccessModel
-  requested: string
-  /** What this run changes for the pair: missing access (apply, plan, verify) or held access to remove (revoke); empty when nothing. */
-  delta: string
-  /** Revoke: what of the revoked access the principal keeps after the run, and through what. */
-  stillHeld?: StillHeld[]
-}
-
-/** Access revoke leaves in place: a role assignment or access-policy entry it does not take. */
-export interface StillHeld {
-  /** The revoked permissions it still grants ("secrets: get, list"). */
-  grants: string
-  /** The role assignment or entry, with its scope. */
-  through: string
-  /** Why revoke left it, and the fix. */
-  reason: string
-}
-
-export interface Plan {
-  changes: Change[]
-  grants: Grant[]
-}
-
-export { PlanError } from './plan-error.js'
+export { PlanError } from '../model/plan-error.js'
 
 export interface Wanted {
   permissions: Permissions

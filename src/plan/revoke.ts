@@ -6,9 +6,10 @@
 // or conditioned assignment, a held `all`, a compound entry) is listed per app and vault, for the
 // warnings and the summary. With `disable-identity` the system identity is turned off last,
 // keeping user-assigned identities. Like the apply plan, an already-revoked state plans nothing.
-import type { AppState } from '../azure/sites.js'
-import type { RoleAssignment } from '../azure/role-assignments.js'
-import type { AccessPolicy, VaultState } from '../azure/vaults.js'
+import type { AppState } from '../model/state.js'
+import type { RoleAssignment } from '../model/state.js'
+import type { VaultState } from '../model/state.js'
+import type { AccessPolicy } from '../model/state.js'
 import { withSystemAssigned } from '../model/identity-type.js'
 import { grantees, planDetach, sharedBy } from './identity.js'
 import {
@@ -21,19 +22,14 @@ import {
   type Permissions,
   splitBy
 } from '../model/permissions.js'
-import {
-  type Change,
-  type Grant,
-  heldPermissions,
-  isAtOrAbove,
-  type PolicyEntry,
-  resolveModel,
-  type Plan,
-  type StillHeld,
-  type Wanted
-} from './plan.js'
+import { heldPermissions, isAtOrAbove, resolveModel, type Wanted } from './plan.js'
+import { type Plan } from '../model/changes.js'
+import { type Change } from '../model/changes.js'
+import { type StillHeld } from '../model/changes.js'
+import { type Grant } from '../model/changes.js'
+import { type PolicyEntry } from '../model/changes.js'
 import { assignmentName, isSameScope, keyVaultRole, roleGuidOf, rolesFor } from '../model/roles.js'
-import type { CurrentState } from '../read/read.js'
+import type { CurrentState } from '../model/state.js'
 
 export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdentity: boolean): Plan {
   const shared = sharedBy(state)

@@ -2,127 +2,15 @@
 // Service's view of each app's Key Vault references when the run concerns them), then, for vaults
 // that use RBAC, the role assignments at the vault's scope or above, and the secrets that
 // `app-settings` names.
-import type { TokenCredential } from '@azure/core-auth'
 import { RestError } from '@azure/core-rest-pipeline'
 import type { AppConfigurationReferences } from '../model/app-configuration-references.js'
-import { AppConfig } from '../azure/site-config.js'
-import { UserAssignedIdentities, type UserIdentity } from '../azure/identities.js'
-import type { RetryBudget } from '../azure/http/budget.js'
-import type { RoleAssignment, RoleAssignments } from '../azure/role-assignments.js'
-import { type AppState, Sites, webSites } from '../azure/sites.js'
-import { Vaults, type VaultState } from '../azure/vaults.js'
-import { during, type OperationContext } from '../diagnose/explain.js'
-import { PENDING, type ReferenceState } from '../model/references.js'
-import type { AppTarget, Settings } from '../inputs/inputs.js'
-
-export interface Azure {
-  sites: Sites
-  appConfig: AppConfig
-  /** The user-assigned identity client, made on first use: only runs with `identity` need it. */
-  identities: () => UserAssignedIdentities
-  vaults: (subscriptionId: string) => Vaults
-  /** The RBAC client, loaded on first use: most runs never need it. */
-  roles: () => Promise<RoleAssignments>
-}
-
-export function connect(settings: Settings, credential: TokenCredential, budget: RetryBudget): Azure {
-  const { cloud } = settings
-  const vaultClients = new Map<string, Vaults>()
-  let roles: Promise<RoleAssignments> | undefined
-  let identities: UserAssignedIdentities | undefined
-  const web = webSites(credential, cloud, budget, settings.subscriptionId)
-  return {
-    sites: new Sites(web, budget, settings.resourceGroup),
-    appConfig: new AppConfig(web, settings.resourceGroup),
-    identities: () => (identities ??= new UserAssignedIdentities(credential, cloud, budget)),
-    vaults: (subscriptionId) => {
-      let client = vaultClients.get(subscriptionId)
-      if (!client) vaultClients.set(subscriptionId, (client = new Vaults(credential, cloud, budget, subscriptionId)))
-      return client
-    },
-    roles: () =>
-      (roles ??= import('../azure/role-assignments.js').then(
-        ({ RoleAssignments }) => new RoleAssignments(credential, cloud, budget)
-      ))
-  }
-}
-
-/** A secret `app-settings` names, as the vault's control plane knows it. */
-export interface SecretCheck {
-  vault: string
-  secret: string
-  exists: boolean
-  enabled: boolean
-  currentVersion?: string
-}
-
-export interface CurrentState {
-  apps: AppState[]
-  vaults: VaultState[]
-  /** Role assignments at or above each RBAC vault's scope, by vault id (lower case). */
-  assignments: Map<string, RoleAssignment[]>
-  /** App Service's Key Vault references of each app, by app key; only when the run concerns them. */
-  references: Map<string, ReferenceState[]>
-  /** The secrets `app-settings` names (apply and plan). */
-  secrets: SecretCheck[]
-  /** With a user-assigned `identity`: that identity, whose principal is granted. */
-  userIdentity?: UserIdentity
-  /** Settings and connection strings that are App Configuration references, when the run may change their identity. */
-  appConfigReferences?: AppConfigurationReferences
-}
-
-/** The operation context for errors about an app or slot. */
-export function onTarget(settings: Settings, target: AppTarget, action: string): OperationContext {
-  return { action, kind: target.slot ? 'slot' : 'app', target, settings }
-}
-
-/**
- * An app's references, read again (backing off from 1 s to 5 s) while `pending` holds and the
- * budget lasts; `first` is the last read already made, if any. Returns the last read.
- */
-export async function pollReferences(
-  settings: Settings,
-  azure: Azure,
-  budget: RetryBudget,
-  target: AppTarget,
-  first: ReferenceState[] | undefined,
-  pending: (refs: ReferenceState[]) => boolean
-): Promise<ReferenceState[]> {
-  const read = (): Promise<ReferenceState[]> =>
-    during(onTarget(settings, target, 'read the Key Vault references of'), () => azure.appConfig.listReferences(target))
-  let refs = first ?? (await read())
-  let delay = 1000
-  while (pending(refs)) {
-    await budget.wait(delay)
-    if (budget.expired) break
-    delay = Math.min(delay * 2, 5000)
-    refs = await read()
-  }
-  return refs
-}
-
-/**
- * Reads an app's references again until none is `Initialized` (App Service is resolving them
- * after a configuration change), or the budget is spent: a gate judges final statuses only.
- */
-export async function settledReferences(
-  settings: Settings,
-  azure: Azure,
-  budget: RetryBudget,
-  references: Map<string, ReferenceState[]>
-): Promise<Map<string, ReferenceState[]>> {
-  const settled = new Map(references)
-  await Promise.all(
-    settings.apps.map(async (target) => {
-      const first = settled.get(target.key) ?? []
-      const refs = await pollReferences(settings, azure, budget, target, first, (list) =>
-        list.some((r) => r.status === PENDING)
-      )
-      if (refs !== first) settled.set(target.key, refs)
-    })
-  )
-  return settled
-}
+import { type UserIdentity } from '../model/state.js'
+import type { CurrentState, RoleAssignment, SecretCheck } from '../model/state.js'
+import type { AppState } from '../model/state.js'
+import { type VaultState } from '../model/state.js'
+import { during, onTarget } from '../azure/operation.js'
+import type { Settings } from '../inputs/inputs.js'
+import type { Azure } from '../azure/clients.js'
 
 /** References are read when settings are to be written, and for verify (the gate) and revoke (the warning). */
 function concernsReferences(settings: Settings): boolean {
@@ -142,7 +30,7 @@ export async function readState(settings: Settings, azure: Azure): Promise<Curre
     ? settings.apps.map((target) =>
         during(
           onTarget(settings, target, 'read the Key Vault references of'),
-          async () => [target.key, await azure.appConfig.listReferences(target)] as const
+          async () => [target.key, await azure.siteConfig.listReferences(target)] as const
         )
       )
     : []
@@ -181,7 +69,7 @@ async function readAppConfigurationReferences(
     settings.apps.map((target) =>
       during(onTarget(settings, target, 'read the settings (App Configuration references) of'), async () => {
         try {
-          return [target.key, await azure.appConfig.listAppConfigurationReferences(target)] as const
+          return [target.key, await azure.siteConfig.listAppConfigurationReferences(target)] as const
         } catch (error) {
           // 403: no config/list/action; 409: a ReadOnly lock refuses the POST …/list too. Advisory: unknown.
           if (error instanceof RestError && (error.statusCode === 403 || error.statusCode === 409))

@@ -12,7 +12,6 @@
 // matches its own comments the same way). It is asked only once a comment ends in the marker; if
 // it cannot be asked, no comment is taken over and a new one is posted.
 import { getOctokit } from '@actions/github'
-import type { PullRequest } from './pr-comment.js'
 
 type Octokit = ReturnType<typeof getOctokit>
 
@@ -62,4 +61,9 @@ function postedByToken(octokit: Octokit): (author: string | undefined) => Promis
     const login = await self
     return login !== undefined && author !== undefined && login.toLowerCase() === author.toLowerCase()
   }
+}
+export interface PullRequest {
+  owner: string
+  repo: string
+  number: number
 }

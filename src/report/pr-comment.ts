@@ -8,12 +8,7 @@ import { readFileSync } from 'node:fs'
 import * as core from '@actions/core'
 import type { Report } from './report.js'
 import type { Settings } from '../inputs/inputs.js'
-
-export interface PullRequest {
-  owner: string
-  repo: string
-  number: number
-}
+import type { PullRequest } from './github-comments.js'
 
 /** Stays well below GitHub's 65536-character limit on a comment (422 beyond it). */
 export const MAX_COMMENT = 60_000

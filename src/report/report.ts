@@ -1,7 +1,10 @@
 // Outputs and the job summary, from the plan and what was applied.
 import * as core from '@actions/core'
 import type { Applied } from '../apply/apply.js'
-import { type AccessModel, describeChange, type Grant, type Plan } from '../plan/plan.js'
+import { describeChange } from '../plan/plan.js'
+import { type Plan } from '../model/changes.js'
+import { type Grant } from '../model/changes.js'
+import { type AccessModel } from '../model/changes.js'
 import { referenceKey, referenceLabel, RESOLVED } from '../model/references.js'
 import type { Settings } from '../inputs/inputs.js'
 

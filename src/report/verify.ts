@@ -3,11 +3,12 @@
 // of each app must resolve, as App Service itself reports it (the app otherwise gets the literal
 // `@Microsoft.KeyVault(...)` text). And for revoke, which references will stop resolving.
 import * as core from '@actions/core'
-import { describeChange, type Plan } from '../plan/plan.js'
-import type { CurrentState } from '../read/read.js'
+import { describeChange } from '../plan/plan.js'
+import { type Plan } from '../model/changes.js'
+import type { CurrentState } from '../model/state.js'
 import { describeReference, failureLine, type ReferenceState, RESOLVED } from '../model/references.js'
 import { holds } from '../model/permissions.js'
-import { appsServed } from '../plan/identity.js'
+import { appsServed } from '../model/changes.js'
 import { isSatisfied, ROLES } from '../model/roles.js'
 
 export interface Unresolved {

@@ -3,18 +3,18 @@
 // the names of App Configuration references.
 import { RestError } from '@azure/core-rest-pipeline'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { AppConfig } from '../../src/azure/site-config.js'
+import { SiteConfig } from '../../src/azure/site-config.js'
 import { RetryBudget } from '../../src/azure/http/budget.js'
 import { webSites } from '../../src/azure/sites.js'
-import type { AppTarget } from '../../src/inputs/inputs.js'
+import type { AppTarget } from '../../src/model/targets.js'
 import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
 import { cloudOf, credentialFor } from './helpers.ts'
 
 let fake: FakeAzure
 const RG = 'appcfg-rg'
 const target = (name: string, slot?: string): AppTarget => ({ name, slot, key: slot ? `${name}/${slot}` : name })
-const client = (): AppConfig =>
-  new AppConfig(webSites(credentialFor(fake), cloudOf(fake), new RetryBudget(30), fake.subscriptionId), RG)
+const client = (): SiteConfig =>
+  new SiteConfig(webSites(credentialFor(fake), cloudOf(fake), new RetryBudget(30), fake.subscriptionId), RG)
 const ref = (vault: string, secret: string): string => `@Microsoft.KeyVault(VaultName=${vault};SecretName=${secret})`
 const APP_CONFIG = '@Microsoft.AppConfiguration(Endpoint=https://store.azconfig.io; Key=k)'
 

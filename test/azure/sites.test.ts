@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { RetryBudget } from '../../src/azure/http/budget.js'
 import { Sites, webSites } from '../../src/azure/sites.js'
-import type { AppTarget } from '../../src/inputs/inputs.js'
+import type { AppTarget } from '../../src/model/targets.js'
 import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
 import { captureCommands, cloudOf, credentialFor } from './helpers.ts'
 

@@ -1,0 +1,42 @@
+// The ARM clients one run uses, made once from the credential, the cloud and the retry budget:
+// the site and vault clients at once, the identity and RBAC clients on first use (most runs never
+// need them; the RBAC client's SDK is a chunk of its own).
+import type { TokenCredential } from '@azure/core-auth'
+import type { Settings } from '../inputs/inputs.js'
+import type { RetryBudget } from './http/budget.js'
+import { UserAssignedIdentities } from './identities.js'
+import type { RoleAssignments } from './role-assignments.js'
+import { SiteConfig } from './site-config.js'
+import { Sites, webSites } from './sites.js'
+import { Vaults } from './vaults.js'
+
+export interface Azure {
+  sites: Sites
+  siteConfig: SiteConfig
+  /** The user-assigned identity client, made on first use: only runs with `identity` need it. */
+  identities: () => UserAssignedIdentities
+  vaults: (subscriptionId: string) => Vaults
+  /** The RBAC client, loaded on first use: most runs never need it. */
+  roles: () => Promise<RoleAssignments>
+}
+export function connect(settings: Settings, credential: TokenCredential, budget: RetryBudget): Azure {
+  const { cloud } = settings
+  const vaultClients = new Map<string, Vaults>()
+  let roles: Promise<RoleAssignments> | undefined
+  let identities: UserAssignedIdentities | undefined
+  const web = webSites(credential, cloud, budget, settings.subscriptionId)
+  return {
+    sites: new Sites(web, budget, settings.resourceGroup),
+    siteConfig: new SiteConfig(web, settings.resourceGroup),
+    identities: () => (identities ??= new UserAssignedIdentities(credential, cloud, budget)),
+    vaults: (subscriptionId) => {
+      let client = vaultClients.get(subscriptionId)
+      if (!client) vaultClients.set(subscriptionId, (client = new Vaults(credential, cloud, budget, subscriptionId)))
+      return client
+    },
+    roles: () =>
+      (roles ??= import('../azure/role-assignments.js').then(
+        ({ RoleAssignments }) => new RoleAssignments(credential, cloud, budget)
+      ))
+  }
+}

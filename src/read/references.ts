@@ -1,0 +1,60 @@
+// An app's Key Vault references as App Service reports them, read again while they are still
+// being resolved: after a configuration change App Service reports Initialized for a while, and a
+// gate (verify) or a confirmation (apply) judges final statuses only.
+import type { Azure } from '../azure/clients.js'
+import type { RetryBudget } from '../azure/http/budget.js'
+import { during, onTarget } from '../azure/operation.js'
+import type { Settings } from '../inputs/inputs.js'
+import { PENDING, type ReferenceState } from '../model/references.js'
+import type { AppTarget } from '../model/targets.js'
+
+/**
+ * An app's references, read again (backing off from 1 s to 5 s) while `pending` holds and the
+ * budget lasts; `first` is the last read already made, if any. Returns the last read.
+ */
+
+export async function pollReferences(
+  settings: Settings,
+  azure: Azure,
+  budget: RetryBudget,
+  target: AppTarget,
+  first: ReferenceState[] | undefined,
+  pending: (refs: ReferenceState[]) => boolean
+): Promise<ReferenceState[]> {
+  const read = (): Promise<ReferenceState[]> =>
+    during(onTarget(settings, target, 'read the Key Vault references of'), () =>
+      azure.siteConfig.listReferences(target)
+    )
+  let refs = first ?? (await read())
+  let delay = 1000
+  while (pending(refs)) {
+    await budget.wait(delay)
+    if (budget.expired) break
+    delay = Math.min(delay * 2, 5000)
+    refs = await read()
+  }
+  return refs
+}
+/**
+ * Reads an app's references again until none is `Initialized` (App Service is resolving them
+ * after a configuration change), or the budget is spent: a gate judges final statuses only.
+ */
+
+export async function settledReferences(
+  settings: Settings,
+  azure: Azure,
+  budget: RetryBudget,
+  references: Map<string, ReferenceState[]>
+): Promise<Map<string, ReferenceState[]>> {
+  const settled = new Map(references)
+  await Promise.all(
+    settings.apps.map(async (target) => {
+      const first = settled.get(target.key) ?? []
+      const refs = await pollReferences(settings, azure, budget, target, first, (list) =>
+        list.some((r) => r.status === PENDING)
+      )
+      if (refs !== first) settled.set(target.key, refs)
+    })
+  )
+  return settled
+}
