@@ -3,6 +3,7 @@
 // removed nothing (Azure/azure-rest-api-specs#42963), so the plan names what the vault holds in
 // the vault's own spelling, and what was removed is confirmed by reading the vault back.
 import type { VaultState } from '../model/state.js'
+import { pollUntil } from '../azure/http/poll.js'
 import { during } from '../azure/operation.js'
 import {
   describePermissions,
@@ -46,9 +47,6 @@ export class AccessStillHeldError extends Error {
   }
 }
 
-/** Reads of the vault after a remove, a few seconds apart: the read side may lag the write. */
-const CONFIRM_DELAYS_MS = [0, 2000, 4000]
-
 export async function removeAccessPolicies(change: Of<'remove-access-policy'>, ctx: ApplyContext): Promise<void> {
   const vault = ctx.vault(change.vaultId)
   const client = ctx.azure.vaults(vault.subscriptionId)
@@ -56,14 +54,7 @@ export async function removeAccessPolicies(change: Of<'remove-access-policy'>, c
   await during(onVault(ctx, vault, 'remove access policies from'), () =>
     client.changeAccessPolicies(vault, 'remove', entries)
   )
-  let left = entries.map((e) => ({ entry: e, still: e.permissions }))
-  for (const delay of CONFIRM_DELAYS_MS) {
-    // The first read back always happens (and fails, naming the budget, if that is spent); the
-    // later ones only while time is left.
-    if (delay > 0) {
-      await ctx.budget.wait(delay)
-      if (ctx.budget.expired) break
-    }
+  const readBack = async (): Promise<{ entry: (typeof entries)[number]; still: Permissions }[]> => {
     const after = await during(onVault(ctx, vault, 'read back the access policies of'), () =>
       client.reread(vault)
     ).catch((error: unknown) => {
@@ -74,12 +65,21 @@ export async function removeAccessPolicies(change: Of<'remove-access-policy'>, c
         )
       throw error
     })
-    left = entries.map((entry) => ({
+    return entries.map((entry) => ({
       entry,
       still: stillHeld(heldPermissions(after.accessPolicies, entry.objectId), entry.permissions)
     }))
-    if (left.every(({ still }) => isEmpty(still))) break
   }
+  // The vault's read side may lag the write: read back at once, then 2 s and 4 s later while time
+  // is left. The first read back always happens (and fails, naming the budget, if that is spent).
+  const { value: left = [] } = await pollUntil({
+    read: readBack,
+    done: (found) => found.every(({ still }) => isEmpty(still)),
+    budget: ctx.budget,
+    firstDelayMs: 2000,
+    maxDelayMs: 4000,
+    maxReads: 3
+  })
   for (const { entry, still } of left) {
     const gone = minus(entry.permissions, still)
     if (!isEmpty(gone)) {

@@ -3,6 +3,7 @@
 // gate (verify) or a confirmation (apply) judges final statuses only.
 import type { Azure } from '../azure/clients.js'
 import type { RetryBudget } from '../azure/http/budget.js'
+import { pollUntil } from '../azure/http/poll.js'
 import { during, onTarget } from '../azure/operation.js'
 import type { Settings } from '../inputs/inputs.js'
 import { PENDING, type ReferenceState } from '../model/references.js'
@@ -25,15 +26,15 @@ export async function pollReferences(
     during(onTarget(settings, target, 'read the Key Vault references of'), () =>
       azure.siteConfig.listReferences(target)
     )
-  let refs = first ?? (await read())
-  let delay = 1000
-  while (pending(refs)) {
-    await budget.wait(delay)
-    if (budget.expired) break
-    delay = Math.min(delay * 2, 5000)
-    refs = await read()
-  }
-  return refs
+  const { value } = await pollUntil({
+    read,
+    done: (refs) => !pending(refs),
+    budget,
+    firstDelayMs: 1000,
+    maxDelayMs: 5000,
+    known: first
+  })
+  return value!
 }
 /**
  * Reads an app's references again until none is `Initialized` (App Service is resolving them

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import * as core from '@actions/core'
 import type { Report } from './report.js'
+import { tableCell } from './escape.js'
 import type { Settings } from '../inputs/inputs.js'
 import type { PullRequest } from './github-comments.js'
 
@@ -48,17 +49,17 @@ export function markerOf(settings: Settings, pr: PullRequest, env: NodeJS.Proces
 
 /** The job summary's content as Markdown, ending in the marker. Never a token, never a setting's value. */
 export function renderComment(report: Report, marker: string): string {
-  const lines = [`### ${cell(report.title)}`, '', cell(report.intro)]
-  if (report.changes.length > 0) lines.push('', ...report.changes.map((c) => `- ${cell(c)}`))
+  const lines = [`### ${tableCell(report.title)}`, '', tableCell(report.intro)]
+  if (report.changes.length > 0) lines.push('', ...report.changes.map((c) => `- ${tableCell(c)}`))
   lines.push('', ...table(report.grants))
   if (report.references.rows.length > 0) {
     lines.push('', '**Key Vault references** (App Service’s status)', '', ...table(report.references))
   }
-  if (report.writes.length > 0) lines.push('', ...report.writes.map((w) => `- ${cell(w)}`))
-  for (const note of report.notes ?? []) lines.push('', `⚠️ ${cell(note)}`)
+  if (report.writes.length > 0) lines.push('', ...report.writes.map((w) => `- ${tableCell(w)}`))
+  for (const note of report.notes ?? []) lines.push('', `⚠️ ${tableCell(note)}`)
   lines.push(
     '',
-    [report.runUrl ? `[Workflow run](${report.runUrl})` : '', cell(report.footer)].filter(Boolean).join(' · ')
+    [report.runUrl ? `[Workflow run](${report.runUrl})` : '', tableCell(report.footer)].filter(Boolean).join(' · ')
   )
   let body = lines.join('\n')
   if (body.length > MAX_COMMENT) body = `${body.slice(0, MAX_COMMENT)}\n\n… (cut: the job summary has it all)`
@@ -67,18 +68,10 @@ export function renderComment(report: Report, marker: string): string {
 
 function table({ header, rows }: { header: string[]; rows: string[][] }): string[] {
   return [
-    `| ${header.map(cell).join(' | ')} |`,
+    `| ${header.map(tableCell).join(' | ')} |`,
     `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)
+    ...rows.map((r) => `| ${r.map(tableCell).join(' | ')} |`)
   ]
-}
-
-/** Text as it is: HTML and Markdown table syntax escaped, one line. */
-function cell(text: string): string {
-  return text
-    .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] ?? c)
-    .replace(/\|/g, '\\|')
-    .replace(/\r?\n/g, ' ')
 }
 
 /** Posts or updates the comment; a failure is one warning, never the step's failure. */

@@ -6,6 +6,7 @@ import { type Plan } from '../model/changes.js'
 import { type Grant } from '../model/changes.js'
 import { type AccessModel } from '../model/changes.js'
 import { referenceKey, referenceLabel, RESOLVED } from '../model/references.js'
+import { escapeHtml } from './escape.js'
 import type { Settings } from '../inputs/inputs.js'
 
 export interface Outputs {
@@ -130,21 +131,21 @@ export function buildReport(
 
 export async function writeSummary(report: Report): Promise<void> {
   const summary = core.summary.addHeading(report.title, 2)
-  summary.addRaw(`<p>${escape(report.intro)}</p>`)
-  if (report.changes.length > 0) summary.addList(report.changes.map(escape))
+  summary.addRaw(`<p>${escapeHtml(report.intro)}</p>`)
+  if (report.changes.length > 0) summary.addList(report.changes.map(escapeHtml))
   const table = ({ header, rows }: Report['grants']) => [
     header.map((data) => ({ data, header: true })),
-    ...rows.map((row) => row.map(escape))
+    ...rows.map((row) => row.map(escapeHtml))
   ]
   summary.addTable(table(report.grants))
   if (report.references.rows.length > 0) {
     summary.addHeading('Key Vault references (App Service’s status)', 3)
     summary.addTable(table(report.references))
   }
-  if (report.writes.length > 0) summary.addList(report.writes.map(escape))
-  for (const note of report.notes ?? []) summary.addRaw(`<p>⚠️ ${escape(note)}</p>`)
+  if (report.writes.length > 0) summary.addList(report.writes.map(escapeHtml))
+  for (const note of report.notes ?? []) summary.addRaw(`<p>⚠️ ${escapeHtml(note)}</p>`)
   if (report.runUrl) summary.addLink('Workflow run', report.runUrl)
-  summary.addRaw(`<p>${escape(report.footer)}</p>`)
+  summary.addRaw(`<p>${escapeHtml(report.footer)}</p>`)
   if (!process.env.GITHUB_STEP_SUMMARY) {
     core.debug('GITHUB_STEP_SUMMARY is not set: no job summary written.')
     summary.emptyBuffer()
@@ -164,10 +165,6 @@ function identityCell(applied: Applied, app: string, mode: Settings['mode']): st
   if (applied.userIdentity)
     return `${applied.userIdentity.principalId} (user-assigned ${applied.userIdentity.name}${principal ? '' : ', detached'})`
   return principal ?? (mode === 'revoke' ? 'off' : 'not turned on')
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c)
 }
 
 /**
