@@ -72,7 +72,8 @@ class RoleAssignments {
     }
     /**
      * Deletes one assignment by name; true when this call deleted it. A 204 ("nothing there") after
-     * an attempt whose answer was lost means that attempt deleted it.
+     * an attempt whose answer was unclear (lost, or a 5xx the pipeline retried) counts as this
+     * call's: that attempt may have deleted it, and it is gone either way.
      */
     async delete(scope, name) {
         checkScope(scope);
@@ -83,7 +84,7 @@ class RoleAssignments {
         if (response.status === '200')
             return true;
         if (response.status === '204')
-            return request !== undefined && (0,_http_attempt_policy_js__WEBPACK_IMPORTED_MODULE_1__/* .hadUnansweredAttempt */ .bQ)(request);
+            return request !== undefined && (0,_http_attempt_policy_js__WEBPACK_IMPORTED_MODULE_1__/* .hadUnclearAttempt */ .Fx)(request);
         throw (0,_azure_rest_core_client__WEBPACK_IMPORTED_MODULE_0__/* .createRestError */ .t$)(response);
     }
 }

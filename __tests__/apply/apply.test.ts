@@ -35,6 +35,7 @@ import type { Azure } from '../../src/azure/clients.js'
 import type { CurrentState } from '../../src/model/state.js'
 import type { Change } from '../../src/model/changes.js'
 import type { IdentityChange } from '../../src/azure/identity-patch.js'
+import type { IdentityWrite } from '../../src/azure/sites.js'
 
 const NEW_PRINCIPAL = 'cccccccc-0000-0000-0000-00000000000c'
 
@@ -49,13 +50,28 @@ function fakeAzure(
   } = {}
 ) {
   const log: string[] = []
-  const setSystemIdentity = jest.fn(async (a: AppState, enabled: boolean): Promise<AppState> => {
-    log.push(`identity ${a.target.key} ${enabled}`)
-    if (options.setSystemIdentity) return options.setSystemIdentity(a)
-    if (!enabled)
-      return { ...a, systemAssigned: false, identityType: 'None', principalId: undefined, tenantId: undefined }
-    return { ...a, systemAssigned: true, identityType: 'SystemAssigned', principalId: NEW_PRINCIPAL, tenantId: TENANT }
-  })
+  const written = (after: AppState): IdentityWrite => ({ after, written: true, maybeWritten: false })
+  const setSystemIdentity = jest.fn(
+    async (a: AppState, enabled: boolean, _onMaybe?: () => void): Promise<IdentityWrite> => {
+      log.push(`identity ${a.target.key} ${enabled}`)
+      if (options.setSystemIdentity) return written(await options.setSystemIdentity(a))
+      if (!enabled)
+        return written({
+          ...a,
+          systemAssigned: false,
+          identityType: 'None',
+          principalId: undefined,
+          tenantId: undefined
+        })
+      return written({
+        ...a,
+        systemAssigned: true,
+        identityType: 'SystemAssigned',
+        principalId: NEW_PRINCIPAL,
+        tenantId: TENANT
+      })
+    }
+  )
   // Each vault's policies as the service keeps them: `remove` matches names case-sensitively.
   const held = new Map<string, AccessPolicy[]>()
   const changeAccessPolicies = jest.fn(async (v: VaultState, operation: 'add' | 'remove', entries: AccessPolicy[]) => {
@@ -87,9 +103,9 @@ function fakeAzure(
   const vaults = jest.fn((_subscriptionId: string) => ({ changeAccessPolicies, reread }))
   const listAtOrAbove = jest.fn(async (_scope: string) => options.listed ?? [])
   const roles = jest.fn(async () => ({ create, delete: remove, listAtOrAbove }))
-  const changeIdentity = jest.fn(async (a: AppState, change: IdentityChange): Promise<AppState> => {
+  const changeIdentity = jest.fn(async (a: AppState, change: IdentityChange): Promise<IdentityWrite> => {
     log.push(`identity ${a.target.key} ${JSON.stringify(change)}`)
-    return a
+    return written(a)
   })
   const azure = { sites: { setSystemIdentity, changeIdentity }, vaults, roles } as unknown as Azure
   return { azure, log, setSystemIdentity, changeIdentity, changeAccessPolicies, reread, create, remove, vaults, roles }
@@ -140,7 +156,8 @@ describe('applyPlan: access-policy vault', () => {
     await applyPlan(plan(want(), st).changes, st, fake.azure, s, far())
     expect(fake.setSystemIdentity).toHaveBeenCalledWith(
       expect.objectContaining({ userAssignedIds: uai, identityType: 'UserAssigned' }),
-      true
+      true,
+      expect.any(Function)
     )
   })
 
@@ -509,7 +526,7 @@ describe('applyPlan: revoke changes', () => {
     const p = makeRevokePlan(want(), st, true)
     const applied = await applyPlan(p.changes, st, fake.azure, revoke, far())
     expect(fake.log).toEqual([`policy remove kv ${PRINCIPAL}`, 'read kv', 'identity api false'])
-    expect(fake.setSystemIdentity).toHaveBeenCalledWith(st.apps[0], false)
+    expect(fake.setSystemIdentity).toHaveBeenCalledWith(st.apps[0], false, expect.any(Function))
     expect(applied.principals.has('api')).toBe(false)
     expect(applied.writes).toEqual([
       'Revoked api on vault kv: secrets: get, list (access policy).',
@@ -528,7 +545,11 @@ describe('applyPlan: revoke changes', () => {
     )
     const fake = fakeAzure()
     const applied = await applyPlan(makeRevokePlan(want(), st, true).changes, st, fake.azure, revoke, far())
-    expect(fake.setSystemIdentity).toHaveBeenCalledWith(expect.objectContaining({ userAssignedIds: uai }), false)
+    expect(fake.setSystemIdentity).toHaveBeenCalledWith(
+      expect.objectContaining({ userAssignedIds: uai }),
+      false,
+      expect.any(Function)
+    )
     expect(applied.writes).toEqual([
       'Turned off the system-assigned identity of api (user-assigned identities kept); the app restarts.'
     ])

@@ -30,7 +30,8 @@ describe('toAppState', () => {
       systemAssigned: true,
       userAssignedIds: [`${UAI}a`, `${UAI}b`],
       principalId: PRINCIPAL,
-      tenantId: TENANT
+      tenantId: TENANT,
+      readAt: expect.any(Number)
     })
   })
 

@@ -5,7 +5,7 @@ import { describe, expect, it, jest } from '@jest/globals'
 jest.unstable_mockModule('@actions/core', () => ({ warning: jest.fn(), info: jest.fn(), debug: jest.fn() }))
 const { RestError } = await import('@azure/core-rest-pipeline')
 const { RetryBudget } = await import('../../src/azure/http/budget.js')
-const { UnknownOutcomeError } = await import('../../src/azure/http/replay.js')
+const { NotCarriedOutError, UnknownOutcomeError } = await import('../../src/azure/http/replay.js')
 const { writeFromFreshRead } = await import('../../src/azure/write-step.js')
 
 const conflict = (): Error =>
@@ -72,5 +72,64 @@ describe('writeFromFreshRead', () => {
     await expect(writeFromFreshRead(resource([denied], () => undefined).step, new RetryBudget(30))).rejects.toBe(denied)
     const busy = conflict()
     await expect(writeFromFreshRead(resource([busy], () => undefined).step, new RetryBudget(0.5))).rejects.toBe(busy)
+  })
+
+  it('after a 429, waits at least what Azure asked before reading again', async () => {
+    const r = resource(
+      [new NotCarriedOutError('PATCH /x', 'answered 429', { status: 429, waitMs: 2500 })],
+      () => undefined
+    )
+    const budget = new RetryBudget(30)
+    const waits: number[] = []
+    budget.wait = async (ms: number) => {
+      waits.push(ms)
+    }
+    const outcome = await writeFromFreshRead(r.step, budget)
+    expect(outcome).toMatchObject({ wrote: true })
+    expect(waits).toEqual([2500])
+    expect(r.sent).toHaveLength(2)
+  })
+
+  it('an answer that could not be read is an unknown outcome: read again, say it may have been written', async () => {
+    const unreadable = new RestError('Error "Unexpected token" occurred while parsing the response body', {
+      code: RestError.PARSE_ERROR,
+      statusCode: 200
+    })
+    const r = resource([unreadable], (s) => {
+      s.OURS = 'x' // Azure did carry it out
+    })
+    const outcome = await writeFromFreshRead(r.step, new RetryBudget(30))
+    expect(outcome).toMatchObject({ wrote: false, maybeWritten: true })
+  })
+
+  it('giving up after an unknown outcome tells the caller the write may have happened', async () => {
+    const onMaybeWritten = jest.fn()
+    // The budget cannot wait the first 1 s: the step gives up right after the unclear attempt.
+    const unclear = new UnknownOutcomeError('PUT /x', 'answered 503', 503)
+    const r = resource([unclear], () => undefined)
+    await expect(writeFromFreshRead({ ...r.step, onMaybeWritten }, new RetryBudget(0.5))).rejects.toBe(unclear)
+    expect(onMaybeWritten).toHaveBeenCalledTimes(1)
+    // A read that fails after an unclear attempt: the same.
+    const readFails = new RestError('no', { statusCode: 403, code: 'AuthorizationFailed' })
+    const r2 = resource([new UnknownOutcomeError('PUT /x', 'answered 500', 500)], () => undefined)
+    let reads = 0
+    const step = {
+      ...r2.step,
+      onMaybeWritten,
+      read: async () => {
+        if (reads++ > 0) throw readFails
+        return r2.step.read()
+      }
+    }
+    const budget = new RetryBudget(30)
+    budget.wait = async () => undefined
+    await expect(writeFromFreshRead(step, budget)).rejects.toBe(readFails)
+    expect(onMaybeWritten).toHaveBeenCalledTimes(2)
+    // A failure without an unclear attempt before it says nothing of the kind.
+    const denied = new RestError('no', { statusCode: 403, code: 'AuthorizationFailed' })
+    await expect(
+      writeFromFreshRead({ ...resource([denied], () => undefined).step, onMaybeWritten }, new RetryBudget(30))
+    ).rejects.toBe(denied)
+    expect(onMaybeWritten).toHaveBeenCalledTimes(2)
   })
 })

@@ -11,6 +11,7 @@ import { during } from '../azure/operation.js'
 import {
   failureLine,
   findReference,
+  OTHER_VALUE,
   PENDING,
   type ReferenceState,
   RESOLVED,
@@ -66,19 +67,28 @@ export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyC
       write: async (next) => {
         await during(onApp(ctx, app, 'write the app settings of'), () => client.replaceSettings(app.target, next))
         return next
-      }
+      },
+      onMaybeWritten: () =>
+        ctx.record(
+          `Azure may have set ${change.names.join(', ')} of ${key} to Key Vault references (app settings): a write got no clear answer (the app restarts on a write).`
+        )
     },
     ctx.budget
   )
   if (!outcome.wrote) {
-    // Nothing to write, but cached failures to heal: the documented refresh, not a rewrite.
-    if (refresh.length > 0 && !outcome.maybeWritten) return refreshThenSettle(ctx, app, wanted, refresh)
+    // Nothing to write and nothing planned but cached failures to heal: the documented refresh.
+    if (change.names.length === 0 && !outcome.maybeWritten) return refreshThenSettle(ctx, app, wanted, refresh)
     if (outcome.maybeWritten)
       ctx.record(
         `The app settings of ${key} hold the Key Vault references asked for; an earlier write of them got no clear answer, so this run may have written them (the app restarts on a write).`
       )
-    // Written just now perhaps: App Service's status is then awaited as after a write.
-    return settle(ctx, app, wanted, outcome.maybeWritten ? Date.now() : ctx.configChanged.get(key), [])
+    else
+      core.info(
+        `${key}: ${change.names.join(', ')} already held the Key Vault references asked for when read again (another writer); nothing written.`
+      )
+    // Someone wrote them just now (this run perhaps): statuses read before are stale, and App
+    // Service's status is awaited as after a write.
+    return settle(ctx, app, wanted, Date.now(), [])
   }
   // Azure accepted the write: it is recorded before anything that may fail afterwards.
   const writtenAt = Date.now()
@@ -183,8 +193,14 @@ async function settle(
     (list) => pending(list).length > 0
   )
   ctx.references.set(key, refs)
+  // A reference that resolves but is not the one asked for (another writer set another value) is
+  // no success of this run's.
   const failed = wanted
-    .map((w) => findReference(refs, w.name) ?? notReported(w))
+    .map((w) => {
+      const ref = findReference(refs, w.name)
+      if (!ref) return notReported(w)
+      return sameReference(ref.reference, w.value) ? ref : { ...ref, status: OTHER_VALUE, details: undefined }
+    })
     .filter((ref) => ref.status !== RESOLVED)
   if (failed.length > 0) throw new ReferencesNotResolvedError(key, failed)
 }

@@ -8,7 +8,7 @@
 // Each change kind has its own executor under apply/; this module runs them and keeps the ledger.
 import * as core from '@actions/core'
 import type { RetryBudget } from '../azure/http/budget.js'
-import type { UserIdentity } from '../model/state.js'
+import type { AppState, UserIdentity } from '../model/state.js'
 import { addAccessPolicies, removeAccessPolicies } from './access-policies.js'
 import type { ApplyContext, Principal } from './context.js'
 import { checkReferences, setAppSettings } from './app-settings.js'
@@ -82,6 +82,8 @@ export async function applyPlan(
   const failedApps = new Set<string>()
   /** `app vault-id` pairs that cannot be granted (a new identity in another tenant than the vault). */
   const failedPairs = new Set<string>()
+  /** Apps as this run's identity writes left them: a later write builds on that, not on the plan's read. */
+  const latest = new Map<string, AppState>()
   const ctx: ApplyContext = {
     azure,
     settings,
@@ -89,7 +91,8 @@ export async function applyPlan(
     principals,
     references,
     configChanged: new Map(),
-    app: (key) => state.apps.find((a) => a.target.key === key)!,
+    app: (key) => latest.get(key) ?? state.apps.find((a) => a.target.key === key)!,
+    appChanged: (after) => latest.set(after.target.key, after),
     vault: (id) => state.vaults.find((v) => v.id === id)!,
     record: (line) => {
       writes.push(line)

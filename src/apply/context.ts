@@ -30,7 +30,10 @@ export interface ApplyContext {
    * fetching every reference again, so statuses read before then are stale.
    */
   configChanged: Map<string, number>
+  /** The app as this run last read or wrote it. */
   app(key: string): AppState
+  /** The app as an identity write of this run left it. */
+  appChanged(after: AppState): void
   vault(id: string): VaultState
   /** A write that was made: logged as a notice, listed in the summary, counted in `changed`. */
   record(line: string): void

@@ -6,7 +6,8 @@
 // first (its principal exists only then, and the grants need it), off last (revoke needs it to
 // the end).
 import type { AppState } from '../model/state.js'
-import { ChangeNotVisibleError } from '../azure/sites.js'
+import { ChangeNotVisibleError, type IdentityWrite } from '../azure/sites.js'
+import { info } from '../log/log.js'
 import { during } from '../azure/operation.js'
 import { describeIdentityChange } from '../plan/identity.js'
 import { type ApplyContext, type Of, onApp } from './context.js'
@@ -18,19 +19,20 @@ export async function setIdentity(
   const app = ctx.app(change.app)
   const on = change.kind === 'enable-identity'
   const action = `turn ${on ? 'on' : 'off'} the system-assigned identity of`
-  const after = await writeIdentity(ctx, app, action, `${action} ${change.app}`, () =>
-    ctx.azure.sites.setSystemIdentity(app, on)
+  const what = `the system-assigned identity of ${change.app} turned ${on ? 'on' : 'off'}`
+  const { after, written, maybeWritten } = await writeIdentity(ctx, app, action, what, (onMaybe) =>
+    ctx.azure.sites.setSystemIdentity(app, on, onMaybe)
   )
-  if (!on) {
-    ctx.principals.delete(change.app)
-    const kept = app.userAssignedIds.length > 0 ? ' (user-assigned identities kept)' : ''
-    ctx.record(`Turned off the system-assigned identity of ${change.app}${kept}; the app restarts.`)
-    return
-  }
-  ctx.principals.set(change.app, { principalId: after.principalId!, tenantId: after.tenantId ?? '' })
-  ctx.record(
-    `Turned on the system-assigned identity of ${change.app} (principal ${after.principalId}); the app restarts.`
-  )
+  if (on) ctx.principals.set(change.app, { principalId: after.principalId!, tenantId: after.tenantId ?? '' })
+  else ctx.principals.delete(change.app)
+  const kept = !on && app.userAssignedIds.length > 0 ? ' (user-assigned identities kept)' : ''
+  const principal = on ? ` (principal ${after.principalId})` : ''
+  if (written)
+    ctx.record(
+      `Turned ${on ? 'on' : 'off'} the system-assigned identity of ${change.app}${principal}${kept}; the app restarts.`
+    )
+  else if (maybeWritten) ctx.record(mayHave(what + principal))
+  else alreadyDone(change.app, what + principal)
 }
 
 /**
@@ -44,18 +46,26 @@ export async function attachIdentity(change: Of<'attach-identity'>, ctx: ApplyCo
   const action = change.attach
     ? `attach user-assigned identity '${name}' to`
     : 'set the Key Vault reference identity of'
-  await writeIdentity(ctx, app, action, describeIdentityChange(change), () =>
-    ctx.azure.sites.changeIdentity(app, {
-      userAssigned: change.attach ? { id: change.identityId, attached: true } : undefined,
-      referenceIdentity: change.setReference ? change.identityId : undefined
-    })
+  const what = describeIdentityChange(change)
+  const { written, maybeWritten } = await writeIdentity(ctx, app, action, what, (onMaybe) =>
+    ctx.azure.sites.changeIdentity(
+      app,
+      {
+        userAssigned: change.attach ? { id: change.identityId, attached: true } : undefined,
+        referenceIdentity: change.setReference ? change.identityId : undefined
+      },
+      onMaybe
+    )
   )
   const reference = `keyVaultReferenceIdentity (was ${referenceFrom})`
-  ctx.record(
-    change.attach
-      ? `Attached user-assigned identity ${name} to ${change.app} (other identities kept)${change.setReference ? ` and made it the ${reference}` : ''}; one write, the app restarts.`
-      : `Set the ${reference} of ${change.app} to ${name}; the app restarts.`
-  )
+  if (written)
+    ctx.record(
+      change.attach
+        ? `Attached user-assigned identity ${name} to ${change.app} (other identities kept)${change.setReference ? ` and made it the ${reference}` : ''}; one write, the app restarts.`
+        : `Set the ${reference} of ${change.app} to ${name}; the app restarts.`
+    )
+  else if (maybeWritten) ctx.record(mayHave(what))
+  else alreadyDone(change.app, what)
 }
 
 /** The reverse, in one PATCH: references back to SystemAssigned and the identity detached (never deleted). */
@@ -64,43 +74,62 @@ export async function detachIdentity(change: Of<'detach-identity'>, ctx: ApplyCo
   const action = change.detach
     ? `detach user-assigned identity '${change.identityName}' from`
     : 'reset the Key Vault reference identity of'
-  await writeIdentity(ctx, app, action, describeIdentityChange(change), () =>
-    ctx.azure.sites.changeIdentity(app, {
-      userAssigned: change.detach ? { id: change.identityId, attached: false } : undefined,
-      referenceIdentity: change.resetReference ? 'SystemAssigned' : undefined
-    })
+  const what = describeIdentityChange(change)
+  const { written, maybeWritten } = await writeIdentity(ctx, app, action, what, (onMaybe) =>
+    ctx.azure.sites.changeIdentity(
+      app,
+      {
+        userAssigned: change.detach ? { id: change.identityId, attached: false } : undefined,
+        referenceIdentity: change.resetReference ? 'SystemAssigned' : undefined
+      },
+      onMaybe
+    )
   )
   if (change.detach) ctx.principals.delete(change.app)
   const reset = change.resetReference ? `keyVaultReferenceIdentity reset to SystemAssigned` : ''
-  ctx.record(
-    change.detach
-      ? `Detached user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept)${reset ? `, ${reset}` : ''}; one write, the app restarts.`
-      : `Reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned; the app restarts.`
-  )
+  if (written)
+    ctx.record(
+      change.detach
+        ? `Detached user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept)${reset ? `, ${reset}` : ''}; one write, the app restarts.`
+        : `Reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned; the app restarts.`
+    )
+  else if (maybeWritten) ctx.record(mayHave(what))
+  else alreadyDone(change.app, what)
+}
+
+/** An earlier attempt got no clear answer and the change is there now: it may be this run's. */
+function mayHave(what: string): string {
+  return `Done, perhaps by this run: ${what} (an attempt of this run got no clear answer; the app restarts on such a write).`
+}
+
+/** A fresh read showed the change already made by someone else: nothing written, nothing claimed. */
+function alreadyDone(app: string, what: string): void {
+  info(`${app}: ${what} — already so when read again (another writer); nothing written.`)
 }
 
 /**
- * One identity write of an app. A change Azure accepted (202) that did not show within the budget
- * still happened, or will: it is recorded before the step fails, so the outputs and summary do not
- * say nothing changed. Afterwards App Service restarts the app and fetches every reference again:
- * statuses read before then are stale (apply/app-settings.ts reads them afresh).
+ * One identity write of an app. A write that may have happened is recorded before the step fails,
+ * so the outputs and summary do not say nothing changed: a change Azure accepted (202) that did
+ * not show within the budget, or an attempt whose outcome is unknown. Afterwards App Service
+ * restarts the app and fetches every reference again: statuses read before then are stale
+ * (apply/app-settings.ts reads them afresh).
  */
 async function writeIdentity(
   ctx: ApplyContext,
   app: AppState,
   action: string,
-  accepted: string,
-  write: () => Promise<AppState>
-): Promise<AppState> {
-  const after = await during(onApp(ctx, app, action), async () => {
+  what: string,
+  write: (onMaybeWritten: () => void) => Promise<IdentityWrite>
+): Promise<IdentityWrite> {
+  const result = await during(onApp(ctx, app, action), async () => {
     try {
-      return await write()
+      return await write(() => ctx.record(`Azure may have made this change: ${what} (an attempt got no clear answer).`))
     } catch (error) {
-      if (error instanceof ChangeNotVisibleError)
-        ctx.record(`Azure accepted: ${accepted} (not yet visible on the site).`)
+      if (error instanceof ChangeNotVisibleError) ctx.record(`Azure accepted: ${what} (not yet visible on the site).`)
       throw error
     }
   })
-  ctx.configChanged.set(app.target.key, Date.now())
-  return after
+  ctx.appChanged(result.after)
+  if (result.written || result.maybeWritten) ctx.configChanged.set(app.target.key, Date.now())
+  return result
 }

@@ -8,7 +8,7 @@ import type { TokenCredential } from '@azure/core-auth'
 import type { PipelineRequest } from '@azure/core-rest-pipeline'
 import type { Cloud } from '../model/clouds.js'
 import type { RetryBudget } from './http/budget.js'
-import { hadUnansweredAttempt } from './http/attempt-policy.js'
+import { hadUnclearAttempt } from './http/attempt-policy.js'
 import { armClientOptions } from './http/pipeline.js'
 import { isVaultScope } from './returned.js'
 import type { RoleAssignment } from '../model/state.js'
@@ -82,7 +82,8 @@ export class RoleAssignments {
 
   /**
    * Deletes one assignment by name; true when this call deleted it. A 204 ("nothing there") after
-   * an attempt whose answer was lost means that attempt deleted it.
+   * an attempt whose answer was unclear (lost, or a 5xx the pipeline retried) counts as this
+   * call's: that attempt may have deleted it, and it is gone either way.
    */
   async delete(scope: string, name: string): Promise<boolean> {
     checkScope(scope)
@@ -91,7 +92,7 @@ export class RoleAssignments {
       .pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`)
       .delete({ queryParameters: { 'api-version': API_VERSION }, onResponse: (raw) => (request = raw.request) })
     if (response.status === '200') return true
-    if (response.status === '204') return request !== undefined && hadUnansweredAttempt(request)
+    if (response.status === '204') return request !== undefined && hadUnclearAttempt(request)
     throw createRestError(response)
   }
 }

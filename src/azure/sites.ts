@@ -13,6 +13,8 @@ import { info } from '../log/log.js'
 import type { AppTarget } from '../model/targets.js'
 import type { RetryBudget } from './http/budget.js'
 import { armClientOptions } from './http/pipeline.js'
+import { pollUntil } from './http/poll.js'
+import { retryAfterMs } from './http/replay.js'
 import { writeFromFreshRead } from './write-step.js'
 import type { AppState } from '../model/state.js'
 import { type IdentityChange, identityPatch, showsChange } from './identity-patch.js'
@@ -72,6 +74,19 @@ export function webSites(
   return createWebSiteManagement(credential, subscriptionId, armClientOptions(cloud, budget))
 }
 
+/** How old the plan's read of a site may be for an identity write to be built from it. */
+const PLAN_READ_MAX_AGE_MS = 5000
+
+/** What an identity write did. */
+export interface IdentityWrite {
+  /** The site once the change shows. */
+  after: AppState
+  /** This run's PATCH was accepted; false when a fresh read showed the change already there. */
+  written: boolean
+  /** Not written now, but an earlier attempt whose outcome was unknown may be what made it. */
+  maybeWritten: boolean
+}
+
 export class Sites {
   private readonly context: WebSiteManagementContext
   private readonly budget: RetryBudget
@@ -91,21 +106,24 @@ export class Sites {
   }
 
   /** Turns the system-assigned identity on or off; the user-assigned identities stay as they are. */
-  async setSystemIdentity(app: AppState, enabled: boolean): Promise<AppState> {
-    return this.changeIdentity(app, { system: enabled })
+  async setSystemIdentity(app: AppState, enabled: boolean, onMaybeWritten?: () => void): Promise<IdentityWrite> {
+    return this.changeIdentity(app, { system: enabled }, onMaybeWritten)
   }
 
   /**
    * One PATCH for the whole change (one restart of the app): a user-assigned identity attached
    * and made the reference identity together, say. The body names only the identity this run
-   * changes (identity-patch.ts) and is built from the site as it is now. It is never sent again as it was:
-   * after a 409 "another operation is in progress" (usually another writer) or an attempt whose
-   * outcome is unknown, the site is read again and the body rebuilt from what another writer left
-   * (or no write made when the change already shows): write-step.ts. The PATCH may answer
-   * 202 Accepted, with or without a body (WebApps_Update lists 200 and 202): then the change is
-   * under way, and the site is read until it shows it.
+   * changes (identity-patch.ts) and is built from the site as it is now: from the plan's read
+   * when that is at most a few seconds old (a first run makes no extra request), from a new read
+   * otherwise (after the grants, say). It is never sent again as it was: after a 409 "another
+   * operation is in progress" (usually another writer), a 429 or an attempt whose outcome is
+   * unknown, the site is read again and the body rebuilt from what another writer left (or no
+   * write made when the change already shows): write-step.ts. The PATCH may answer 202 Accepted,
+   * with or without a body (WebApps_Update lists 200 and 202): then the change is under way, and
+   * the site is read until it shows it. `onMaybeWritten`: the step failed after an attempt whose
+   * outcome is unknown.
    */
-  async changeIdentity(app: AppState, wanted: IdentityChange): Promise<AppState> {
+  async changeIdentity(app: AppState, wanted: IdentityChange, onMaybeWritten?: () => void): Promise<IdentityWrite> {
     const change = describeSiteChange(wanted)
     const shows = (s: AppState): boolean => showsChange(s, wanted)
     const { name, slot } = app.target
@@ -117,11 +135,10 @@ export class Sites {
         retryAfter = raw.headers.get('retry-after')
       }
     }
-    let first = true
+    let first = Date.now() - (app.readAt ?? Date.now()) <= PLAN_READ_MAX_AGE_MS
     const outcome = await writeFromFreshRead(
       {
         what: `the identity of '${app.target.key}'`,
-        // The first attempt builds on the read the plan was made from; later ones read afresh.
         read: async () => (first ? ((first = false), app) : this.read(app.target)),
         build: (current) => identityPatch(current, wanted),
         write: async (body) => {
@@ -134,18 +151,20 @@ export class Sites {
             if (status !== 202) throw deletedIdentityError(app.target, error) ?? error
             return undefined
           }
-        }
+        },
+        onMaybeWritten
       },
       this.budget
     )
-    if (!outcome.wrote) return outcome.current
+    if (!outcome.wrote) return { after: outcome.current, written: false, maybeWritten: outcome.maybeWritten }
     const site = outcome.result
     // A 202's body (if any) is the site as it was, or a partial one: only a read shows the change.
     if (status !== 202 && site) {
       const after = toAppState(app.target, site)
-      if (shows(after)) return after
+      if (shows(after)) return { after, written: true, maybeWritten: false }
     }
-    return this.waitUntilShown(app.target, change, shows, retryAfter)
+    const after = await this.waitUntilShown(app.target, change, shows, retryAfter)
+    return { after, written: true, maybeWritten: false }
   }
 
   /** Reads the site until the change shows, within the run's budget. */
@@ -156,15 +175,17 @@ export class Sites {
     retryAfter: string | undefined
   ): Promise<AppState> {
     info(`${target.key}: Azure accepted ${change}; waiting until the site shows it.`)
-    const first = Number(retryAfter)
-    let delay = Number.isFinite(first) && first > 0 ? Math.min(first * 1000, 30_000) : 2000
-    for (;;) {
-      await this.budget.wait(delay)
-      if (this.budget.expired) throw new ChangeNotVisibleError(target.key, change, this.budget.seconds)
-      const state = await this.read(target)
-      if (shows(state)) return state
-      delay = Math.min(delay * 2, 10_000)
-    }
+    const first = retryAfterMs(retryAfter)
+    const { value, done } = await pollUntil({
+      read: () => this.read(target),
+      done: shows,
+      budget: this.budget,
+      firstDelayMs: first !== undefined && first > 0 ? Math.min(first, 30_000) : 2000,
+      maxDelayMs: 10_000,
+      waitFirst: true
+    })
+    if (!done) throw new ChangeNotVisibleError(target.key, change, this.budget.seconds)
+    return value!
   }
 }
 
@@ -184,6 +205,7 @@ export function toAppState(target: AppTarget, site: Site): AppState {
       : [],
     principalId: switches.system ? expectGuid(`the principal id of '${key}'`, identity?.principalId) : undefined,
     tenantId: switches.system ? expectGuid(`the identity tenant of '${key}'`, identity?.tenantId) : undefined,
-    keyVaultReferenceIdentity: site.keyVaultReferenceIdentity ?? undefined
+    keyVaultReferenceIdentity: site.keyVaultReferenceIdentity ?? undefined,
+    readAt: Date.now()
   }
 }

@@ -13,7 +13,7 @@ import { RestError } from '@azure/core-rest-pipeline'
 import { findInChain } from '../model/error-chain.js'
 import type { RetryBudget } from './http/budget.js'
 import { isOperationInProgress } from './http/error-policies.js'
-import { UnknownOutcomeError } from './http/replay.js'
+import { NotCarriedOutError, UnknownOutcomeError } from './http/replay.js'
 
 export interface WriteStep<S, B, R> {
   /** What is written, for the warnings: "the app settings of 'shop-api'". */
@@ -23,6 +23,11 @@ export interface WriteStep<S, B, R> {
   build(current: S): B | undefined
   /** One attempt; Azure's acceptance when it returns. */
   write(body: B, current: S): Promise<R>
+  /**
+   * The step gives up (it throws) after an attempt whose outcome is unknown: the write may have
+   * happened, and the caller records it as that before the failure is reported.
+   */
+  onMaybeWritten?(): void
 }
 
 export type StepOutcome<S, R> =
@@ -37,11 +42,25 @@ export type StepOutcome<S, R> =
 const FIRST_DELAY_MS = 1000
 const MAX_DELAY_MS = 15_000
 
+interface StartAgain {
+  why: string
+  /** The attempt may have been carried out. */
+  unknownOutcome: boolean
+  /** Azure asked to wait at least this long (Retry-After). */
+  waitMs?: number
+}
+
 /** Why a failed attempt calls for a fresh read rather than giving up; undefined: give up. */
-function startAgainBecause(error: unknown): { why: string; unknownOutcome: boolean } | undefined {
+function startAgainBecause(error: unknown): StartAgain | undefined {
   // Executors wrap Azure's error in one that names the operation: look through the causes.
   const unknown = findInChain(error, (e) => e instanceof UnknownOutcomeError)
   if (unknown) return { why: unknown.message, unknownOutcome: true }
+  // A 2xx whose body could not be read: Azure accepted something, the action cannot tell what.
+  const unreadable = findInChain(error, (e) => e instanceof RestError && e.code === RestError.PARSE_ERROR)
+  if (unreadable) return { why: `its answer could not be read (${unreadable.message})`, unknownOutcome: true }
+  const refused = findInChain(error, (e) => e instanceof NotCarriedOutError)
+  if (refused instanceof NotCarriedOutError)
+    return { why: refused.message, unknownOutcome: false, waitMs: refused.waitMs }
   const busy = findInChain(error, (e) => e instanceof RestError && isOperationInProgress(e.statusCode, e.code))
   return busy ? { why: 'another operation is in progress on it (409 Conflict)', unknownOutcome: false } : undefined
 }
@@ -51,25 +70,30 @@ export async function writeFromFreshRead<S, B, R>(
   budget: RetryBudget
 ): Promise<StepOutcome<S, R>> {
   let maybeWritten = false
+  // Whatever ends the step with a failure after an unclear attempt: the write may have happened.
+  const giveUp = (error: unknown): never => {
+    if (maybeWritten) step.onMaybeWritten?.()
+    throw error
+  }
   for (let attempt = 1; ; attempt++) {
-    const current = await step.read()
+    const current = await step.read().catch(giveUp)
     const body = step.build(current)
     if (body === undefined) return { wrote: false, current, maybeWritten }
     try {
       return { wrote: true, current, result: await step.write(body, current) }
     } catch (error) {
       const reason = startAgainBecause(error)
-      if (!reason) throw error
-      const { why } = reason
-      if (reason.unknownOutcome) maybeWritten = true
-      const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (attempt - 1))
-      if (Date.now() + delay > budget.deadline) throw error
-      budget.lastFailure = `writing ${step.what}: ${why}`
+      if (reason?.unknownOutcome) maybeWritten = true
+      if (!reason) return giveUp(error)
+      const backoff = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (attempt - 1))
+      const delay = Math.max(backoff, reason.waitMs ?? 0)
+      if (Date.now() + delay > budget.deadline || budget.expired) return giveUp(error)
+      budget.lastFailure = `writing ${step.what}: ${reason.why}`
       core.warning(
-        `Writing ${step.what}: ${why}. Reading it again in ${delay / 1000} s and building the write from what is there then (attempt ${attempt + 1}).`
+        `Writing ${step.what}: ${reason.why}. Reading it again in ${delay / 1000} s and building the write from what is there then (attempt ${attempt + 1}).`
       )
       await budget.wait(delay)
-      if (budget.expired) throw error
+      if (budget.expired) return giveUp(error)
     }
   }
 }

@@ -85,6 +85,9 @@ export const PENDING = 'Initialized'
  * follow from what the status names (research notes: tmp/research-11.md §6) and from the access
  * the action manages.
  */
+/** Not App Service's: the setting holds another reference than the one this run asked for. */
+export const OTHER_VALUE = 'OtherValue'
+
 const STATUS_FIXES: Record<string, string> = {
   MSINotEnabled:
     "the app has no managed identity for Key Vault references: turn on its system-assigned identity (this action does, in 'mode: apply'), or set keyVaultReferenceIdentity to a user-assigned identity attached to it",
@@ -96,6 +99,8 @@ const STATUS_FIXES: Record<string, string> = {
     'the vault has no such version of the secret: drop the version from the reference (versionless references follow rotation) or use one that exists',
   InvalidSyntax:
     'the value is not a valid reference: use @Microsoft.KeyVault(VaultName=v;SecretName=s) or @Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/s) (vault.usgovcloudapi.net or vault.azure.cn in those clouds)',
+  [OTHER_VALUE]:
+    "the setting holds another value than the reference asked for: another writer (a deployment, a slot swap, another workflow) set it after this run's write; find who writes this app's settings, then re-run",
   FetchTimedOut:
     'App Service timed out reaching the vault: check the vault firewall, private endpoints and DNS; re-run',
   OtherReasons: "App Service could not say why: see its 'details', the vault's firewall and the app's outbound network",

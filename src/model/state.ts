@@ -19,6 +19,8 @@ export interface AppState {
   tenantId?: string
   /** The identity App Service resolves Key Vault references with: 'SystemAssigned' or a user-assigned identity's id. */
   keyVaultReferenceIdentity?: string
+  /** When it was read (ms since the epoch): a write built from an old read reads it again first. */
+  readAt?: number
 }
 export interface AccessPolicy {
   tenantId: string

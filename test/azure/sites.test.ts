@@ -36,7 +36,7 @@ describe('setSystemIdentity', () => {
     const client = sites()
     const before = await client.read(target('keep'))
     fake.clearLog()
-    const after = await client.setSystemIdentity(before, true)
+    const after = (await client.setSystemIdentity(before, true)).after
     expect(fake.requests.filter((r) => r.method === 'PATCH').map((r) => r.requestBody)).toEqual([
       { identity: { type: 'SystemAssigned, UserAssigned' } }
     ])
@@ -49,7 +49,7 @@ describe('setSystemIdentity', () => {
     fake.addSite({ resourceGroup: RG, name: 'prod', systemAssigned: true })
     fake.addSlot({ resourceGroup: RG, site: 'prod', slot: 'staging', systemAssigned: true })
     const client = sites()
-    const off = await client.setSystemIdentity(await client.read(target('prod', 'staging')), false)
+    const off = (await client.setSystemIdentity(await client.read(target('prod', 'staging')), false)).after
     expect(off.systemAssigned).toBe(false)
     expect(fake.getSite(RG, 'prod')!.identity?.type).toBe('SystemAssigned')
     expect(fake.getSite(RG, 'prod', 'staging')!.identity).toBeUndefined()
@@ -59,7 +59,7 @@ describe('setSystemIdentity', () => {
     fake.addSite({ resourceGroup: RG, name: 'busy' })
     fake.addFault({ server: 'arm', method: 'PATCH', path: '/sites/busy', status: 409, times: 2 })
     const client = sites()
-    const after = await client.setSystemIdentity(await client.read(target('busy')), true)
+    const after = (await client.setSystemIdentity(await client.read(target('busy')), true)).after
     expect(after.principalId).toBeDefined()
     expect(fake.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/busy')).map((r) => r.status)).toEqual([
       409, 409, 200
@@ -106,7 +106,7 @@ describe('setSystemIdentity', () => {
     const client = sites()
     const before = await client.read(target(name))
     fake.clearLog()
-    const after = await client.setSystemIdentity(before, true)
+    const after = (await client.setSystemIdentity(before, true)).after
     expect(after.principalId).toBe(fake.getSite(RG, name)!.identity?.principalId)
     const calls = fake.requests.map((r) => `${r.method} ${r.status}`)
     expect(calls[0]).toBe('PATCH 202')
@@ -118,7 +118,7 @@ describe('setSystemIdentity', () => {
   it('202 and turning off: waits until the identity is gone', async () => {
     fake.addSite({ resourceGroup: RG, name: 'async-off', systemAssigned: true, asyncUpdates: { delayMs: 300 } })
     const client = sites()
-    const off = await client.setSystemIdentity(await client.read(target('async-off')), false)
+    const off = (await client.setSystemIdentity(await client.read(target('async-off')), false)).after
     expect(off.systemAssigned).toBe(false)
   })
 
@@ -155,10 +155,11 @@ describe('changeIdentity', () => {
     const client = sites()
     const before = await client.read(target('shared'))
     fake.clearLog()
-    const after = await client.changeIdentity(before, {
+    const { after, written } = await client.changeIdentity(before, {
       userAssigned: { id: ours.id, attached: true },
       referenceIdentity: ours.id
     })
+    expect(written).toBe(true)
     expect(fake.requests.filter((r) => r.method === 'PATCH').map((r) => r.requestBody)).toEqual([
       {
         identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [ours.id]: {} } },

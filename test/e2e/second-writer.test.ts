@@ -31,6 +31,15 @@ function seed(): { app: string; vault: string; inputs: Record<string, string> } 
   return { app, vault, inputs: targetInputs(RG, app, vault, { 'app-settings': 'DB_PASSWORD=db-password' }) }
 }
 
+/** An app without identity and an empty vault. */
+function bareApp(): { app: string; vault: string } {
+  const app = next('app')
+  const vault = next('kv')
+  fake.addSite({ resourceGroup: RG, name: app })
+  fake.addVault({ resourceGroup: RG, name: vault })
+  return { app, vault }
+}
+
 /** The other writer adds a setting the way the portal does: the whole collection, with theirs in it. */
 const addSettingAsOther = (app: string, name: string, value: string) => (): void =>
   fake.setAppSettings(RG, app, undefined, { ...fake.appSettings(RG, app), [name]: value })
@@ -116,10 +125,7 @@ describe('a write is recorded when Azure accepts it', () => {
 
 describe('site identity with a second writer', () => {
   it('after a 409 while another writer attaches a user-assigned identity, both identities stay', async () => {
-    const app = next('app')
-    const vault = next('kv')
-    fake.addSite({ resourceGroup: RG, name: app })
-    fake.addVault({ resourceGroup: RG, name: vault })
+    const { app, vault } = bareApp()
     const theirs = fake.addUserAssignedIdentity({ resourceGroup: RG, name: next('theirs') })
     fake.addFault({
       method: 'PATCH',
@@ -142,10 +148,7 @@ describe('site identity with a second writer', () => {
   })
 
   it('after a 409 while another writer turns the system identity on, nothing is left to write', async () => {
-    const app = next('app')
-    const vault = next('kv')
-    fake.addSite({ resourceGroup: RG, name: app })
-    fake.addVault({ resourceGroup: RG, name: vault })
+    const { app, vault } = bareApp()
     fake.addFault({
       method: 'PATCH',
       path: `/sites/${app}`,
@@ -159,5 +162,103 @@ describe('site identity with a second writer', () => {
     const patches = fake.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/sites/${app}`))
     expect(patches).toHaveLength(1)
     expect(run.outputs['principal-id']).toBe(fake.getSite(RG, app)!.identity!.principalId)
+    // The other writer turned it on, not this run: the summary does not claim it.
+    expect(run.summary).not.toMatch(/Turned on the system-assigned identity/)
+    expect(run.stdout).toMatch(/already so when read again \(another writer\); nothing written/)
+  })
+
+  it('after a 429 with Retry-After, the PATCH is built again from a read made after the wait', async () => {
+    const { app, vault } = bareApp()
+    const theirs = fake.addUserAssignedIdentity({ resourceGroup: RG, name: next('theirs') })
+    fake.addFault({
+      method: 'PATCH',
+      path: `/sites/${app}`,
+      status: 429,
+      retryAfter: '1',
+      after: () => {
+        fake.patchSite(RG, app, undefined, {
+          identity: { type: 'UserAssigned', userAssignedIdentities: { [theirs.id]: {} } }
+        })
+      }
+    })
+    const run = await runAction(fake, targetInputs(RG, app, vault, {}))
+    expect(run.error).toBe('')
+    const patches = fake.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/sites/${app}`))
+    expect(patches.map((r) => r.requestBody)).toEqual([
+      { identity: { type: 'SystemAssigned' } },
+      { identity: { type: 'SystemAssigned, UserAssigned' } }
+    ])
+    expect(fake.getSite(RG, app)!.identity!.type).toBe('SystemAssigned, UserAssigned')
+  })
+
+  it("an identity write attached after slow grants is built from a new read, not the plan's", async () => {
+    const { app, vault } = bareApp()
+    const ours = fake.addUserAssignedIdentity({ resourceGroup: RG, name: next('ours') })
+    // The grant takes 6 s; meanwhile someone turns the app's system identity on.
+    fake.addFault({
+      method: 'PUT',
+      path: /\/accessPolicies\/add$/,
+      delayMs: 6000,
+      before: () => {
+        fake.patchSite(RG, app, undefined, { identity: { type: 'SystemAssigned' } })
+      }
+    })
+    const run = await runAction(fake, targetInputs(RG, app, vault, { identity: ours.id }))
+    expect(run.error).toBe('')
+    // The attach keeps the system identity the other writer turned on.
+    expect(fake.getSite(RG, app)!.identity!.type).toBe('SystemAssigned, UserAssigned')
+  }, 30_000)
+
+  it("a PATCH answered 503 until the budget ends: Azure's words in the error, the write recorded as possible", async () => {
+    const { app, vault } = bareApp()
+    fake.addFault({
+      method: 'PATCH',
+      path: `/sites/${app}`,
+      status: 503,
+      times: 100,
+      body: { error: { code: 'ServiceBusy', message: 'The front end is being upgraded.' } }
+    })
+    const run = await runAction(fake, { ...targetInputs(RG, app, vault, {}), 'retry-timeout': '4' })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.error).toMatch(/503 \(ServiceBusy: The front end is being upgraded\.\)/)
+    expect(run.summary).toMatch(/Azure may have made this change: the system-assigned identity of app-\d+ turned on/)
+    expect(run.outputs.changed).toBe('true')
+  }, 30_000)
+})
+
+describe('settings with a second writer after the write', () => {
+  it("a setting another writer changed to another resolving reference is not reported as this run's", async () => {
+    const { app, vault, inputs } = seed()
+    fake.addSecret(RG, vault, 'their-secret')
+    // After the read-back, another writer points DB_PASSWORD at another secret that resolves.
+    fake.addFault({
+      method: 'GET',
+      path: /\/config\/configreferences\/appsettings$/,
+      skip: 1, // the plan's read
+      before: () =>
+        fake.setAppSettings(RG, app, undefined, {
+          ...fake.appSettings(RG, app),
+          DB_PASSWORD: `@Microsoft.KeyVault(VaultName=${vault};SecretName=their-secret)`
+        })
+    })
+    const run = await runAction(fake, { ...inputs, 'retry-timeout': '6' })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.error).toMatch(/DB_PASSWORD.*OtherValue/s)
+    expect(run.summary).toMatch(/Set DB_PASSWORD of/)
+  }, 30_000)
+
+  it('after a 429 on the settings PUT while another writer adds a setting, theirs is kept', async () => {
+    const { app, vault, inputs } = seed()
+    fake.addFault({
+      method: 'PUT',
+      path: SETTINGS_PUT,
+      status: 429,
+      retryAfter: '1',
+      after: addSettingAsOther(app, 'DEPLOYED', 'v4')
+    })
+    const run = await runAction(fake, inputs)
+    expect(run.error).toBe('')
+    expect(fake.appSettings(RG, app)).toEqual({ FEATURE_X: 'on', DEPLOYED: 'v4', DB_PASSWORD: reference(vault) })
+    expect(settingsPuts()).toBe(2)
   })
 })

@@ -7,9 +7,10 @@ const warning = jest.fn<(m: string) => void>()
 jest.unstable_mockModule('@actions/core', () => ({ warning, info: jest.fn(), debug: jest.fn() }))
 
 const { createHttpHeaders, createPipelineRequest } = await import('@azure/core-rest-pipeline')
-const { attemptPolicy, NetworkError, UNREACHABLE_TRIES, hadUnansweredAttempt } =
+const { attemptPolicy, NetworkError, UNREACHABLE_TRIES, hadUnclearAttempt } =
   await import('../../../src/azure/http/attempt-policy.js')
 const { RetryBudget } = await import('../../../src/azure/http/budget.js')
+const { NotCarriedOutError, retryAfterMs, UnknownOutcomeError } = await import('../../../src/azure/http/replay.js')
 
 const URL_ = 'https://management.example.com/subscriptions/s'
 const systemError = (code: string) => Object.assign(new Error(`connect ${code}`), { code })
@@ -74,7 +75,7 @@ describe('other failures', () => {
     const request = createPipelineRequest({ url: URL_, method: 'DELETE' })
     const { error } = await attempt(budget, async () => Promise.reject(systemError('ECONNRESET')), request)
     expect((error as { code?: string }).code).toBe('ECONNRESET')
-    expect(hadUnansweredAttempt(request)).toBe(true)
+    expect(hadUnclearAttempt(request)).toBe(true)
     expect(warning.mock.calls[0][0]).toMatch(/failed \(ECONNRESET\); retrying within the 60 s retry budget/)
   })
 
@@ -84,5 +85,68 @@ describe('other failures', () => {
     const { error } = await attempt(budget, async () => Promise.reject(odd))
     expect(error).toBe(odd)
     expect(warning).not.toHaveBeenCalled()
+  })
+})
+
+describe('a write built from a read is never handed back for a replay', () => {
+  const SITE = 'https://management.example.com/subscriptions/s/resourceGroups/g/providers/Microsoft.Web/sites/app'
+  const patch = () => createPipelineRequest({ url: SITE, method: 'PATCH' })
+  const answered =
+    (status: number, body?: unknown, headers: Record<string, string> = {}): SendRequest =>
+    async (request) => ({
+      request,
+      status,
+      headers: createHttpHeaders(headers),
+      bodyAsText: body === undefined ? undefined : JSON.stringify(body)
+    })
+
+  it('a 503 is an unknown outcome that keeps Azure’s code and words', async () => {
+    const { error } = await attempt(
+      new RetryBudget(60),
+      answered(503, { error: { code: 'ServiceBusy', message: 'Upgrading.' } }),
+      patch()
+    )
+    expect(error).toBeInstanceOf(UnknownOutcomeError)
+    expect((error as Error).message).toBe(
+      `PATCH ${new URL(SITE).pathname}: answered 503 (ServiceBusy: Upgrading.); whether Azure carried it out is unknown`
+    )
+  })
+
+  it('501 and 505 are final answers, passed on as they are', async () => {
+    for (const status of [501, 505]) {
+      const { response, error } = await attempt(new RetryBudget(60), answered(status), patch())
+      expect(error).toBeUndefined()
+      expect(response?.status).toBe(status)
+    }
+  })
+
+  it('a 429 was not carried out: the caller waits what Retry-After says, then reads again', async () => {
+    const { error } = await attempt(new RetryBudget(60), answered(429, undefined, { 'retry-after': '7' }), patch())
+    expect(error).toBeInstanceOf(NotCarriedOutError)
+    expect((error as InstanceType<typeof NotCarriedOutError>).waitMs).toBe(7000)
+  })
+
+  it('an unreachable host: not sent, so not carried out (never an unknown outcome)', async () => {
+    const { error } = await attempt(
+      new RetryBudget(60),
+      async () => Promise.reject(systemError('EHOSTUNREACH')),
+      patch()
+    )
+    expect(error).toBeInstanceOf(NotCarriedOutError)
+  })
+
+  it('a lost answer is an unknown outcome', async () => {
+    const { error } = await attempt(new RetryBudget(60), async () => Promise.reject(systemError('ECONNRESET')), patch())
+    expect(error).toBeInstanceOf(UnknownOutcomeError)
+  })
+})
+
+describe('retryAfterMs', () => {
+  it('reads seconds and HTTP dates; nothing else', () => {
+    expect(retryAfterMs('3')).toBe(3000)
+    expect(retryAfterMs('Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(10_000)
+    expect(retryAfterMs(undefined)).toBeUndefined()
+    expect(retryAfterMs('soon')).toBeUndefined()
+    expect(retryAfterMs('-1')).toBeUndefined()
   })
 })

@@ -5,7 +5,8 @@ import * as core from '@actions/core'
 import { type PipelinePolicy, type PipelineRequest, RestError } from '@azure/core-rest-pipeline'
 import type { NetworkFailure, RetryBudget } from './budget.js'
 import { classify, describeNetworkFailure, errorCode, isUnreachable } from './network.js'
-import { isBuiltFromRead, UnknownOutcomeError } from './replay.js'
+import { readAzureError } from './error-policies.js'
+import { isBuiltFromRead, NotCarriedOutError, retryAfterMs, UnknownOutcomeError } from './replay.js'
 import { info } from '../../log/log.js'
 
 /** Tries of an unreachable host before giving up on it (a second or two with the SDK's backoff). */
@@ -23,12 +24,15 @@ export class NetworkError extends Error {
   }
 }
 
-/** Attempts per request that got no answer at all (dropped, timed out): a later 204 may be our own. */
-const unanswered = new WeakMap<PipelineRequest, number>()
+/**
+ * Attempts per request whose outcome is unclear — no answer (dropped, timed out), or a 5xx or 408
+ * that the retry policy retries: a later 204 "nothing there" of a DELETE may be our own doing.
+ */
+const unclear = new WeakMap<PipelineRequest, number>()
 
-/** Did an earlier attempt of this request reach the service without an answer coming back? */
-export function hadUnansweredAttempt(request: PipelineRequest): boolean {
-  return (unanswered.get(request) ?? 0) > 0
+/** Did an earlier attempt of this request reach the service without a clear answer coming back? */
+export function hadUnclearAttempt(request: PipelineRequest): boolean {
+  return (unclear.get(request) ?? 0) > 0
 }
 
 /** Codes the SDK's retry policy retries (isSystemError in @typespec/ts-http-runtime). */
@@ -64,11 +68,11 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
         // The host answered: what failed before no longer explains anything.
         unreachableTries.delete(url.origin)
         budget.network.delete(url.origin)
-        if (builtFromRead && (response.status >= 500 || response.status === 408))
-          throw new UnknownOutcomeError(label, `answered ${response.status}`, response.status)
-        // The SDK retries 429 only when the answer says when (Retry-After); 5xx and 408 always.
         const retryAfter = response.headers.get('retry-after')
+        if (builtFromRead) refuseReplay(label, response.status, response.bodyAsText ?? undefined, retryAfter)
+        // The SDK retries 429 only when the answer says when (Retry-After); 5xx and 408 always.
         if (TRANSIENT.has(response.status) && (response.status !== 429 || retryAfter !== undefined)) {
+          if (response.status !== 429) unclear.set(request, (unclear.get(request) ?? 0) + 1)
           budget.lastFailure = `${label} answered ${response.status}`
           core.warning(
             `${label} answered ${response.status}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}; retrying within the ${budget.seconds} s retry budget.`
@@ -76,7 +80,7 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
         }
         return response
       } catch (error) {
-        if (error instanceof UnknownOutcomeError) throw error // answered: logged above
+        if (error instanceof UnknownOutcomeError || error instanceof NotCarriedOutError) throw error // answered: logged above
         const code = timedOut ? 'ETIMEDOUT' : (errorCode(error) ?? (error as Error).name)
         const reason = timedOut ? `no answer within ${budget.attemptTimeoutMs / 1000} s` : code
         info(`${label} → ${reason} (${elapsed(started)} ms)`)
@@ -84,7 +88,12 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
           budget.lastFailure = `${label} failed: ${reason}`
           core.warning(`${label} failed (${reason}); retrying within the ${budget.seconds} s retry budget.`)
         }
-        if (budget.expired || outer?.aborted) throw error
+        if (budget.expired || outer?.aborted) {
+          // A write cut off on its way may have reached Azure all the same.
+          if (builtFromRead)
+            throw new UnknownOutcomeError(label, 'cut off when the retry budget ran out', undefined, error)
+          throw error
+        }
         const proxy = proxyOf(request)
         // Through a proxy, the runner connects only to the proxy (the proxy connects onwards):
         // a name that does not resolve or a port that refuses is the proxy's.
@@ -96,6 +105,8 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
           const tries = (unreachableTries.get(url.origin) ?? 0) + 1
           unreachableTries.set(url.origin, tries)
           if (!isUnreachable(problem) || tries >= UNREACHABLE_TRIES) throw new NetworkError(label, failure, error)
+          // Never sent: the caller builds it again from a fresh read, as after a 429.
+          if (builtFromRead) throw new NotCarriedOutError(label, `not sent (${reason})`, { cause: error })
           retrying()
           // A system code the SDK's retry policy retries (EAI_AGAIN, EHOSTUNREACH… are not among them).
           throw new RestError(`${label}: ${reason}`, { code: 'ECONNREFUSED', request })
@@ -103,7 +114,8 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
         if (!timedOut && !SDK_RETRIES.has(code)) throw error // not retried: the caller explains it
         if (builtFromRead && (timedOut || ANSWER_LOST.has(code)))
           throw new UnknownOutcomeError(label, reason, undefined, error)
-        if (ANSWER_LOST.has(code)) unanswered.set(request, (unanswered.get(request) ?? 0) + 1)
+        if (builtFromRead) throw new NotCarriedOutError(label, `not sent (${reason})`, { cause: error })
+        if (ANSWER_LOST.has(code)) unclear.set(request, (unclear.get(request) ?? 0) + 1)
         retrying()
         // As a RestError with a system error code, the retry policy retries a timed-out attempt.
         if (timedOut) throw new RestError(`${label}: ${reason}`, { code: 'ETIMEDOUT', request })
@@ -115,6 +127,23 @@ export function attemptPolicy(budget: RetryBudget): PipelinePolicy {
       }
     }
   }
+}
+
+/**
+ * A write built from a read is never sent again by the pipeline (replay.ts): an answer that the
+ * SDK's retry policy would retry becomes the caller's to handle. 501 and 505 are final answers,
+ * as for that policy; Azure's own code and words are kept for the final message.
+ */
+function refuseReplay(label: string, status: number, body: string | undefined, retryAfter: string | undefined): void {
+  const azure = readAzureError(body)
+  const said = azure ? ` (${[azure.code, azure.message].filter(Boolean).join(': ')})` : ''
+  if (status === 429)
+    throw new NotCarriedOutError(label, `answered 429 Too Many Requests${said}`, {
+      status,
+      waitMs: retryAfterMs(retryAfter)
+    })
+  if (status === 408 || (status >= 500 && status !== 501 && status !== 505))
+    throw new UnknownOutcomeError(label, `answered ${status}${said}`, status)
 }
 
 /** The proxy the SDK's proxy policy chose for this request (its agent carries the proxy URL). */
