@@ -270,10 +270,12 @@ describe('sign-in without OIDC', () => {
 
   it('managed-identity: only IMDS is probed; a local identity endpoint is kept off the proxy list the SDK uses', () => {
     const none = (): boolean => false
-    expect(identitySource({}, '', none)).toEqual({ endpoint: 'http://169.254.169.254', probe: true })
+    expect(identitySource({}, '', none)).toEqual({ endpoint: 'http://169.254.169.254', probe: true, imds: true })
+    // Pod identity: not probed, as @azure/identity does not (imdsMsi.js), and kept off the proxy.
     expect(identitySource({ AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://10.0.0.5:2579/' }, '', none)).toEqual({
       endpoint: 'http://10.0.0.5:2579',
-      probe: true
+      probe: false,
+      imds: true
     })
     const workload = { AZURE_TENANT_ID: 't', AZURE_FEDERATED_TOKEN_FILE: '/var/run/token' }
     expect(identitySource(workload, 'c1', none)).toEqual({ probe: false })
@@ -314,19 +316,21 @@ describe('sign-in without OIDC', () => {
     expect(info).toHaveBeenCalledWith(`Signed in with the Azure CLI session (az) (tenant ${tenant}).`)
   })
 
-  it('managed-identity: an identity endpoint that does not answer fails at once, saying so', async () => {
-    const { inner, getToken } = fakeInner(async () => token('t'))
+  it('managed-identity: a pod-identity endpoint is not probed (as @azure/identity): the token is asked at once', async () => {
+    const { inner, getToken } = fakeInner(async () => token(jwtWith({ tid: '99999999-0000-0000-0000-000000000009' })))
     const s = settings({ authType: 'managed-identity', clientId: '', tenantId: '' })
-    const error = await signIn(inner, s, new RetryBudget(30), {
-      AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://127.0.0.1:9'
-    }).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(SignInError)
-    expect((error as Error).message).toContain("Could not sign in with the runner's managed identity (system-assigned)")
-    expect(((error as Error).cause as Error).name).toBe('NoManagedIdentityEndpointError')
-    expect(((error as Error).cause as Error).message).toContain(
-      'http://127.0.0.1:9 (IMDS) could not be reached (ECONNREFUSED)'
-    )
-    expect(getToken).not.toHaveBeenCalled()
+    // Nothing listens on port 9: a probe would fail with ECONNREFUSED.
+    await expect(
+      signIn(inner, s, new RetryBudget(30), { AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://127.0.0.1:9' })
+    ).resolves.toEqual({ tenantId: '99999999-0000-0000-0000-000000000009' })
+    expect(getToken).toHaveBeenCalledTimes(1)
+  })
+
+  it('probeImds: an endpoint that refuses is no managed identity endpoint, named with the reason', async () => {
+    const { probeImds, NoManagedIdentityEndpointError } = await import('../../src/signin/runner-identity.js')
+    const error = await probeImds('http://127.0.0.1:9').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(NoManagedIdentityEndpointError)
+    expect((error as Error).message).toContain('http://127.0.0.1:9 (IMDS) could not be reached (ECONNREFUSED)')
   })
 })
 

@@ -11,6 +11,7 @@ import {
 import type { NetworkFailure } from '../azure/http/budget.js'
 import { describeNetworkFailure } from '../azure/http/network.js'
 import { SignInError } from '../signin/credential.js'
+import { identitySource } from '../signin/runner-identity.js'
 import { MissingOidcPermissionError, type OidcClaims, OidcRequestError } from '../signin/github-oidc.js'
 
 interface RestLikeError {
@@ -49,7 +50,8 @@ export function isSignInFailure(chain: readonly unknown[]): boolean {
 
 /**
  * Sign-in through the runner's managed identity or the az session: @azure/identity reports every
- * failure of both as CredentialUnavailableError; the message says which (research-12 B4, C7).
+ * failure of both as CredentialUnavailableError; the message says which
+ * (@azure/identity dist/esm/credentials/managedIdentityCredential/ and azureCliCredential.js).
  */
 export function runnerSignInMessage(chain: readonly unknown[], context: ExplainContext): string | undefined {
   const text = chainMessages(chain).join('\n')
@@ -66,8 +68,9 @@ export function runnerSignInMessage(chain: readonly unknown[], context: ExplainC
       )
     }
     if (/Network unreachable|network_error|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/i.test(text)) {
-      return `Sign-in with the runner's managed identity failed: its identity endpoint could not be reached (${firstLine(lastMessage(chain))}).
-Fix: 'auth-type: managed-identity' needs a self-hosted runner on Azure with a managed identity; on GitHub-hosted runners use 'auth-type: oidc'.`
+      const endpoint = identitySource(process.env, context.clientId ?? '').endpoint
+      return `Sign-in with the runner's managed identity failed: its identity endpoint${endpoint ? ` ${endpoint}` : ''} could not be reached (${firstLine(lastMessage(chain))}).
+Fix: 'auth-type: managed-identity' needs a self-hosted runner on Azure with a managed identity; on GitHub-hosted runners use 'auth-type: oidc'; with pod identity, check AZURE_POD_IDENTITY_AUTHORITY_HOST.`
     }
     return undefined
   }

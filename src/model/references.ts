@@ -80,14 +80,14 @@ export function sameReference(reported: string, wanted: string): boolean {
 export const RESOLVED = 'Resolved'
 export const PENDING = 'Initialized'
 
-/**
- * What each status means and what fixes it. App Service's docs list no per-status fixes; these
- * follow from what the status names (research notes: tmp/research-11.md §6) and from the access
- * the action manages.
- */
 /** Not App Service's: the setting holds another reference than the one this run asked for. */
 export const OTHER_VALUE = 'OtherValue'
 
+/**
+ * What each status means and what fixes it. App Service's docs list no per-status fixes; these
+ * follow from what the status names (inferred: no public per-status guidance found) and from the
+ * access the action manages.
+ */
 const STATUS_FIXES: Record<string, string> = {
   MSINotEnabled:
     "the app has no managed identity for Key Vault references: turn on its system-assigned identity (this action does, in 'mode: apply'), or set keyVaultReferenceIdentity to a user-assigned identity attached to it",

@@ -30,6 +30,14 @@ export class NoManagedIdentityEndpointError extends Error {
   }
 }
 
+export interface IdentitySource {
+  endpoint?: string
+  /** Probe it first: IMDS can drop packets silently, and the SDK's own probe has no timeout. */
+  probe: boolean
+  /** IMDS or its pod-identity stand-in: reached directly, never through a proxy. */
+  imds?: boolean
+}
+
 /**
  * Where the runner's managed identity tokens come from, in the order @azure/identity and MSAL
  * choose: workload identity (AKS: a federated token file), an endpoint announced by IDENTITY_ENDPOINT
@@ -40,26 +48,28 @@ export function identitySource(
   env: NodeJS.ProcessEnv,
   clientId: string,
   fileExists: (path: string) => boolean = existsSync
-): { endpoint?: string; probe: boolean } {
+): IdentitySource {
   if ((clientId || env.AZURE_CLIENT_ID) && env.AZURE_TENANT_ID && env.AZURE_FEDERATED_TOKEN_FILE)
     return { probe: false }
   const announced = env.IDENTITY_ENDPOINT || env.MSI_ENDPOINT
   if (announced) return { endpoint: announced, probe: false }
   const arc = ARC_AGENT[process.platform as keyof typeof ARC_AGENT]
   if (arc && fileExists(arc)) return { endpoint: ARC_ENDPOINT, probe: false }
-  return { endpoint: (env.AZURE_POD_IDENTITY_AUTHORITY_HOST || IMDS).replace(/\/+$/, ''), probe: true }
+  // Pod identity (aad-pod-identity's NMI) stands in for IMDS: @azure/identity assumes it is there
+  // and does not probe it (imdsMsi.js isAvailable: "if the PodIdentityEndpoint environment variable
+  // was set no need to probe the endpoint"); nor does the action.
+  const pod = env.AZURE_POD_IDENTITY_AUTHORITY_HOST
+  if (pod) return { endpoint: pod.replace(/\/+$/, ''), probe: false, imds: true }
+  return { endpoint: IMDS, probe: true, imds: true }
 }
 
 /**
- * NO_PROXY gains the host of IMDS (or its pod-identity stand-in) or of another identity endpoint
+ * NO_PROXY gains the host of IMDS (or its pod-identity stand-in), or of another identity endpoint
  * that is local (loopback or link-local): no proxy can reach those. Done before the first SDK
  * pipeline reads NO_PROXY (once per process; NO_PROXY, else no_proxy: the list it would use is
  * the one extended).
  */
-export function keepIdentityEndpointOffProxy(
-  env: NodeJS.ProcessEnv,
-  source: { endpoint?: string; probe: boolean }
-): void {
+export function keepIdentityEndpointOffProxy(env: NodeJS.ProcessEnv, source: IdentitySource): void {
   if (!source.endpoint) return
   let name: string
   try {
@@ -67,7 +77,7 @@ export function keepIdentityEndpointOffProxy(
   } catch {
     return // the SDK reports a malformed endpoint itself
   }
-  if (!source.probe && !/^(localhost|127\.[\d.]+|169\.254\.[\d.]+|\[::1\])$/i.test(name)) return
+  if (!source.imds && !/^(localhost|127\.[\d.]+|169\.254\.[\d.]+|\[::1\])$/i.test(name)) return
   const list = (env.NO_PROXY || env.no_proxy || '').split(',').map((s) => s.trim())
   if (!list.includes(name)) env.NO_PROXY = [...list.filter(Boolean), name].join(',')
 }

@@ -213,9 +213,8 @@ describe('auth-type: sign-in without GitHub OIDC', () => {
       `Signed in with the runner's managed identity (user-assigned, client ${runnerId.properties.clientId}) (tenant ${fake.tenantId}).`
     )
     expect(fake.requests.filter((r) => r.server === 'oidc' || r.server === 'entra')).toEqual([])
-    // A short probe without the Metadata header (is IMDS there at all?), then the token request.
+    // Pod identity's endpoint is not probed (nor by @azure/identity): the token request only.
     expect(fake.requests.filter((r) => r.server === 'imds').map((r) => r.query.client_id)).toEqual([
-      undefined,
       runnerId.properties.clientId
     ])
     expect(run.outputs.changed).toBe('true')
@@ -232,7 +231,7 @@ describe('auth-type: sign-in without GitHub OIDC', () => {
     expect(run.error).toContain(`the runner has no user-assigned identity with client id ${missing}`)
   })
 
-  it('managed-identity: no identity endpoint on the runner fails at once, saying where it looked', async () => {
+  it('managed-identity: a pod-identity endpoint that refuses fails at once, saying where it looked (no probe, as @azure/identity)', async () => {
     const env = { ...noOidc, AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://127.0.0.1:9' }
     const run = await runAction(
       fake,
@@ -241,7 +240,7 @@ describe('auth-type: sign-in without GitHub OIDC', () => {
     )
     expect(run.exitCode).toBe(1)
     expect(run.error).toContain(
-      'No managed identity endpoint answered on this runner: http://127.0.0.1:9 (IMDS) could not be reached (ECONNREFUSED)'
+      "Sign-in with the runner's managed identity failed: its identity endpoint http://127.0.0.1:9 could not be reached"
     )
     expect(run.durationMs).toBeLessThan(10_000)
   })

@@ -89,7 +89,8 @@ export const API_VERSIONS = {
   authorization: ['2022-04-01', '2020-10-01-preview', '2020-04-01-preview'],
   resources: ['2015-11-01', '2021-04-01', '2022-09-01', '2024-03-01', '2024-11-01'],
   subscriptions: ['2022-12-01', '2020-01-01', '2019-11-01', '2016-06-01'],
-  // Stable versions of Microsoft.ManagedIdentity (research-12 A1: ManagedIdentity/main.tsp and the stable/ folders).
+  // Stable versions of Microsoft.ManagedIdentity (azure-rest-api-specs
+  // specification/msi/resource-manager/Microsoft.ManagedIdentity: the stable/ folders).
   managedIdentity: ['2024-11-30', '2023-01-31', '2018-11-30']
 }
 export type ApiFamily = keyof typeof API_VERSIONS

@@ -33,7 +33,7 @@ const SECRET_READERS = [
 ]
 const lc = (s: string): string => s.toLowerCase()
 
-// Portal texts quoted by users (research-11 §5) where known; the others are the fake's own wording.
+// Portal texts as users quote them in public issues where known; the others are the fake's own wording.
 const DETAILS = {
   Initialized: 'Reference has not been resolved yet.',
   Resolved: 'Reference was successfully resolved.',
@@ -252,7 +252,7 @@ function settle(state: State, key: string, force = false): void {
  *
  * With state.staleReferenceStatusMs, the statuses from before the change are still reported for
  * that long first. The KV references doc (ARM section) says "the app setting update behaves
- * asynchronously" unless WEBSITE_ENABLE_SYNC_UPDATE_SITE is set (research-11 §2): a status read
+ * asynchronously" unless WEBSITE_ENABLE_SYNC_UPDATE_SITE is set: a status read
  * right after the write may predate it. No recording shows that window; it is modelled so that
  * the action's wait for a settled status (SETTLE_MS) is exercised.
  */

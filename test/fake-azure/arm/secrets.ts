@@ -104,7 +104,7 @@ export function handleSecrets(
     )
   }
   const secret = findSecret(state, vault, name)
-  // The control plane's code for a missing secret is unverified (research-11 §7); this is the data
+  // The control plane's code for a missing secret: no source found; this is the data
   // plane's code and text (Azure/azure-sdk-for-js#25489). Callers should key off the 404.
   if (!secret)
     return armError(

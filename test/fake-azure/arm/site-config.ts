@@ -1,11 +1,11 @@
-// Configuration of sites and slots (@azure/arm-appservice 19, api-version 2025-05-01; research-11
-// §1-5): app settings and connection strings (POST …/list, PUT replaces the whole collection),
+// Configuration of sites and slots (@azure/arm-appservice 19, api-version 2025-05-01: its operations
+// and models): app settings and connection strings (POST …/list, PUT replaces the whole collection),
 // slot-sticky names, Key Vault reference status (kv-references.ts) and restart.
 //
 // Actions from the Azure RBAC permissions reference (Microsoft.Web): reading settings is
 // `config/list/Action` ("List Web App's security sensitive settings"), which Reader lacks; writing
-// is `config/Write`. The status of references is a GET, so a `*/read` action (research-11 §5, an
-// inference: ARM derives it from the path). A ReadOnly lock refuses the POST …/list too, as it
+// is `config/Write`. The status of references is a GET, so a `*/read` action (an inference: ARM
+// derives it from the path; no source found). A ReadOnly lock refuses the POST …/list too, as it
 // refuses every POST (state.ts lockedBy).
 import {
   armError,
@@ -60,7 +60,8 @@ function pick(rest: string[], method: string, slot: boolean, original: string[])
     return is('PUT') ? { action: 'config/write', write: true, run: putAppSettings } : 'method'
   if (path === 'config/connectionstrings')
     return is('PUT') ? { action: 'config/write', write: true, run: putConnectionStrings } : 'method'
-  // The production site's only: the SDK has no slot form (research-11 §3).
+  // The production site's only: the SDK has no slot form (@azure/arm-appservice has
+  // listSlotConfigurationNames / updateSlotConfigurationNames on the site only).
   if (path === 'config/slotconfignames' && !slot) {
     if (is('GET')) return { action: 'config/read', run: (ctx, site) => ok(slotNamesBody(ctx.state, site)) }
     return is('PUT') ? { action: 'config/write', write: true, run: putSlotNames } : 'method'
@@ -199,7 +200,8 @@ function slotNamesBody(state: State, site: SiteRecord): Record<string, unknown> 
   }
 }
 
-// PUT replaces all three lists (research-11 §3: the CLI always round-trips the whole object).
+// PUT replaces all three lists (SlotConfigNamesResource in WebApps.json; azure-cli's appservice
+// custom.py reads the names and writes the whole object back).
 function putSlotNames(ctx: ArmContext, site: SiteRecord): FakeResponse {
   const body = ctx.req.body
   const props = isObject(body) ? body.properties : undefined

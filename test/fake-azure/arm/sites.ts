@@ -120,7 +120,8 @@ export function seedSite(state: State, s: SiteSeed): SiteRecord {
     properties: {
       ...computed(s.resourceGroup, s.name, s.slot, sub),
       siteConfig: { appSettings, connectionStrings },
-      // Reads back as SystemAssigned even without an identity (az webapp show outputs, research-11 §9).
+      // Reads back as SystemAssigned even without an identity (`az webapp show` outputs quoted
+      // publicly show it so, also beside `"identity": null`).
       keyVaultReferenceIdentity: s.keyVaultReferenceIdentity ?? 'SystemAssigned'
     }
   }
@@ -291,7 +292,7 @@ function patchSite(ctx: ArmContext, site: SiteRecord, body: Record<string, unkno
 }
 
 /**
- * azure-rest-api-specs#37553 (research-12 A3): with a system identity the service sets an unset
+ * azure-rest-api-specs#37553: with a system identity the service sets an unset
  * keyVaultReferenceIdentity to SystemAssigned; changing the identity never resets it, so a detached
  * user-assigned identity stays named there (its references then report MSINotEnabled).
  */

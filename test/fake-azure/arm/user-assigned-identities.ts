@@ -1,5 +1,6 @@
 // Microsoft.ManagedIdentity/userAssignedIdentities: seeding, GET, deletion, the linked-scope check
-// ARM runs on each one a site update names (research-12 A1, A2), and the failure of an identity
+// ARM runs on each one a site update names (Azure/application-gateway-kubernetes-ingress#999,
+// Azure/aad-pod-identity#339), and the failure of an identity
 // operation on a site that still lists a deleted one. Also the public face of the identity
 // features: user-assigned identities, the runner's managed identity (imds.ts), the az stand-in.
 import { armError, authorize, findResourceGroup, ok, resourceNotFound, type ArmContext } from './common.ts'
@@ -29,7 +30,7 @@ export const uaiId = (sub: string, rg: string, name: string): string => `${rgId(
 
 /**
  * ARM answers ids with `resourcegroups` in lower case: the IdentityGet.json spec example and the
- * linked scope of LinkedAuthorizationFailed (research-12 A1, A2); the rest keeps its casing.
+ * linked scope of LinkedAuthorizationFailed in the captures quoted by the issues above; the rest keeps its casing.
  */
 export const armIdView = (id: string): string => id.replace(/\/resourcegroups\//i, '/resourcegroups/')
 
@@ -82,7 +83,7 @@ export function handleUserAssignedIdentity(ctx: ArmContext, sub: string, rg: str
         properties: { ...seeded!, tenantId: ctx.state.tenantId }
       }
   body.id = armIdView(body.id)
-  // isolationScope appears in the 2024-11-30 example only (research-12 A1).
+  // isolationScope appears in the 2024-11-30 spec example only (IdentityGet.json).
   const properties = ctx.apiVersion === '2024-11-30' ? { ...body.properties, isolationScope: 'None' } : body.properties
   return ok({ ...body, properties })
 }
@@ -94,7 +95,7 @@ export interface LinkCaller {
 }
 
 /**
- * Naming user-assigned identities in a write needs assign/action on each (research-12 A2; see
+ * Naming user-assigned identities in a write needs assign/action on each (the issues above; see
  * site-identity.ts for which are checked): ARM refuses with LinkedAuthorizationFailed, in today's wording
  * "…; however, it does not have permission to perform action(s) '…' on the linked scope(s) '…'
  * (respectively) or the linked scope(s) are invalid." (an Update-AzVM error quoted in Microsoft's VM

@@ -88,7 +88,7 @@ const FAULT_ERRORS: Record<number, [string, string]> = {
   503: ['ServiceUnavailable', 'The service is temporarily unavailable. Please try again later.']
 }
 
-// What the IMDS doc's error table says of these statuses (research-12 B5).
+// What the IMDS doc's error table (Entra how-to-use-vm-token) says of these statuses.
 const IMDS_FAULTS: Record<number, string> = {
   404: 'IMDS endpoint is updating',
   410: 'IMDS is going through updates. IMDS will be available within 70 seconds'
@@ -107,7 +107,7 @@ function faultResponse(server: ServerName, f: FaultRule, path: string): FakeResp
     }
   }
   if (server === 'imds') {
-    // IMDS errors are {error, error_description} (research-12 B5); the codes here are the fake's.
+    // IMDS errors are {error, error_description} (the same doc); the codes here are the fake's.
     const text = IMDS_FAULTS[status] ?? message
     return {
       status,

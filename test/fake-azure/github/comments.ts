@@ -1,5 +1,5 @@
 // GitHub's REST API for issue comments on pull requests, as @actions/github's Octokit uses it
-// (docs.github.com/rest/issues/comments; research-13): list with `per_page` (at most 100, default
+// (docs.github.com/rest/issues/comments): list with `per_page` (at most 100, default
 // 30) and a `Link: <…>; rel="next"` header, create, update; `token` auth; a read-only token (a
 // fork's GITHUB_TOKEN) gets 403 "Resource not accessible by integration" with the
 // x-accepted-github-permissions header. Bodies over 65536 characters get 422 (undocumented; the

@@ -1,7 +1,9 @@
 // A stand-in for the Azure CLI signed in as the fake's application, for sign-in through an
-// existing `az login` session (azure/login leaves one behind, research-12 C9). @azure/identity's
+// existing `az login` session (azure/login runs `az login`, whose session stays in ~/.azure for
+// the steps after it). @azure/identity's
 // AzureCliCredential finds `az` by walking PATH itself, needs the X_OK bit, and execFile()s it with
-// cwd /bin and no shell (research-12 C7): so a POSIX sh script, chmod 755, that names its own
+// cwd /bin and no shell (@azure/identity dist/esm/credentials/azureCliCredential.js:
+// getSafeWorkingDir, execFileWithResult("az", …)): so a POSIX sh script, chmod 755, that names its own
 // directory by absolute path and prints JSON prepared here.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,14 +26,16 @@ export interface AzCliOptions {
 // get_access_token uses when none is given, and the one the federated login holds a refresh token for.
 const DEFAULT_RESOURCE = 'https://management.core.windows.net/'
 
-// az prints expiresOn in local time, "2020-11-12 13:50:47.114324" (research-12 C7).
+// az prints expiresOn in local time, "2020-11-12 13:50:47.114324", and expires_on in epoch seconds
+// since 2.54.0 (as @azure/identity's azureCliCredential.js parseRawResponse reads them).
 function localTime(epochSeconds: number): string {
   const d = new Date(epochSeconds * 1000)
   const p = (n: number, w = 2): string => String(n).padStart(w, '0')
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds() * 1000, 6)}`
 }
 
-// Not signed in: az's _AZ_LOGIN_MESSAGE on stderr, exit 1 (research-12 C8); a `logged-in` file marks
+// Not signed in: az's _AZ_LOGIN_MESSAGE on stderr, exit 1 (azure-cli
+// src/azure-cli-core/azure/cli/core/_profile.py); a `logged-in` file marks
 // the session, so a test may also sign out by deleting it.
 const script = (dir: string): string => `#!/bin/sh
 # Stand-in for the Azure CLI (test/fake-azure/sign-in/az-cli.ts). Every call appends its argv to calls.log.
@@ -73,7 +77,7 @@ export function writeAzCli(state: State, options: AzCliOptions = {}): { dir: str
     tenant: app.tenantId,
     tokenType: 'Bearer'
   })
-  // _profile.py's keys for a service principal login (research-12 C8).
+  // azure-cli _profile.py's keys for a service principal login (_USER_ENTITY, _SUBSCRIPTION_*).
   json('account.json', {
     environmentName: 'AzureCloud',
     homeTenantId: sub.tenantId,

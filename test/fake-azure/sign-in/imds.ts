@@ -1,7 +1,7 @@
 // The Azure Instance Metadata Service's token endpoint, as the runner's VM sees it: MSAL (under
 // @azure/identity's ManagedIdentityCredential) calls it at AZURE_POD_IDENTITY_AUTHORITY_HOST +
-// /metadata/identity/oauth2/token/ (research-12 B4). Bodies and errors: Entra's
-// how-to-use-vm-token doc and real captures (research-12 B5).
+// /metadata/identity/oauth2/token/ (@azure/msal-node dist/client/ManagedIdentitySources/Imds.mjs).
+// Bodies and errors: Entra's how-to-use-vm-token doc (its error table) and real captures cited below.
 import { randomUUID } from 'node:crypto'
 import { ARM_RESOURCES } from './entra.ts'
 import { mintAccessToken } from '../core/jwt.ts'
@@ -48,13 +48,13 @@ const imdsError = (error: string, description: string): FakeResponse => ({
   status: 400,
   body: { error, error_description: description }
 })
-// B5: "400 bad_request_102 Required metadata header not specified"; captures of "Identity not found"
+// The doc's error table: "400 bad_request_102 Required metadata header not specified"; captures of "Identity not found"
 // (azure-sdk-for-net#37278, azure-sdk-for-python#38826).
 const noMetadata = (): FakeResponse => imdsError('bad_request_102', 'Required metadata header not specified')
 const notFound = (): FakeResponse => imdsError('invalid_request', 'Identity not found')
 
-// Which identity a request names (research-12 B4: client_id, object_id, msi_res_id; older docs
-// mi_res_id). Without one: the system identity; with none, a VM's only user-assigned identity
+// Which identity a request names (client_id, object_id, msi_res_id: the how-to-use-vm-token
+// doc's query parameters; older docs mi_res_id). Without one: the system identity; with none, a VM's only user-assigned identity
 // ("Required, if your VM has multiple user-assigned managed identities": the clientId doc of
 // @azure/ms-rest-nodeauth MSIVmOptions).
 function pick(state: State, q: Record<string, string>): RunnerMi | FakeResponse {
@@ -78,7 +78,7 @@ const isArm = (resource: string, armEndpoint: string): boolean => {
 
 export function imdsHandler(state: State, armEndpoint: () => string): Handler {
   return (req: FakeRequest): FakeResponse => {
-    // MSAL adds a trailing slash (research-12 B4, verified); curl users do not.
+    // MSAL adds a trailing slash (Imds.mjs builds the URL so; seen in the fake's log); curl users do not.
     if (!/^\/metadata\/identity\/oauth2\/token\/?$/i.test(req.path))
       return { status: 404, body: { error: 'not_found', error_description: `fake IMDS has no ${req.path}` } }
     // The SDK's probe leaves the header out on purpose "to invoke an error from IMDS" (imdsMsi.js).
