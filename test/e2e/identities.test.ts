@@ -231,6 +231,18 @@ describe('auth-type: sign-in without GitHub OIDC', () => {
     expect(run.error).toContain(`the runner has no user-assigned identity with client id ${missing}`)
   })
 
+  it("managed-identity: IMDS's other answer for a missing identity (Azure/login#538) is named the same way", async () => {
+    fake.setRunnerIdentity({ systemAssigned: true, notFoundAnswer: 'no-user-assigned' })
+    const missing = randomUUID()
+    const env = { ...noOidc, ...clientId(missing), AZURE_POD_IDENTITY_AUTHORITY_HOST: fake.imdsHost! }
+    const run = await runAction(fake, targetInputs(RG, 'any-app', 'any-kv', { 'auth-type': 'managed-identity' }), {
+      env
+    })
+    expect(fake.requests.some((r) => r.server === 'imds' && r.status === 400)).toBe(true)
+    expect(run.exitCode).toBe(1)
+    expect(run.error).toContain(`the runner has no user-assigned identity with client id ${missing}`)
+  })
+
   it('managed-identity: a pod-identity endpoint that refuses fails at once, saying where it looked (no probe, as @azure/identity)', async () => {
     const env = { ...noOidc, AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://127.0.0.1:9' }
     const run = await runAction(

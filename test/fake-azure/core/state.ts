@@ -111,7 +111,8 @@ export interface State {
   principals: Map<string, Principal>
   userAssigned: Map<string, UserAssignedIdentityValue> // stable ids per user-assigned identity
   identities: Map<string, UserAssignedIdentityRecord> // created with addUserAssignedIdentity, by lower-case id
-  runner: { system?: RunnerMi; userAssigned: RunnerMi[] } // the identities of the VM the runner is on
+  /** The identities of the VM the runner is on, and how its IMDS says one is missing. */
+  runner: { system?: RunnerMi; userAssigned: RunnerMi[]; notFoundAnswer?: 'identity-not-found' | 'no-user-assigned' }
   applications: Map<string, Application> // by lower-case client id
   federatedCredentials: FederatedCredential[]
   oidcClaims: OidcClaims

@@ -10,6 +10,12 @@ import { addPrincipal, findUserAssigned, type RunnerMi, type State } from '../co
 
 export interface RunnerIdentityOptions {
   systemAssigned?: boolean
+  /**
+   * How IMDS says a named user-assigned identity is not there: "Identity not found" (default), or
+   * 400 "No User Assigned or Delegated Managed Identity found for specified
+   * ClientId/ResourceId/PrincipalId." as quoted from a live run in Azure/login#538.
+   */
+  notFoundAnswer?: 'identity-not-found' | 'no-user-assigned'
   /** Resource ids or client ids of identities created with addUserAssignedIdentity (or seeded on a site). */
   userAssigned?: string[]
 }
@@ -40,7 +46,7 @@ export function setRunnerIdentity(state: State, r: RunnerIdentityOptions): Runne
     }
     addPrincipal(state, system.principalId, 0)
   }
-  state.runner = { system, userAssigned }
+  state.runner = { system, userAssigned, notFoundAnswer: r.notFoundAnswer }
   return structuredClone({ ...(system ? { systemAssigned: system } : {}), userAssigned })
 }
 
@@ -51,7 +57,13 @@ const imdsError = (error: string, description: string): FakeResponse => ({
 // The doc's error table: "400 bad_request_102 Required metadata header not specified"; captures of "Identity not found"
 // (azure-sdk-for-net#37278, azure-sdk-for-python#38826).
 const noMetadata = (): FakeResponse => imdsError('bad_request_102', 'Required metadata header not specified')
-const notFound = (): FakeResponse => imdsError('invalid_request', 'Identity not found')
+const notFound = (state: State): FakeResponse =>
+  state.runner.notFoundAnswer === 'no-user-assigned'
+    ? imdsError(
+        'invalid_request',
+        'No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.'
+      )
+    : imdsError('invalid_request', 'Identity not found')
 
 // Which identity a request names (client_id, object_id, msi_res_id: the how-to-use-vm-token
 // doc's query parameters; older docs mi_res_id). Without one: the system identity; with none, a VM's only user-assigned identity
@@ -64,11 +76,11 @@ function pick(state: State, q: Record<string, string>): RunnerMi | FakeResponse 
     return imdsError('invalid_request', 'Only one of client_id, object_id and msi_res_id may be given')
   if (keys.length === 0) {
     if (system) return system
-    return userAssigned.length === 1 ? userAssigned[0] : notFound()
+    return userAssigned.length === 1 ? userAssigned[0] : notFound(state)
   }
   const v = q[keys[0]].toLowerCase()
   const field = keys[0] === 'client_id' ? 'clientId' : keys[0] === 'object_id' ? 'principalId' : 'resourceId'
-  return userAssigned.find((u) => u[field].toLowerCase() === v) ?? notFound()
+  return userAssigned.find((u) => u[field].toLowerCase() === v) ?? notFound(state)
 }
 
 const isArm = (resource: string, armEndpoint: string): boolean => {
