@@ -5,7 +5,7 @@ import type { AccessPolicy } from '../src/model/state.js'
 import type { RoleAssignment } from '../src/model/state.js'
 import type { CurrentState } from '../src/model/state.js'
 import { emptyPermissions, type Permissions } from '../src/model/permissions.js'
-import type { Settings } from '../src/inputs/inputs.js'
+import type { Inputs } from '../src/inputs/inputs.js'
 import type { AppTarget } from '../src/model/targets.js'
 
 export const SUB = '11111111-1111-1111-1111-111111111111'
@@ -101,7 +101,7 @@ export function state(
   }
 }
 
-export function settings(over: Partial<Settings> = {}): Settings {
+export function inputs(over: Partial<Inputs> = {}): Inputs {
   return {
     mode: 'apply',
     disableIdentity: false,

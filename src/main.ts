@@ -1,4 +1,4 @@
-// inputs → settings → credential → read → plan → apply → outputs and summary.
+// inputs (parsed once into one Inputs value) → credential → read → plan → apply → outputs and summary.
 import * as core from '@actions/core'
 import { type Applied, applyPlan, PartialApplyError, principalsBefore } from './apply/apply.js'
 import { appConfigurationNotes } from './plan/app-configuration.js'
@@ -16,7 +16,7 @@ import { settledReferences } from './read/references.js'
 import { connect } from './azure/clients.js'
 import { commentOnPullRequest } from './report/pr-comment.js'
 import { buildReport, computeOutputs, setOutputs, writeSummary } from './report/report.js'
-import { parseSettings, type Settings } from './inputs/inputs.js'
+import { parseInputs, type Inputs } from './inputs/inputs.js'
 import {
   unresolvedReferences,
   verifyFailure,
@@ -25,7 +25,7 @@ import {
 } from './report/verify.js'
 
 export async function run(): Promise<void> {
-  let settings: Settings | undefined
+  let inputs: Inputs | undefined
   let assertion: GitHubAssertion | undefined
   let budget: RetryBudget | undefined
   let plan: Plan | undefined
@@ -34,20 +34,18 @@ export async function run(): Promise<void> {
   try {
     maskProxyCredentials()
     routeSdkLogsToDebug()
-    settings = parseSettings((name) => core.getInput(name))
-    budget = new RetryBudget(settings.retryTimeoutSeconds)
-    const signIn = createCredential(settings, budget)
+    inputs = parseInputs((name) => core.getInput(name))
+    budget = new RetryBudget(inputs.retryTimeoutSeconds)
+    const signIn = createCredential(inputs, budget)
     assertion = signIn.assertion
-    const session = await core.group('Sign in', () => signInToAzure(signIn.credential, settings!, budget!))
+    const session = await core.group('Sign in', () => signInToAzure(signIn.credential, inputs!, budget!))
     tenantId = session.tenantId
-    const azure = connect(settings, signIn.credential, budget)
+    const azure = connect(inputs, signIn.credential, budget)
 
-    const state = await core.group('Read apps and vaults', () => readState(settings!, azure))
+    const state = await core.group('Read apps and vaults', () => readState(inputs!, azure))
     // The gate judges final statuses: references App Service is still resolving are waited for.
-    if (settings.mode === 'verify')
-      state.references = await settledReferences(settings, azure, budget, state.references)
-    plan =
-      settings.mode === 'revoke' ? makeRevokePlan(settings, state, settings.disableIdentity) : makePlan(settings, state)
+    if (inputs.mode === 'verify') state.references = await settledReferences(inputs, azure, budget, state.references)
+    plan = inputs.mode === 'revoke' ? makeRevokePlan(inputs, state, inputs.disableIdentity) : makePlan(inputs, state)
     info(
       plan.changes.length === 0
         ? 'Plan: nothing to change.'
@@ -56,16 +54,16 @@ export async function run(): Promise<void> {
     // The identity change of the plan also moves the app's App Configuration references.
     notes = appConfigurationNotes(plan, state.appConfigReferences)
     for (const note of notes) {
-      if (settings.mode === 'apply' || settings.mode === 'revoke') core.warning(note)
+      if (inputs.mode === 'apply' || inputs.mode === 'revoke') core.warning(note)
       else info(`Note: ${note}`)
     }
 
-    if (settings.mode === 'revoke') {
+    if (inputs.mode === 'revoke') {
       warnReferencesLosingAccess(plan, state)
       warnAccessStillHeld(plan)
     }
 
-    const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
+    const readOnly = inputs.mode === 'plan' || inputs.mode === 'verify'
     // plan and verify write nothing: the principals and references are the ones already there.
     const applied = readOnly
       ? {
@@ -74,28 +72,28 @@ export async function run(): Promise<void> {
           writes: [],
           userIdentity: state.userIdentity
         }
-      : await core.group('Apply', () => applyPlan(plan!.changes, state, azure, settings!, budget!))
+      : await core.group('Apply', () => applyPlan(plan!.changes, state, azure, inputs!, budget!))
 
-    await report(settings, plan, applied, notes)
+    await report(inputs, plan, applied, notes)
     const unresolved = unresolvedReferences(state.references)
-    if (settings.mode === 'verify' && (plan.changes.length > 0 || unresolved.length > 0)) {
+    if (inputs.mode === 'verify' && (plan.changes.length > 0 || unresolved.length > 0)) {
       core.setFailed(verifyFailure(plan, unresolved))
       return
     }
-    info(doneMessage(settings, plan, applied))
+    info(doneMessage(inputs, plan, applied))
   } catch (error) {
     const context = {
       claims: assertion?.claims,
-      clientId: settings?.clientId,
-      tenantId: tenantId || settings?.tenantId,
-      authType: settings?.authType,
-      authorityHost: settings?.cloud.authorityHost,
+      clientId: inputs?.clientId,
+      tenantId: tenantId || inputs?.tenantId,
+      authType: inputs?.authType,
+      authorityHost: inputs?.cloud.authorityHost,
       budget
     }
     let failure = error
-    if (error instanceof PartialApplyError && settings && plan) {
+    if (error instanceof PartialApplyError && inputs && plan) {
       // Report what was written before failing: outputs and summary from the writes that succeeded.
-      await report(settings, plan, error.applied, notes).catch(() => undefined)
+      await report(inputs, plan, error.applied, notes).catch(() => undefined)
       failure = error.failures[0]
       for (const other of error.failures.slice(1)) core.error(explain(other, context))
     }
@@ -104,16 +102,16 @@ export async function run(): Promise<void> {
 }
 
 /** Outputs, the job summary, and (when asked for) the same on the pull request. */
-async function report(settings: Settings, plan: Plan, applied: Applied, notes: string[]): Promise<void> {
-  const outputs = computeOutputs(settings, plan, applied)
+async function report(inputs: Inputs, plan: Plan, applied: Applied, notes: string[]): Promise<void> {
+  const outputs = computeOutputs(inputs, plan, applied)
   setOutputs(outputs)
-  const built = buildReport(settings, plan, applied, outputs, notes)
+  const built = buildReport(inputs, plan, applied, outputs, notes)
   await writeSummary(built)
-  await commentOnPullRequest(settings, built)
+  await commentOnPullRequest(inputs, built)
 }
 
-function doneMessage(settings: Settings, plan: Plan, applied: Applied): string {
-  switch (settings.mode) {
+function doneMessage(inputs: Inputs, plan: Plan, applied: Applied): string {
+  switch (inputs.mode) {
     case 'plan':
       return plan.changes.length === 0
         ? 'Plan: apply would change nothing.'

@@ -25,7 +25,7 @@ const {
   policy,
   PRINCIPAL,
   PRINCIPAL_2,
-  settings,
+  inputs,
   state,
   target,
   TENANT,
@@ -111,7 +111,7 @@ function fakeAzure(
   return { azure, log, setSystemIdentity, changeIdentity, changeAccessPolicies, reread, create, remove, vaults, roles }
 }
 
-const s = settings()
+const s = inputs()
 const far = () => new RetryBudget(3600)
 const plan = (wanted: Parameters<typeof makePlan>[0], st: CurrentState) => makePlan(wanted, st)
 const want = (p = perms({ secrets: ['get', 'list'] })) => ({ permissions: p, accessModel: 'auto' as const })
@@ -175,7 +175,7 @@ describe('applyPlan: access-policy vault', () => {
   it('sends one request per vault carrying every app', async () => {
     const st = state([app('api'), appWithoutIdentity('web')], [vault('kv')])
     const fake = fakeAzure()
-    const sx = settings({ apps: [target('api'), target('web')] })
+    const sx = inputs({ apps: [target('api'), target('web')] })
     await applyPlan(plan(want(), st).changes, st, fake.azure, sx, far())
     expect(fake.changeAccessPolicies).toHaveBeenCalledTimes(1)
     expect(fake.changeAccessPolicies.mock.calls[0][2].map((e) => e.objectId)).toEqual([PRINCIPAL, NEW_PRINCIPAL])
@@ -316,7 +316,7 @@ describe('applyPlan: failures', () => {
   it('grants the other apps of the vault when one new identity is of another tenant, then fails naming it', async () => {
     const other = '99999999-9999-9999-9999-999999999999'
     const st = state([appWithoutIdentity('api'), appWithoutIdentity('web'), app('old')], [vault('kv')])
-    const sx = settings({ apps: [target('api'), target('web'), target('old')] })
+    const sx = inputs({ apps: [target('api'), target('web'), target('old')] })
     const fake = fakeAzure({
       setSystemIdentity: async (a) => ({
         ...a,
@@ -372,7 +372,7 @@ describe('applyPlan: failures', () => {
 })
 
 describe('applyPlan: revoke changes', () => {
-  const revoke = settings({ mode: 'revoke' })
+  const revoke = inputs({ mode: 'revoke' })
   const ours = (vaultIdValue: string, roleGuid: string, principalId = PRINCIPAL) => ({
     ...assignment(vaultIdValue, roleGuid, principalId),
     name: assignmentName(vaultIdValue, roleGuid, principalId)
@@ -659,7 +659,7 @@ describe('applyPlan: a user-assigned identity', () => {
     )
     const fake = fakeAzure()
     const changes = makeRevokePlan(want(), st, true).changes
-    const applied = await applyPlan(changes, st, fake.azure, settings({ mode: 'revoke' }), far())
+    const applied = await applyPlan(changes, st, fake.azure, inputs({ mode: 'revoke' }), far())
     expect(fake.log).toEqual([
       `policy remove kv ${UAI_PRINCIPAL}`,
       'read kv',

@@ -16,16 +16,16 @@ import {
 import { SignInError } from '../../src/signin/credential.js'
 import { VaultNotFoundError } from '../../src/azure/vaults.js'
 import { NetworkError } from '../../src/azure/http/attempt-policy.js'
-import { CLIENT, settings, SUB, target, TENANT } from '../fixtures.js'
+import { CLIENT, inputs, SUB, target, TENANT } from '../fixtures.js'
 
-const s = settings()
-const appCtx = (action = 'read'): OperationContext => ({ action, kind: 'app', target: target('shop-api'), settings: s })
-const slotCtx: OperationContext = { action: 'read', kind: 'slot', target: target('shop-api', 'staging'), settings: s }
+const s = inputs()
+const appCtx = (action = 'read'): OperationContext => ({ action, kind: 'app', target: target('shop-api'), inputs: s })
+const slotCtx: OperationContext = { action: 'read', kind: 'slot', target: target('shop-api', 'staging'), inputs: s }
 const vaultCtx = (resourceGroup?: string): OperationContext => ({
   action: 'read',
   kind: 'vault',
   vault: { name: 'shop-kv', resourceGroup, subscriptionId: SUB },
-  settings: s
+  inputs: s
 })
 
 // Secrets that must never reach a message.
@@ -714,8 +714,8 @@ describe('explain: the network', () => {
 describe('explain: sign-in without OIDC', () => {
   const unavailable = (message: string, cause?: Error) =>
     Object.assign(new Error(message, cause ? { cause } : undefined), { name: 'CredentialUnavailableError' })
-  const mi = settings({ authType: 'managed-identity', clientId: CLIENT, tenantId: '' })
-  const cli = settings({ authType: 'azure-cli', clientId: '', tenantId: '' })
+  const mi = inputs({ authType: 'managed-identity', clientId: CLIENT, tenantId: '' })
+  const cli = inputs({ authType: 'azure-cli', clientId: '', tenantId: '' })
 
   it('managed identity: "Identity not found" names the client id and how to assign it', () => {
     const error = new SignInError(

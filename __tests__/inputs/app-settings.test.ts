@@ -4,9 +4,9 @@ import { parseAppSettings } from '../../src/inputs/app-settings.js'
 import { withReferences } from '../../src/apply/app-settings.js'
 import { planSettings } from '../../src/plan/app-settings.js'
 import type { ReferenceState, WantedSetting } from '../../src/model/references.js'
-import { app, perms, settings, state, vault } from '../fixtures.js'
+import { app, perms, inputs, state, vault } from '../fixtures.js'
 
-const cloud = settings().cloud
+const cloud = inputs().cloud
 const V1 = '0123456789abcdef0123456789abcdef'
 function parse(raw: string, vaults = ['shop-kv', 'other-kv']): { wanted: WantedSetting[]; problems: string[] } {
   const problems: string[] = []

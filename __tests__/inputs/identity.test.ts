@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
-import { type InputError, parseSettings } from '../../src/inputs/inputs.js'
+import { type InputError, parseInputs } from '../../src/inputs/inputs.js'
 
 const SUB = '11111111-1111-1111-1111-111111111111'
 const CLIENT = '33333333-3333-3333-3333-333333333333'
 const BASE = { 'app-name': 'shop-api', 'resource-group': 'shop-rg', 'vault-name': 'shop-kv', 'subscription-id': SUB }
 const parse = (over: Record<string, string>, env: NodeJS.ProcessEnv = {}) =>
-  parseSettings((name) => (({ ...BASE, ...over }) as Record<string, string>)[name] ?? '', env)
+  parseInputs((name) => (({ ...BASE, ...over }) as Record<string, string>)[name] ?? '', env)
 const problems = (over: Record<string, string>, env: NodeJS.ProcessEnv = {}): string[] => {
   try {
     parse(over, env)

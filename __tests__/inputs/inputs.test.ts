@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { InputError, parseSettings, splitList, type Settings } from '../../src/inputs/inputs.js'
+import { InputError, parseInputs, splitList, type Inputs } from '../../src/inputs/inputs.js'
 
 const SUB = '11111111-1111-1111-1111-111111111111'
 const TENANT = '22222222-2222-2222-2222-222222222222'
@@ -19,13 +19,13 @@ function reader(inputs: Record<string, string>) {
   return (name: string): string => (inputs[name] ?? '').trim()
 }
 
-function parse(over: Record<string, string | undefined> = {}, env: NodeJS.ProcessEnv = {}): Settings {
+function parse(over: Record<string, string | undefined> = {}, env: NodeJS.ProcessEnv = {}): Inputs {
   const inputs: Record<string, string> = { ...BASE }
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) delete inputs[k]
     else inputs[k] = v
   }
-  return parseSettings(reader(inputs), env)
+  return parseInputs(reader(inputs), env)
 }
 
 function problemsOf(over: Record<string, string | undefined>, env: NodeJS.ProcessEnv = {}): string[] {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { MAX_COMMENT, markerOf, pullRequestOf, renderComment, wantsComment } from '../../src/report/pr-comment.js'
 import type { Report } from '../../src/report/report.js'
-import { settings, target } from '../fixtures.js'
+import { inputs, target } from '../fixtures.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'pr-unit-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -23,7 +23,7 @@ describe('wantsComment', () => {
     ['true', 'apply', 'push', true],
     ['false', 'plan', 'pull_request', false]
   ] as const)('pr-comment %s, mode %s, event %s → %s', (prComment, mode, eventName, expected) => {
-    expect(wantsComment(settings({ prComment, mode }), { GITHUB_EVENT_NAME: eventName })).toBe(expected)
+    expect(wantsComment(inputs({ prComment, mode }), { GITHUB_EVENT_NAME: eventName })).toBe(expected)
   })
 })
 
@@ -49,14 +49,14 @@ describe('markerOf', () => {
   const env = { GITHUB_WORKFLOW: 'deploy', GITHUB_JOB: 'plan', GITHUB_ACTION: 'kv' }
   const pr = { owner: 'o', repo: 'r', number: 7 }
   it('names the pull request, workflow, job and step, and a digest of the targets; no text can close the HTML comment', () => {
-    const a = markerOf(settings(), pr, env)
+    const a = markerOf(inputs(), pr, env)
     expect(a).toMatch(
       /^<!-- keyvault-app-identity-action pr="7" workflow="deploy" job="plan" step="kv" targets="[0-9a-f]{12}" -->$/
     )
-    expect(markerOf(settings({ apps: [target('other-api')] }), pr, env)).not.toBe(a)
-    expect(markerOf(settings(), pr, { ...env, GITHUB_ACTION: 'kv2' })).not.toBe(a)
-    expect(markerOf(settings(), { ...pr, number: 8 }, env)).not.toBe(a)
-    expect(markerOf(settings(), pr, { ...env, GITHUB_WORKFLOW: 'x --> <b>"' })).toMatch(/workflow="x __ _b__"/)
+    expect(markerOf(inputs({ apps: [target('other-api')] }), pr, env)).not.toBe(a)
+    expect(markerOf(inputs(), pr, { ...env, GITHUB_ACTION: 'kv2' })).not.toBe(a)
+    expect(markerOf(inputs(), { ...pr, number: 8 }, env)).not.toBe(a)
+    expect(markerOf(inputs(), pr, { ...env, GITHUB_WORKFLOW: 'x --> <b>"' })).toMatch(/workflow="x __ _b__"/)
   })
 })
 

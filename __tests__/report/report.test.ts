@@ -16,7 +16,7 @@ jest.unstable_mockModule('@actions/core', () => ({ summary, setOutput, debug: je
 
 const { buildReport, computeOutputs, setOutputs, workflowRunUrl, writeSummary } =
   await import('../../src/report/report.js')
-const { PRINCIPAL, PRINCIPAL_2, settings, target, TENANT } = await import('../fixtures.js')
+const { PRINCIPAL, PRINCIPAL_2, inputs, target, TENANT } = await import('../fixtures.js')
 import type { Applied } from '../../src/apply/apply.js'
 import type { Plan } from '../../src/model/changes.js'
 import type { Grant } from '../../src/model/changes.js'
@@ -42,7 +42,7 @@ beforeEach(() => {
 describe('computeOutputs', () => {
   it('one app: principal-id and tenant-id set; changed false when nothing was written', () => {
     const plan: Plan = { changes: [], grants: [grant('shop-api', 'access-policy')] }
-    expect(computeOutputs(settings(), plan, applied([['shop-api', PRINCIPAL]]))).toEqual({
+    expect(computeOutputs(inputs(), plan, applied([['shop-api', PRINCIPAL]]))).toEqual({
       'principal-id': PRINCIPAL,
       'principal-ids': JSON.stringify({ 'shop-api': PRINCIPAL }),
       'tenant-id': TENANT,
@@ -55,13 +55,13 @@ describe('computeOutputs', () => {
 
   it('changed is true when anything was written', () => {
     const plan: Plan = { changes: [], grants: [grant('shop-api', 'rbac', 'Key Vault Secrets User')] }
-    const out = computeOutputs(settings(), plan, applied([['shop-api', PRINCIPAL]], ['Granted …']))
+    const out = computeOutputs(inputs(), plan, applied([['shop-api', PRINCIPAL]], ['Granted …']))
     expect(out.changed).toBe('true')
     expect(out['access-model']).toBe('rbac')
   })
 
   it('several apps: principal-id and tenant-id empty, principal-ids a JSON map by app key', () => {
-    const s = settings({ apps: [target('api'), target('web', 'staging')] })
+    const s = inputs({ apps: [target('api'), target('web', 'staging')] })
     const plan: Plan = { changes: [], grants: [grant('api', 'access-policy'), grant('web/staging', 'access-policy')] }
     const out = computeOutputs(
       s,
@@ -78,13 +78,13 @@ describe('computeOutputs', () => {
 
   it('lists both models when vaults differ', () => {
     const plan: Plan = { changes: [], grants: [grant('shop-api', 'access-policy'), grant('shop-api', 'rbac')] }
-    expect(computeOutputs(settings(), plan, applied([['shop-api', PRINCIPAL]]))['access-model']).toBe(
+    expect(computeOutputs(inputs(), plan, applied([['shop-api', PRINCIPAL]]))['access-model']).toBe(
       'access-policy,rbac'
     )
   })
 
   it('empty principal-id when the app has no identity', () => {
-    const out = computeOutputs(settings(), { changes: [], grants: [] }, applied([]))
+    const out = computeOutputs(inputs(), { changes: [], grants: [] }, applied([]))
     expect(out['principal-id']).toBe('')
     expect(out['principal-ids']).toBe('{}')
   })
@@ -131,12 +131,12 @@ describe('references', () => {
     ]
     const a: Applied = { ...applied([['api', PRINCIPAL]]), references: new Map([['api', refs]]) }
     const plan: Plan = { changes: [], grants: [grant('api', 'access-policy')] }
-    const outputs = computeOutputs(settings(), plan, a)
+    const outputs = computeOutputs(inputs(), plan, a)
     expect(JSON.parse(outputs.references)).toEqual({ api: { DB: 'Resolved', API: 'SecretNotFound' } })
     const before = { ...process.env }
     process.env.GITHUB_STEP_SUMMARY = '/tmp/summary.md'
     try {
-      await writeSummary(buildReport(settings(), plan, a, outputs))
+      await writeSummary(buildReport(inputs(), plan, a, outputs))
     } finally {
       process.env = before
     }
@@ -156,11 +156,11 @@ describe('connection strings and App Configuration notes in the report', () => {
     ]
     const a: Applied = { ...applied([['api', PRINCIPAL]]), references: new Map([['api', refs]]) }
     const plan: Plan = { changes: [], grants: [grant('api', 'access-policy')] }
-    const outputs = computeOutputs(settings(), plan, a)
+    const outputs = computeOutputs(inputs(), plan, a)
     expect(JSON.parse(outputs.references)).toEqual({
       api: { Main: 'Resolved', 'connectionStrings/Main': 'SecretNotFound' }
     })
-    const report = buildReport(settings(), plan, a, outputs, ['api: keyVaultReferenceIdentity also selects …'])
+    const report = buildReport(inputs(), plan, a, outputs, ['api: keyVaultReferenceIdentity also selects …'])
     expect(report.references.rows.map((r) => r[1])).toEqual(['Main', 'connection string Main'])
     const before = { ...process.env }
     process.env.GITHUB_STEP_SUMMARY = '/tmp/summary.md'
@@ -204,7 +204,7 @@ describe('writeSummary', () => {
     process.env.GITHUB_RUN_ID = '7'
     try {
       const a = applied([['<api>', PRINCIPAL]], ['Granted <api> & more'])
-      await writeSummary(buildReport(settings(), plan, a, computeOutputs(settings(), plan, a)))
+      await writeSummary(buildReport(inputs(), plan, a, computeOutputs(inputs(), plan, a)))
     } finally {
       process.env = before
     }
@@ -222,12 +222,7 @@ describe('writeSummary', () => {
     try {
       const a = applied([['<api>', PRINCIPAL]])
       await writeSummary(
-        buildReport(
-          settings(),
-          { changes: [], grants: [grant('<api>', 'rbac')] },
-          a,
-          computeOutputs(settings(), plan, a)
-        )
+        buildReport(inputs(), { changes: [], grants: [grant('<api>', 'rbac')] }, a, computeOutputs(inputs(), plan, a))
       )
     } finally {
       process.env = before
@@ -251,14 +246,12 @@ describe('computeOutputs per mode', () => {
   const settled: Plan = { changes: [], grants: [grant('shop-api', 'access-policy')] }
 
   it('plan: changed is whether apply would change anything, though nothing was written', () => {
-    expect(computeOutputs(settings({ mode: 'plan' }), pending, applied([])).changed).toBe('true')
-    expect(computeOutputs(settings({ mode: 'plan' }), settled, applied([['shop-api', PRINCIPAL]])).changed).toBe(
-      'false'
-    )
+    expect(computeOutputs(inputs({ mode: 'plan' }), pending, applied([])).changed).toBe('true')
+    expect(computeOutputs(inputs({ mode: 'plan' }), settled, applied([['shop-api', PRINCIPAL]])).changed).toBe('false')
   })
 
   it('verify: changed is false even when things are missing', () => {
-    const out = computeOutputs(settings({ mode: 'verify' }), pending, applied([]))
+    const out = computeOutputs(inputs({ mode: 'verify' }), pending, applied([]))
     expect(out.changed).toBe('false')
     expect(out['access-model']).toBe('access-policy')
   })
@@ -266,18 +259,15 @@ describe('computeOutputs per mode', () => {
   it('revoke: changed is whether anything was written', () => {
     const revokePlan: Plan = { changes: [change], grants: [grant('shop-api', 'rbac', 'Key Vault Secrets User')] }
     expect(
-      computeOutputs(settings({ mode: 'revoke' }), revokePlan, applied([['shop-api', PRINCIPAL]], ['Revoked …']))
-        .changed
+      computeOutputs(inputs({ mode: 'revoke' }), revokePlan, applied([['shop-api', PRINCIPAL]], ['Revoked …'])).changed
     ).toBe('true')
-    expect(computeOutputs(settings({ mode: 'revoke' }), revokePlan, applied([['shop-api', PRINCIPAL]])).changed).toBe(
+    expect(computeOutputs(inputs({ mode: 'revoke' }), revokePlan, applied([['shop-api', PRINCIPAL]])).changed).toBe(
       'false'
     )
   })
 
   it('apply: a plan with changes but no writes (e.g. all "exists") is not changed', () => {
-    expect(computeOutputs(settings({ mode: 'apply' }), pending, applied([['shop-api', PRINCIPAL]])).changed).toBe(
-      'false'
-    )
+    expect(computeOutputs(inputs({ mode: 'apply' }), pending, applied([['shop-api', PRINCIPAL]])).changed).toBe('false')
   })
 })
 
@@ -295,7 +285,7 @@ describe('writeSummary per mode', () => {
     const before = { ...process.env }
     delete process.env.GITHUB_STEP_SUMMARY
     try {
-      const s = settings({ mode })
+      const s = inputs({ mode })
       await writeSummary(buildReport(s, plan, a, computeOutputs(s, plan, a)))
     } finally {
       process.env = before

@@ -42,7 +42,7 @@ const { AzCliArmScope, SharedTokenCredential, SignInError, createCredential, sig
   await import('../../src/signin/credential.js')
 const { GitHubAssertion, MissingOidcPermissionError } = await import('../../src/signin/github-oidc.js')
 const { RetryBudget } = await import('../../src/azure/http/budget.js')
-const { settings } = await import('../fixtures.js')
+const { inputs } = await import('../fixtures.js')
 const { identitySource, keepIdentityEndpointOffProxy } = await import('../../src/signin/runner-identity.js')
 
 const SCOPE = 'https://management.azure.com/.default'
@@ -167,8 +167,8 @@ describe('SharedTokenCredential', () => {
 
 describe('createCredential', () => {
   it('builds a ClientAssertionCredential for the tenant, client and cloud, shared', async () => {
-    const s = settings({
-      cloud: { ...settings().cloud, authorityHost: 'https://login.local', disableInstanceDiscovery: true }
+    const s = inputs({
+      cloud: { ...inputs().cloud, authorityHost: 'https://login.local', disableInstanceDiscovery: true }
     })
     const { credential, assertion } = createCredential(s, new RetryBudget(30), {})
     expect(credential).toBeInstanceOf(SharedTokenCredential)
@@ -189,7 +189,7 @@ describe('createCredential', () => {
   })
 
   it('keeps instance discovery on for the public cloud', () => {
-    createCredential(settings(), new RetryBudget(30), {})
+    createCredential(inputs(), new RetryBudget(30), {})
     expect((credentialArgs[0] as object[])[3]).toEqual(
       expect.objectContaining({ authorityHost: 'https://login.microsoftonline.com', disableInstanceDiscovery: false })
     )
@@ -198,7 +198,7 @@ describe('createCredential', () => {
 
 describe('signIn', () => {
   it('gets the ARM token for the cloud scope before any ARM call, and says who signed in', async () => {
-    const s = settings({ cloud: { ...settings().cloud, armScope: 'https://management.usgovcloudapi.net/.default' } })
+    const s = inputs({ cloud: { ...inputs().cloud, armScope: 'https://management.usgovcloudapi.net/.default' } })
     const { inner, getToken } = fakeInner(async () => token('t'))
     await expect(signIn(inner, s, new RetryBudget(30))).resolves.toEqual({ tenantId: s.tenantId })
     expect(getToken).toHaveBeenCalledTimes(1)
@@ -207,7 +207,7 @@ describe('signIn', () => {
   })
 
   it('wraps a failure in SignInError naming the client, tenant and authority, keeping the cause', async () => {
-    const s = settings()
+    const s = inputs()
     const cause = new Error('AADSTS700213: No matching federated identity record found.')
     const { inner } = fakeInner(async () => Promise.reject(cause))
     const error = await signIn(inner, s, new RetryBudget(30)).catch((e: unknown) => e)
@@ -224,14 +224,14 @@ describe('signIn', () => {
     // A non-Error rejection on purpose: SignInError must still word it.
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     const { inner } = fakeInner(async () => Promise.reject('plain text'))
-    await expect(signIn(inner, settings(), new RetryBudget(30))).rejects.toThrow(/: plain text$/)
+    await expect(signIn(inner, inputs(), new RetryBudget(30))).rejects.toThrow(/: plain text$/)
   })
 
   it('ends when the budget is spent, even if the credential never answers', async () => {
     const { inner } = fakeInner(() => new Promise<never>(() => undefined))
     const budget = new RetryBudget(1)
     const started = Date.now()
-    const error = await signIn(inner, settings(), budget).catch((e: unknown) => e)
+    const error = await signIn(inner, inputs(), budget).catch((e: unknown) => e)
     expect(Date.now() - started).toBeLessThan(3000)
     expect(error).toBeInstanceOf(SignInError)
     expect(((error as Error).cause as Error).name).toBe('AbortError')
@@ -241,7 +241,7 @@ describe('signIn', () => {
   it("asks the credential with the budget's abort signal", async () => {
     const { inner, getToken } = fakeInner(async () => token('t'))
     const budget = new RetryBudget(30)
-    await signIn(inner, settings(), budget)
+    await signIn(inner, inputs(), budget)
     expect(getToken.mock.calls[0][1]?.abortSignal).toBe(budget.signal)
   })
 })
@@ -253,7 +253,7 @@ describe('sign-in without OIDC', () => {
   it('managed-identity: the runner identity by client id (or the system one), no OIDC, IMDS kept off any proxy', () => {
     const env: NodeJS.ProcessEnv = { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '.corp' }
     const { credential, assertion } = createCredential(
-      settings({ authType: 'managed-identity', clientId: 'c1' }),
+      inputs({ authType: 'managed-identity', clientId: 'c1' }),
       new RetryBudget(30),
       env
     )
@@ -261,7 +261,7 @@ describe('sign-in without OIDC', () => {
     expect(assertion).toBeUndefined()
     expect(managedArgs).toEqual([[{ clientId: 'c1' }]])
     expect(env.NO_PROXY).toBe('.corp,169.254.169.254')
-    createCredential(settings({ authType: 'managed-identity', clientId: '' }), new RetryBudget(30), {
+    createCredential(inputs({ authType: 'managed-identity', clientId: '' }), new RetryBudget(30), {
       AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://10.0.0.5:2579'
     })
     expect(managedArgs[1]).toEqual([{}])
@@ -302,7 +302,7 @@ describe('sign-in without OIDC', () => {
   })
 
   it('azure-cli: the az session, with a timeout within the budget', () => {
-    const { assertion } = createCredential(settings({ authType: 'azure-cli', clientId: '' }), new RetryBudget(30), {})
+    const { assertion } = createCredential(inputs({ authType: 'azure-cli', clientId: '' }), new RetryBudget(30), {})
     expect(assertion).toBeUndefined()
     expect(cliArgs).toEqual([[{ processTimeoutInMs: expect.any(Number) }]])
     expect((cliArgs[0][0] as { processTimeoutInMs: number }).processTimeoutInMs).toBeLessThanOrEqual(30_000)
@@ -311,14 +311,14 @@ describe('sign-in without OIDC', () => {
   it('the tenant comes from the token when no tenant-id was given, and the log says who signed in', async () => {
     const tenant = '99999999-0000-0000-0000-000000000009'
     const { inner } = fakeInner(async () => token(jwtWith({ tid: tenant })))
-    const s = settings({ authType: 'azure-cli', clientId: '', tenantId: '' })
+    const s = inputs({ authType: 'azure-cli', clientId: '', tenantId: '' })
     await expect(signIn(inner, s, new RetryBudget(30), {})).resolves.toEqual({ tenantId: tenant })
     expect(info).toHaveBeenCalledWith(`Signed in with the Azure CLI session (az) (tenant ${tenant}).`)
   })
 
   it('managed-identity: a pod-identity endpoint is not probed (as @azure/identity): the token is asked at once', async () => {
     const { inner, getToken } = fakeInner(async () => token(jwtWith({ tid: '99999999-0000-0000-0000-000000000009' })))
-    const s = settings({ authType: 'managed-identity', clientId: '', tenantId: '' })
+    const s = inputs({ authType: 'managed-identity', clientId: '', tenantId: '' })
     // Nothing listens on port 9: a probe would fail with ECONNREFUSED.
     await expect(
       signIn(inner, s, new RetryBudget(30), { AZURE_POD_IDENTITY_AUTHORITY_HOST: 'http://127.0.0.1:9' })

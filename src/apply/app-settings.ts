@@ -49,7 +49,7 @@ export class SettingsChangedError extends Error {
 export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyContext): Promise<void> {
   const app = ctx.app(change.app)
   const key = app.target.key
-  const wanted = ctx.settings.appSettings
+  const wanted = ctx.inputs.appSettings
   const client = ctx.azure.siteConfig
   const refresh = change.refresh.map((r) => r.setting)
   let changed: string[] = []
@@ -137,9 +137,9 @@ async function refreshThenSettle(
 
 /** For apps whose settings needed no write: their requested references must resolve all the same. */
 export async function checkReferences(ctx: ApplyContext, app: AppState): Promise<void> {
-  if (ctx.settings.appSettings.length === 0) return
+  if (ctx.inputs.appSettings.length === 0) return
   // After an identity write of this run App Service is fetching them again: statuses read before are stale.
-  await settle(ctx, app, ctx.settings.appSettings, ctx.configChanged.get(app.target.key), [])
+  await settle(ctx, app, ctx.inputs.appSettings, ctx.configChanged.get(app.target.key), [])
 }
 
 /** The current settings with every wanted reference in place (names matched case-insensitively). */
@@ -185,7 +185,7 @@ async function settle(
       return ref.status !== RESOLVED && refreshed.includes(w.name) && !seenPending.has(w.name) && settling
     })
   const refs = await pollReferences(
-    ctx.settings,
+    ctx.inputs,
     ctx.azure,
     ctx.budget,
     app.target,

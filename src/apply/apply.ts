@@ -22,7 +22,7 @@ import type { Azure } from '../azure/clients.js'
 import type { CurrentState } from '../model/state.js'
 import type { ReferenceState } from '../model/references.js'
 import { mapLimit } from './concurrency.js'
-import type { Settings } from '../inputs/inputs.js'
+import type { Inputs } from '../inputs/inputs.js'
 
 /** Writes in flight at once: enough to hide latency, few enough to stay clear of ARM's write throttling. */
 export const WRITE_CONCURRENCY = 8
@@ -70,7 +70,7 @@ export async function applyPlan(
   changes: Change[],
   state: CurrentState,
   azure: Azure,
-  settings: Settings,
+  inputs: Inputs,
   budget: RetryBudget
 ): Promise<Applied> {
   const principals = principalsBefore(state)
@@ -86,7 +86,7 @@ export async function applyPlan(
   const latest = new Map<string, AppState>()
   const ctx: ApplyContext = {
     azure,
-    settings,
+    inputs: inputs,
     budget,
     principals,
     references,
@@ -125,7 +125,7 @@ export async function applyPlan(
     // Apps whose settings needed no write: their requested references must resolve all the same.
     // An app with a failure is left out, its skipped settings change too: references never
     // written are not a second failure of the same cause.
-    if (kinds.includes('set-app-settings') && settings.mode === 'apply') {
+    if (kinds.includes('set-app-settings') && inputs.mode === 'apply') {
       const settled = new Set(runnable.map((c) => ('app' in c ? c.app : '')))
       const others = state.apps.filter(
         (a) => !settled.has(a.target.key) && !anyFailure(a.target.key, failedApps, failedPairs)

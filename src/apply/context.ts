@@ -10,7 +10,7 @@ import { checkIdentityTenant } from '../plan/plan.js'
 import { type Change } from '../model/changes.js'
 import { type Azure } from '../azure/clients.js'
 import { onTarget } from '../azure/operation.js'
-import type { Settings } from '../inputs/inputs.js'
+import type { Inputs } from '../inputs/inputs.js'
 
 export interface Principal {
   principalId: string
@@ -19,7 +19,7 @@ export interface Principal {
 
 export interface ApplyContext {
   azure: Azure
-  settings: Settings
+  inputs: Inputs
   budget: RetryBudget
   /** Each app's system identity as it stands now, by app key. */
   principals: Map<string, Principal>
@@ -48,12 +48,12 @@ export type Of<K extends Change['kind']> = Extract<Change, { kind: K }>
 
 /** The operation context for errors about an app or slot. */
 export function onApp(ctx: ApplyContext, app: AppState, action: string): OperationContext {
-  return onTarget(ctx.settings, app.target, action)
+  return onTarget(ctx.inputs, app.target, action)
 }
 
 /** The operation context for errors about a vault. */
 export function onVault(ctx: ApplyContext, vault: VaultState, action: string): OperationContext {
-  return { action, kind: 'vault', vault: vault.target, settings: ctx.settings }
+  return { action, kind: 'vault', vault: vault.target, inputs: ctx.inputs }
 }
 
 /**

@@ -2,7 +2,7 @@
 // the site and vault clients at once, the identity and RBAC clients on first use (most runs never
 // need them; the RBAC client's SDK is a chunk of its own).
 import type { TokenCredential } from '@azure/core-auth'
-import type { Settings } from '../inputs/inputs.js'
+import type { Inputs } from '../inputs/inputs.js'
 import type { RetryBudget } from './http/budget.js'
 import { UserAssignedIdentities } from './identities.js'
 import type { RoleAssignments } from './role-assignments.js'
@@ -19,15 +19,15 @@ export interface Azure {
   /** The RBAC client, loaded on first use: most runs never need it. */
   roles: () => Promise<RoleAssignments>
 }
-export function connect(settings: Settings, credential: TokenCredential, budget: RetryBudget): Azure {
-  const { cloud } = settings
+export function connect(inputs: Inputs, credential: TokenCredential, budget: RetryBudget): Azure {
+  const { cloud } = inputs
   const vaultClients = new Map<string, Vaults>()
   let roles: Promise<RoleAssignments> | undefined
   let identities: UserAssignedIdentities | undefined
-  const web = webSites(credential, cloud, budget, settings.subscriptionId)
+  const web = webSites(credential, cloud, budget, inputs.subscriptionId)
   return {
-    sites: new Sites(web, budget, settings.resourceGroup),
-    siteConfig: new SiteConfig(web, settings.resourceGroup),
+    sites: new Sites(web, budget, inputs.resourceGroup),
+    siteConfig: new SiteConfig(web, inputs.resourceGroup),
     identities: () => (identities ??= new UserAssignedIdentities(credential, cloud, budget)),
     vaults: (subscriptionId) => {
       let client = vaultClients.get(subscriptionId)

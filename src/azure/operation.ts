@@ -2,17 +2,17 @@
 // `during(...)`, so a bare ARM error code can later be explained as "the app 'x' was not found in
 // resource group 'y'" (diagnose/explain.ts). Below every stage that calls Azure, so none of them
 // has to import the diagnosis.
-import type { Settings } from '../inputs/inputs.js'
+import type { Inputs } from '../inputs/inputs.js'
 import type { AppTarget, VaultTarget } from '../model/targets.js'
 
 export type OperationContext =
-  | { action: string; kind: 'app' | 'slot'; target: AppTarget; settings: Settings }
-  | { action: string; kind: 'vault'; vault: VaultTarget; settings: Settings }
+  | { action: string; kind: 'app' | 'slot'; target: AppTarget; inputs: Inputs }
+  | { action: string; kind: 'vault'; vault: VaultTarget; inputs: Inputs }
   | {
       action: string
       kind: 'identity'
       identity: { name: string; resourceGroup: string; subscriptionId: string }
-      settings: Settings
+      inputs: Inputs
     }
 export class AzureOperationError extends Error {
   readonly context: OperationContext
@@ -40,12 +40,12 @@ export function describeTarget(context: OperationContext): string {
     const where = vault.resourceGroup ? `resource group '${vault.resourceGroup}', ` : ''
     return `Key Vault '${vault.name}' (${where}subscription ${vault.subscriptionId})`
   }
-  const { target, settings } = context
+  const { target, inputs: inputs } = context
   const what = target.slot ? `slot '${target.slot}' of app '${target.name}'` : `app '${target.name}'`
-  return `${what} (resource group '${settings.resourceGroup}', subscription ${settings.subscriptionId})`
+  return `${what} (resource group '${inputs.resourceGroup}', subscription ${inputs.subscriptionId})`
 }
 /** The operation context for errors about an app or slot. */
 
-export function onTarget(settings: Settings, target: AppTarget, action: string): OperationContext {
-  return { action, kind: target.slot ? 'slot' : 'app', target, settings }
+export function onTarget(inputs: Inputs, target: AppTarget, action: string): OperationContext {
+  return { action, kind: target.slot ? 'slot' : 'app', target, inputs: inputs }
 }

@@ -158,9 +158,9 @@ function notFoundHint(context: OperationContext): string {
     return `the vault does not exist there.\nFix: check 'vault-name', 'vault-resource-group' and 'vault-subscription-id' (leave 'vault-resource-group' empty to find the vault by name).`
   }
   if (context.kind === 'slot') {
-    return `the app or its slot does not exist.\nFix: check 'app-name' and 'slot' (az webapp deployment slot list --name ${context.target.name} --resource-group ${context.settings.resourceGroup}).`
+    return `the app or its slot does not exist.\nFix: check 'app-name' and 'slot' (az webapp deployment slot list --name ${context.target.name} --resource-group ${context.inputs.resourceGroup}).`
   }
-  return `the app does not exist in that resource group.\nFix: check 'app-name' and 'resource-group' (az webapp list --resource-group ${context.settings.resourceGroup} --query [].name).`
+  return `the app does not exist in that resource group.\nFix: check 'app-name' and 'resource-group' (az webapp list --resource-group ${context.inputs.resourceGroup} --query [].name).`
 }
 
 /** A resource lock (ReadOnly, or CanNotDelete for deletions) forbids the write: retrying cannot help. */

@@ -1,4 +1,4 @@
-// Inputs → one typed, validated Settings value. No I/O: every bad input is reported here, all at
+// Inputs → one typed, validated Inputs value. No I/O: every bad input is reported here, all at
 // once, before any network call, naming the input, the bad value and the rule.
 import { parseAppSettings } from './app-settings.js'
 import { type Cloud, parseCloud } from '../model/clouds.js'
@@ -20,7 +20,7 @@ export type AccessModelInput = 'auto' | 'access-policy' | 'rbac'
 export const MODES = ['apply', 'plan', 'verify', 'revoke'] as const
 export type Mode = (typeof MODES)[number]
 
-export interface Settings {
+export interface Inputs {
   mode: Mode
   /** revoke only: also turn the system-assigned identity off. */
   disableIdentity: boolean
@@ -68,7 +68,7 @@ export class InputError extends Error {
 /** Reads one input, trimmed ('' when unset), as core.getInput does. */
 export type InputReader = (name: string) => string
 
-export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv = process.env): Settings {
+export function parseInputs(input: InputReader, env: NodeJS.ProcessEnv = process.env): Inputs {
   const problems: string[] = []
   const required = (name: string, fallbackEnv?: string): string => {
     const value = input(name) || (fallbackEnv ? (env[fallbackEnv] ?? '').trim() : '')

@@ -1,4 +1,4 @@
-// The plan: a pure function from what is there (read) and what is wanted (settings) to the list
+// The plan: a pure function from what is there (read) and what is wanted (inputs) to the list
 // of changes. Tests assert on it without a network; "nothing to do" is an empty list, which is
 // why a re-run writes nothing.
 import type { AppState } from '../model/state.js'

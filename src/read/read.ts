@@ -9,46 +9,44 @@ import type { CurrentState, RoleAssignment, SecretCheck } from '../model/state.j
 import type { AppState } from '../model/state.js'
 import { type VaultState } from '../model/state.js'
 import { during, onTarget } from '../azure/operation.js'
-import type { Settings } from '../inputs/inputs.js'
+import type { Inputs } from '../inputs/inputs.js'
 import type { Azure } from '../azure/clients.js'
 
 /** References are read when settings are to be written, and for verify (the gate) and revoke (the warning). */
-function concernsReferences(settings: Settings): boolean {
-  return settings.appSettings.length > 0 || settings.mode === 'verify' || settings.mode === 'revoke'
+function concernsReferences(inputs: Inputs): boolean {
+  return inputs.appSettings.length > 0 || inputs.mode === 'verify' || inputs.mode === 'revoke'
 }
 
-export async function readState(settings: Settings, azure: Azure): Promise<CurrentState> {
-  const appReads = settings.apps.map((target) =>
-    during(onTarget(settings, target, 'read'), () => azure.sites.read(target))
-  )
-  const vaultReads = settings.vaults.map((target) =>
-    during({ action: 'read', kind: 'vault', vault: target, settings }, () =>
+export async function readState(inputs: Inputs, azure: Azure): Promise<CurrentState> {
+  const appReads = inputs.apps.map((target) => during(onTarget(inputs, target, 'read'), () => azure.sites.read(target)))
+  const vaultReads = inputs.vaults.map((target) =>
+    during({ action: 'read', kind: 'vault', vault: target, inputs: inputs }, () =>
       azure.vaults(target.subscriptionId).read(target)
     )
   )
-  const referenceReads = concernsReferences(settings)
-    ? settings.apps.map((target) =>
+  const referenceReads = concernsReferences(inputs)
+    ? inputs.apps.map((target) =>
         during(
-          onTarget(settings, target, 'read the Key Vault references of'),
+          onTarget(inputs, target, 'read the Key Vault references of'),
           async () => [target.key, await azure.siteConfig.listReferences(target)] as const
         )
       )
     : []
-  const { identity } = settings
+  const { identity } = inputs
   const identityRead =
     identity.kind === 'user'
-      ? during({ action: 'read', kind: 'identity', identity, settings }, () => azure.identities().get(identity))
+      ? during({ action: 'read', kind: 'identity', identity, inputs: inputs }, () => azure.identities().get(identity))
       : Promise.resolve(undefined)
   const [apps, vaults, references, userIdentity, appConfigReferences] = await Promise.all([
     Promise.all(appReads),
     Promise.all(vaultReads),
     Promise.all(referenceReads),
     identityRead,
-    readAppConfigurationReferences(settings, azure)
+    readAppConfigurationReferences(inputs, azure)
   ])
   const [assignments, secrets] = await Promise.all([
-    readAssignments(settings, azure, apps, vaults, userIdentity),
-    readSecrets(settings, azure, vaults)
+    readAssignments(inputs, azure, apps, vaults, userIdentity),
+    readSecrets(inputs, azure, vaults)
   ])
   return { apps, vaults, assignments, references: new Map(references), secrets, userIdentity, appConfigReferences }
 }
@@ -60,14 +58,14 @@ export async function readState(settings: Settings, azure: Azure): Promise<Curre
  * are unknown, not an error.
  */
 async function readAppConfigurationReferences(
-  settings: Settings,
+  inputs: Inputs,
   azure: Azure
 ): Promise<AppConfigurationReferences | undefined> {
-  const mayChange = settings.identity.kind === 'user' || (settings.mode === 'revoke' && settings.disableIdentity)
+  const mayChange = inputs.identity.kind === 'user' || (inputs.mode === 'revoke' && inputs.disableIdentity)
   if (!mayChange) return undefined
   const entries = await Promise.all(
-    settings.apps.map((target) =>
-      during(onTarget(settings, target, 'read the settings (App Configuration references) of'), async () => {
+    inputs.apps.map((target) =>
+      during(onTarget(inputs, target, 'read the settings (App Configuration references) of'), async () => {
         try {
           return [target.key, await azure.siteConfig.listAppConfigurationReferences(target)] as const
         } catch (error) {
@@ -84,7 +82,7 @@ async function readAppConfigurationReferences(
 
 /** A principal that does not exist yet holds nothing: assignments are listed only for known ones. */
 async function readAssignments(
-  settings: Settings,
+  inputs: Inputs,
   azure: Azure,
   apps: AppState[],
   vaults: VaultState[],
@@ -96,8 +94,9 @@ async function readAssignments(
   const roles = await azure.roles()
   await Promise.all(
     rbacVaults.map(async (vault) => {
-      const list = await during({ action: 'list role assignments', kind: 'vault', vault: vault.target, settings }, () =>
-        roles.listAtOrAbove(vault.id)
+      const list = await during(
+        { action: 'list role assignments', kind: 'vault', vault: vault.target, inputs: inputs },
+        () => roles.listAtOrAbove(vault.id)
       )
       assignments.set(vault.id.toLowerCase(), list)
     })
@@ -106,17 +105,17 @@ async function readAssignments(
 }
 
 /** Before any write, the secrets to reference must exist (their metadata only: no value is read). */
-async function readSecrets(settings: Settings, azure: Azure, vaults: VaultState[]): Promise<SecretCheck[]> {
-  if (settings.mode !== 'apply' && settings.mode !== 'plan') return []
+async function readSecrets(inputs: Inputs, azure: Azure, vaults: VaultState[]): Promise<SecretCheck[]> {
+  if (inputs.mode !== 'apply' && inputs.mode !== 'plan') return []
   const pairs = new Map<string, { vault: VaultState; secret: string }>()
-  for (const wanted of settings.appSettings) {
+  for (const wanted of inputs.appSettings) {
     const vault = vaults.find((v) => v.name.toLowerCase() === wanted.vault.toLowerCase())
     if (vault) pairs.set(`${vault.id.toLowerCase()}/${wanted.secret.toLowerCase()}`, { vault, secret: wanted.secret })
   }
   return Promise.all(
     [...pairs.values()].map(async ({ vault, secret }) => {
       const info = await during(
-        { action: `read secret '${secret}' of`, kind: 'vault', vault: vault.target, settings },
+        { action: `read secret '${secret}' of`, kind: 'vault', vault: vault.target, inputs: inputs },
         () => azure.vaults(vault.subscriptionId).secret(vault, secret)
       )
       return {

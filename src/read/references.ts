@@ -5,7 +5,7 @@ import type { Azure } from '../azure/clients.js'
 import type { RetryBudget } from '../azure/http/budget.js'
 import { pollUntil } from '../azure/http/poll.js'
 import { during, onTarget } from '../azure/operation.js'
-import type { Settings } from '../inputs/inputs.js'
+import type { Inputs } from '../inputs/inputs.js'
 import { PENDING, type ReferenceState } from '../model/references.js'
 import type { AppTarget } from '../model/targets.js'
 
@@ -15,7 +15,7 @@ import type { AppTarget } from '../model/targets.js'
  */
 
 export async function pollReferences(
-  settings: Settings,
+  inputs: Inputs,
   azure: Azure,
   budget: RetryBudget,
   target: AppTarget,
@@ -23,9 +23,7 @@ export async function pollReferences(
   pending: (refs: ReferenceState[]) => boolean
 ): Promise<ReferenceState[]> {
   const read = (): Promise<ReferenceState[]> =>
-    during(onTarget(settings, target, 'read the Key Vault references of'), () =>
-      azure.siteConfig.listReferences(target)
-    )
+    during(onTarget(inputs, target, 'read the Key Vault references of'), () => azure.siteConfig.listReferences(target))
   const { value } = await pollUntil({
     read,
     done: (refs) => !pending(refs),
@@ -42,16 +40,16 @@ export async function pollReferences(
  */
 
 export async function settledReferences(
-  settings: Settings,
+  inputs: Inputs,
   azure: Azure,
   budget: RetryBudget,
   references: Map<string, ReferenceState[]>
 ): Promise<Map<string, ReferenceState[]>> {
   const settled = new Map(references)
   await Promise.all(
-    settings.apps.map(async (target) => {
+    inputs.apps.map(async (target) => {
       const first = settled.get(target.key) ?? []
-      const refs = await pollReferences(settings, azure, budget, target, first, (list) =>
+      const refs = await pollReferences(inputs, azure, budget, target, first, (list) =>
         list.some((r) => r.status === PENDING)
       )
       if (refs !== first) settled.set(target.key, refs)

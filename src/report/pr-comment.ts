@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import * as core from '@actions/core'
 import type { Report } from './report.js'
 import { tableCell } from './escape.js'
-import type { Settings } from '../inputs/inputs.js'
+import type { Inputs } from '../inputs/inputs.js'
 import type { PullRequest } from './github-comments.js'
 
 /** Stays well below GitHub's 65536-character limit on a comment (422 beyond it). */
@@ -16,10 +16,10 @@ export const MAX_COMMENT = 60_000
 const PR_EVENTS = ['pull_request', 'pull_request_target']
 
 /** `auto`: on pull_request events, in plan and verify; `true`: in every mode, when there is a pull request. */
-export function wantsComment(settings: Settings, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (settings.prComment === 'false') return false
-  if (settings.prComment === 'true') return true
-  return PR_EVENTS.includes(env.GITHUB_EVENT_NAME ?? '') && (settings.mode === 'plan' || settings.mode === 'verify')
+export function wantsComment(inputs: Inputs, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (inputs.prComment === 'false') return false
+  if (inputs.prComment === 'true') return true
+  return PR_EVENTS.includes(env.GITHUB_EVENT_NAME ?? '') && (inputs.mode === 'plan' || inputs.mode === 'verify')
 }
 
 /** The pull request of the event (pull_request, pull_request_target, or an issue_comment on a pull request). */
@@ -40,8 +40,8 @@ export function pullRequestOf(env: NodeJS.ProcessEnv = process.env): PullRequest
  * Identifies this step's comment: the pull request, workflow, job and step, and a digest of what
  * the step manages, so that matrix legs (one job id) on different apps keep a comment each.
  */
-export function markerOf(settings: Settings, pr: PullRequest, env: NodeJS.ProcessEnv = process.env): string {
-  const targets = [settings.resourceGroup, ...settings.apps.map((a) => a.key), ...settings.vaults.map((v) => v.name)]
+export function markerOf(inputs: Inputs, pr: PullRequest, env: NodeJS.ProcessEnv = process.env): string {
+  const targets = [inputs.resourceGroup, ...inputs.apps.map((a) => a.key), ...inputs.vaults.map((v) => v.name)]
   const digest = createHash('sha256').update(targets.join('\n').toLowerCase()).digest('hex').slice(0, 12)
   const part = (text: string | undefined): string => (text ?? '').replace(/--|[<>"\n]/g, '_').slice(0, 100)
   return `<!-- keyvault-app-identity-action pr="${pr.number}" workflow="${part(env.GITHUB_WORKFLOW)}" job="${part(env.GITHUB_JOB)}" step="${part(env.GITHUB_ACTION)}" targets="${digest}" -->`
@@ -76,25 +76,25 @@ function table({ header, rows }: { header: string[]; rows: string[][] }): string
 
 /** Posts or updates the comment; a failure is one warning, never the step's failure. */
 export async function commentOnPullRequest(
-  settings: Settings,
+  inputs: Inputs,
   report: Report,
   env: NodeJS.ProcessEnv = process.env
 ): Promise<void> {
-  if (!wantsComment(settings, env)) return
+  if (!wantsComment(inputs, env)) return
   const pr = pullRequestOf(env)
   if (!pr) {
     core.info('No pull request in this event: no comment posted.')
     return
   }
-  if (!settings.githubToken) {
+  if (!inputs.githubToken) {
     core.warning(`No 'github-token': the plan was not posted on pull request #${pr.number}.`)
     return
   }
-  core.setSecret(settings.githubToken)
-  const marker = markerOf(settings, pr, env)
+  core.setSecret(inputs.githubToken)
+  const marker = markerOf(inputs, pr, env)
   try {
     const { upsertComment } = await import('./github-comments.js')
-    const result = await upsertComment(settings.githubToken, pr, marker, renderComment(report, marker))
+    const result = await upsertComment(inputs.githubToken, pr, marker, renderComment(report, marker))
     core.info(`${result.created ? 'Posted' : 'Updated'} the plan on pull request #${pr.number}: ${result.url}`)
   } catch (error) {
     core.warning(commentFailure(pr, error))

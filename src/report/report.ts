@@ -7,7 +7,7 @@ import { type Grant } from '../model/changes.js'
 import { type AccessModel } from '../model/changes.js'
 import { referenceKey, referenceLabel, RESOLVED } from '../model/references.js'
 import { escapeHtml } from './escape.js'
-import type { Settings } from '../inputs/inputs.js'
+import type { Inputs } from '../inputs/inputs.js'
 
 export interface Outputs {
   'principal-id': string
@@ -19,9 +19,9 @@ export interface Outputs {
   'client-id': string
 }
 
-export function computeOutputs(settings: Settings, plan: Plan, applied: Applied): Outputs {
+export function computeOutputs(inputs: Inputs, plan: Plan, applied: Applied): Outputs {
   const ids: Record<string, string> = {}
-  for (const app of settings.apps) {
+  for (const app of inputs.apps) {
     const principal = applied.principals.get(app.key)
     if (principal) ids[app.key] = principal.principalId
   }
@@ -30,10 +30,10 @@ export function computeOutputs(settings: Settings, plan: Plan, applied: Applied)
     principalId: applied.userIdentity.principalId,
     tenantId: applied.userIdentity.tenantId
   }
-  const single = shared ?? (settings.apps.length === 1 ? applied.principals.get(settings.apps[0].key) : undefined)
+  const single = shared ?? (inputs.apps.length === 1 ? applied.principals.get(inputs.apps[0].key) : undefined)
   const models = [...new Set(plan.grants.map((g) => g.model))] as AccessModel[]
   // plan: whether apply would change anything; verify: never changes; apply/revoke: whether it wrote.
-  const changed = settings.mode === 'plan' ? plan.changes.length > 0 : applied.writes.length > 0
+  const changed = inputs.mode === 'plan' ? plan.changes.length > 0 : applied.writes.length > 0
   return {
     'principal-id': single?.principalId ?? '',
     'principal-ids': JSON.stringify(ids),
@@ -56,7 +56,7 @@ export function setOutputs(outputs: Outputs): void {
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
 }
 
-const HEADINGS: Record<Settings['mode'], { title: string; column: string; none: string }> = {
+const HEADINGS: Record<Inputs['mode'], { title: string; column: string; none: string }> = {
   apply: { title: 'Key Vault access: apply', column: 'Granted by this run', none: 'already granted' },
   plan: { title: 'Key Vault access: plan (nothing written)', column: 'Apply would grant', none: 'already granted' },
   verify: { title: 'Key Vault access: verify (nothing written)', column: 'Missing', none: 'nothing' },
@@ -80,14 +80,14 @@ export interface Report {
 }
 
 export function buildReport(
-  settings: Settings,
+  inputs: Inputs,
   plan: Plan,
   applied: Applied,
   outputs: Outputs,
   notes: string[] = []
 ): Report {
-  const heading = HEADINGS[settings.mode]
-  const readOnly = settings.mode === 'plan' || settings.mode === 'verify'
+  const heading = HEADINGS[inputs.mode]
+  const readOnly = inputs.mode === 'plan' || inputs.mode === 'verify'
   const intro = readOnly
     ? plan.changes.length === 0
       ? 'Apply would change nothing.'
@@ -104,7 +104,7 @@ export function buildReport(
       header: ['App', 'Identity (principal id)', 'Vault', 'Model', 'Requested', heading.column],
       rows: plan.grants.map((grant) => [
         grant.app,
-        identityCell(applied, grant.app, settings.mode),
+        identityCell(applied, grant.app, inputs.mode),
         grant.vault,
         grant.model,
         grant.requested,
@@ -125,7 +125,7 @@ export function buildReport(
     writes: applied.writes,
     notes,
     runUrl: workflowRunUrl(),
-    footer: `Subscription ${settings.subscriptionId}, resource group ${settings.resourceGroup}.`
+    footer: `Subscription ${inputs.subscriptionId}, resource group ${inputs.resourceGroup}.`
   }
 }
 
@@ -160,7 +160,7 @@ function changedCell(grant: Grant, none: string): string {
   return `${grant.delta || 'nothing revoked'}; still held through ${grant.stillHeld.map((h) => h.through).join('; ')}`
 }
 
-function identityCell(applied: Applied, app: string, mode: Settings['mode']): string {
+function identityCell(applied: Applied, app: string, mode: Inputs['mode']): string {
   const principal = applied.principals.get(app)?.principalId
   if (applied.userIdentity)
     return `${applied.userIdentity.principalId} (user-assigned ${applied.userIdentity.name}${principal ? '' : ', detached'})`

@@ -14,7 +14,7 @@ import {
   tenantOfToken
 } from './runner-identity.js'
 import { GitHubAssertion } from './github-oidc.js'
-import type { Settings } from '../inputs/inputs.js'
+import type { Inputs } from '../inputs/inputs.js'
 
 /**
  * Shares one token per scope between every SDK client. The clients ask with CAE enabled, which
@@ -73,20 +73,20 @@ export class AzCliArmScope implements TokenCredential {
 }
 
 /** Who signs in, in words: for the sign-in line and every sign-in failure. */
-function describeSignIn(settings: Settings): string {
-  switch (settings.authType) {
+function describeSignIn(inputs: Inputs): string {
+  switch (inputs.authType) {
     case 'managed-identity':
-      return `with the runner's managed identity (${settings.clientId ? `user-assigned, client ${settings.clientId}` : 'system-assigned'})`
+      return `with the runner's managed identity (${inputs.clientId ? `user-assigned, client ${inputs.clientId}` : 'system-assigned'})`
     case 'azure-cli':
       return 'with the Azure CLI session (az)'
     default:
-      return `to Entra ID as client ${settings.clientId} in tenant ${settings.tenantId} (${settings.cloud.authorityHost})`
+      return `to Entra ID as client ${inputs.clientId} in tenant ${inputs.tenantId} (${inputs.cloud.authorityHost})`
   }
 }
 
 export class SignInError extends Error {
-  constructor(settings: Settings, cause: unknown) {
-    super(`Could not sign in ${describeSignIn(settings)}: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+  constructor(inputs: Inputs, cause: unknown) {
+    super(`Could not sign in ${describeSignIn(inputs)}: ${(cause as Error)?.message ?? String(cause)}`, { cause })
     this.name = 'SignInError'
   }
 }
@@ -97,27 +97,27 @@ export class SignInError extends Error {
  */
 export async function signIn(
   credential: TokenCredential,
-  settings: Settings,
+  inputs: Inputs,
   budget: RetryBudget,
   env: NodeJS.ProcessEnv = process.env
 ): Promise<{ tenantId: string }> {
   let token: AccessToken | null
   try {
-    if (settings.authType === 'managed-identity') {
-      const source = identitySource(env, settings.clientId)
+    if (inputs.authType === 'managed-identity') {
+      const source = identitySource(env, inputs.clientId)
       if (source.probe && source.endpoint) await budget.race(probeImds(source.endpoint))
     }
     // Every request of the sign-in obeys the budget; the race also ends a sign-in whose library
     // would wait on past it (the managed identity and az CLI credentials take no pipeline policies).
-    token = await budget.race(credential.getToken(settings.cloud.armScope, { abortSignal: budget.signal }))
+    token = await budget.race(credential.getToken(inputs.cloud.armScope, { abortSignal: budget.signal }))
   } catch (error) {
-    throw new SignInError(settings, error)
+    throw new SignInError(inputs, error)
   }
-  const tenantId = settings.tenantId || (token ? tenantOfToken(token.token) : '')
-  if (settings.authType === 'oidc') {
-    core.info(`Signed in to Entra ID as client ${settings.clientId} (tenant ${settings.tenantId}).`)
+  const tenantId = inputs.tenantId || (token ? tenantOfToken(token.token) : '')
+  if (inputs.authType === 'oidc') {
+    core.info(`Signed in to Entra ID as client ${inputs.clientId} (tenant ${inputs.tenantId}).`)
   } else {
-    core.info(`Signed in ${describeSignIn(settings)}${tenantId ? ` (tenant ${tenantId})` : ''}.`)
+    core.info(`Signed in ${describeSignIn(inputs)}${tenantId ? ` (tenant ${tenantId})` : ''}.`)
   }
   return { tenantId }
 }
@@ -134,22 +134,18 @@ export interface SignIn {
   assertion?: GitHubAssertion
 }
 
-export function createCredential(
-  settings: Settings,
-  budget: RetryBudget,
-  env: NodeJS.ProcessEnv = process.env
-): SignIn {
-  if (settings.authType === 'managed-identity') {
-    return { credential: new SharedTokenCredential(managedIdentityCredential(settings.clientId, env)) }
+export function createCredential(inputs: Inputs, budget: RetryBudget, env: NodeJS.ProcessEnv = process.env): SignIn {
+  if (inputs.authType === 'managed-identity') {
+    return { credential: new SharedTokenCredential(managedIdentityCredential(inputs.clientId, env)) }
   }
-  if (settings.authType === 'azure-cli') {
-    const az = new AzCliArmScope(azureCliCredential(budget), settings.cloud.armScope, settings.cloud.azCliArmScope)
+  if (inputs.authType === 'azure-cli') {
+    const az = new AzCliArmScope(azureCliCredential(budget), inputs.cloud.armScope, inputs.cloud.azCliArmScope)
     return { credential: new SharedTokenCredential(az) }
   }
-  const assertion = new GitHubAssertion(settings.audience, budget, env)
-  const inner = new ClientAssertionCredential(settings.tenantId, settings.clientId, () => assertion.get(), {
-    authorityHost: settings.cloud.authorityHost,
-    disableInstanceDiscovery: settings.cloud.disableInstanceDiscovery,
+  const assertion = new GitHubAssertion(inputs.audience, budget, env)
+  const inner = new ClientAssertionCredential(inputs.tenantId, inputs.clientId, () => assertion.get(), {
+    authorityHost: inputs.cloud.authorityHost,
+    disableInstanceDiscovery: inputs.cloud.disableInstanceDiscovery,
     ...pipelineOptions(budget)
   })
   return { credential: new SharedTokenCredential(inner), assertion }
