@@ -5,7 +5,7 @@ import { appConfigurationNotes } from '../../src/plan/app-configuration.js'
 import { toReferenceState } from '../../src/azure/site-config.js'
 import type { Plan } from '../../src/model/changes.js'
 import type { Change } from '../../src/model/changes.js'
-import { describeChange } from '../../src/plan/plan.js'
+import { describeChange } from '../../src/model/change-text.js'
 import { planSettings } from '../../src/plan/app-settings.js'
 import {
   findReference,

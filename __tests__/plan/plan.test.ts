@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
 import {
-  describeChange,
   heldPermissions,
   isAtOrAbove,
   makePlan,
@@ -8,6 +7,7 @@ import {
   PlanError,
   resolveModel
 } from '../../src/plan/plan.js'
+import { describeChange } from '../../src/model/change-text.js'
 import { type Change } from '../../src/model/changes.js'
 import { ConditionedAssignmentError, ROLES, StorageOnRbacVaultError } from '../../src/model/roles.js'
 import type { Wanted } from '../../src/plan/plan.js'

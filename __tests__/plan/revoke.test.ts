@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { makeRevokePlan } from '../../src/plan/revoke.js'
-import { describeChange, PlanError, type Wanted } from '../../src/plan/plan.js'
+import { PlanError, type Wanted } from '../../src/plan/plan.js'
+import { describeChange } from '../../src/model/change-text.js'
 import { type Change } from '../../src/model/changes.js'
 import { assignmentName, ROLES, StorageOnRbacVaultError } from '../../src/model/roles.js'
 import type { RoleAssignment } from '../../src/model/state.js'

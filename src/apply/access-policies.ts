@@ -2,6 +2,7 @@
 // permissions. `remove` matches permission names case-sensitively and answers 200 even when it
 // removed nothing (Azure/azure-rest-api-specs#42963), so the plan names what the vault holds in
 // the vault's own spelling, and what was removed is confirmed by reading the vault back.
+import { done, grantee } from '../model/change-text.js'
 import type { VaultState } from '../model/state.js'
 import { pollUntil } from '../azure/http/poll.js'
 import { during } from '../azure/operation.js'
@@ -31,7 +32,7 @@ export async function addAccessPolicies(change: Of<'add-access-policy'>, ctx: Ap
     ctx.azure.vaults(vault.subscriptionId).changeAccessPolicies(vault, 'add', entries)
   )
   for (const e of entries) {
-    ctx.record(`Granted ${grantee(e)} on vault ${change.vault}: ${describePermissions(e.permissions)} (access policy).`)
+    ctx.record(done.policyGranted(grantee(e), change.vault, e.permissions))
   }
 }
 
@@ -60,9 +61,7 @@ export async function removeAccessPolicies(change: Of<'remove-access-policy'>, c
     ).catch((error: unknown) => {
       // Azure accepted the remove: it is recorded as that, unconfirmed, before the step fails.
       for (const entry of entries)
-        ctx.record(
-          `Azure accepted the removal of ${describePermissions(entry.permissions)} of ${grantee(entry)} on vault ${change.vault} (access policy); reading the vault back failed, so it is not confirmed.`
-        )
+        ctx.record(done.policyRemovalUnconfirmed(grantee(entry), change.vault, entry.permissions))
       throw error
     })
     return entries.map((entry) => ({
@@ -83,15 +82,10 @@ export async function removeAccessPolicies(change: Of<'remove-access-policy'>, c
   for (const { entry, still } of left) {
     const gone = minus(entry.permissions, still)
     if (!isEmpty(gone)) {
-      ctx.record(`Revoked ${grantee(entry)} on vault ${change.vault}: ${describePermissions(gone)} (access policy).`)
+      ctx.record(done.policyRevoked(grantee(entry), change.vault, gone))
     }
     if (!isEmpty(still)) ctx.fail(entry.app, new AccessStillHeldError(entry.app, entry.objectId, vault, still))
   }
-}
-
-/** Who a grant is for: the app, or the user-assigned identity the apps share. */
-export function grantee(entry: { app: string; sharedBy?: string[] }): string {
-  return entry.sharedBy ? `the user-assigned identity of ${entry.sharedBy.join(', ')}` : entry.app
 }
 
 /** What of `removed` is still held, compared without regard to case (any spelling still grants). */

@@ -5,6 +5,7 @@
 // conflict: write-step.ts), recorded, and read back to confirm this run's settings are there. Then
 // App Service's own status of each reference is awaited. The settings API has no ETag: a write by
 // someone else between that read and the PUT (one round trip) cannot be detected.
+import { done } from '../model/change-text.js'
 import * as core from '@actions/core'
 import type { AppState } from '../model/state.js'
 import { during } from '../azure/operation.js'
@@ -68,20 +69,14 @@ export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyC
         await during(onApp(ctx, app, 'write the app settings of'), () => client.replaceSettings(app.target, next))
         return next
       },
-      onMaybeWritten: () =>
-        ctx.record(
-          `Azure may have set ${change.names.join(', ')} of ${key} to Key Vault references (app settings): a write got no clear answer (the app restarts on a write).`
-        )
+      onMaybeWritten: () => ctx.record(done.settingsMayHaveSet(key, change.names))
     },
     ctx.budget
   )
   if (!outcome.wrote) {
     // Nothing to write and nothing planned but cached failures to heal: the documented refresh.
     if (change.names.length === 0 && !outcome.maybeWritten) return refreshThenSettle(ctx, app, wanted, refresh)
-    if (outcome.maybeWritten)
-      ctx.record(
-        `The app settings of ${key} hold the Key Vault references asked for; an earlier write of them got no clear answer, so this run may have written them (the app restarts on a write).`
-      )
+    if (outcome.maybeWritten) ctx.record(done.settingsPerhapsByThisRun(key))
     else
       core.info(
         `${key}: ${change.names.join(', ')} already held the Key Vault references asked for when read again (another writer); nothing written.`
@@ -92,10 +87,8 @@ export async function setAppSettings(change: Of<'set-app-settings'>, ctx: ApplyC
   }
   // Azure accepted the write: it is recorded before anything that may fail afterwards.
   const writtenAt = Date.now()
-  if (changed.length > 0)
-    ctx.record(`Set ${changed.join(', ')} of ${key} to Key Vault references (app settings; the app restarts).`)
-  if (refresh.length > 0)
-    ctx.record(`App Service resolves ${refresh.join(', ')} of ${key} again with that write (they had failed).`)
+  if (changed.length > 0) ctx.record(done.settingsSet(key, changed))
+  if (refresh.length > 0) ctx.record(done.resolvedAgainWithWrite(key, refresh))
   // Confirm this run's settings only: another writer may change other settings after the PUT.
   const after = await during(onApp(ctx, app, 'read back the app settings of'), () => client.listSettings(app.target))
   const ours = new Set(wanted.map((w) => w.name))
@@ -129,9 +122,7 @@ async function refreshThenSettle(
     ctx.azure.siteConfig.refreshReferences(app.target)
   )
   const refreshedAt = Date.now()
-  ctx.record(
-    `Asked App Service to resolve ${refresh.join(', ')} of ${key} again (they had failed; the refresh call restarts the app).`
-  )
+  ctx.record(done.refreshAsked(key, refresh))
   await settle(ctx, app, wanted, refreshedAt, refresh)
 }
 

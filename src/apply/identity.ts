@@ -9,7 +9,7 @@ import type { AppState } from '../model/state.js'
 import { ChangeNotVisibleError, type IdentityWrite } from '../azure/sites.js'
 import { info } from '../log/log.js'
 import { during } from '../azure/operation.js'
-import { describeIdentityChange } from '../plan/identity.js'
+import { describeIdentityChange, done } from '../model/change-text.js'
 import { type ApplyContext, type Of, onApp } from './context.js'
 
 export async function setIdentity(
@@ -25,14 +25,10 @@ export async function setIdentity(
   )
   if (on) ctx.principals.set(change.app, { principalId: after.principalId!, tenantId: after.tenantId ?? '' })
   else ctx.principals.delete(change.app)
-  const kept = !on && app.userAssignedIds.length > 0 ? ' (user-assigned identities kept)' : ''
-  const principal = on ? ` (principal ${after.principalId})` : ''
-  if (written)
-    ctx.record(
-      `Turned ${on ? 'on' : 'off'} the system-assigned identity of ${change.app}${principal}${kept}; the app restarts.`
-    )
-  else if (maybeWritten) ctx.record(mayHave(what + principal))
-  else alreadyDone(change.app, what + principal)
+  const principal = on ? after.principalId : undefined
+  if (written) ctx.record(done.systemIdentity(change.app, on, principal, !on && app.userAssignedIds.length > 0))
+  else if (maybeWritten) ctx.record(done.perhapsByThisRun(what))
+  else alreadyDone(change.app, what)
 }
 
 /**
@@ -42,7 +38,7 @@ export async function setIdentity(
  */
 export async function attachIdentity(change: Of<'attach-identity'>, ctx: ApplyContext): Promise<void> {
   const app = ctx.app(change.app)
-  const { identityName: name, referenceFrom } = change
+  const { identityName: name } = change
   const action = change.attach
     ? `attach user-assigned identity '${name}' to`
     : 'set the Key Vault reference identity of'
@@ -57,14 +53,8 @@ export async function attachIdentity(change: Of<'attach-identity'>, ctx: ApplyCo
       onMaybe
     )
   )
-  const reference = `keyVaultReferenceIdentity (was ${referenceFrom})`
-  if (written)
-    ctx.record(
-      change.attach
-        ? `Attached user-assigned identity ${name} to ${change.app} (other identities kept)${change.setReference ? ` and made it the ${reference}` : ''}; one write, the app restarts.`
-        : `Set the ${reference} of ${change.app} to ${name}; the app restarts.`
-    )
-  else if (maybeWritten) ctx.record(mayHave(what))
+  if (written) ctx.record(done.attached(change))
+  else if (maybeWritten) ctx.record(done.perhapsByThisRun(what))
   else alreadyDone(change.app, what)
 }
 
@@ -86,20 +76,9 @@ export async function detachIdentity(change: Of<'detach-identity'>, ctx: ApplyCo
     )
   )
   if (change.detach) ctx.principals.delete(change.app)
-  const reset = change.resetReference ? `keyVaultReferenceIdentity reset to SystemAssigned` : ''
-  if (written)
-    ctx.record(
-      change.detach
-        ? `Detached user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept)${reset ? `, ${reset}` : ''}; one write, the app restarts.`
-        : `Reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned; the app restarts.`
-    )
-  else if (maybeWritten) ctx.record(mayHave(what))
+  if (written) ctx.record(done.detached(change))
+  else if (maybeWritten) ctx.record(done.perhapsByThisRun(what))
   else alreadyDone(change.app, what)
-}
-
-/** An earlier attempt got no clear answer and the change is there now: it may be this run's. */
-function mayHave(what: string): string {
-  return `Done, perhaps by this run: ${what} (an attempt of this run got no clear answer; the app restarts on such a write).`
 }
 
 /** A fresh read showed the change already made by someone else: nothing written, nothing claimed. */
@@ -123,9 +102,9 @@ async function writeIdentity(
 ): Promise<IdentityWrite> {
   const result = await during(onApp(ctx, app, action), async () => {
     try {
-      return await write(() => ctx.record(`Azure may have made this change: ${what} (an attempt got no clear answer).`))
+      return await write(() => ctx.record(done.mayHaveMade(what)))
     } catch (error) {
-      if (error instanceof ChangeNotVisibleError) ctx.record(`Azure accepted: ${what} (not yet visible on the site).`)
+      if (error instanceof ChangeNotVisibleError) ctx.record(done.acceptedNotVisible(what))
       throw error
     }
   })

@@ -2,9 +2,9 @@
 // deterministic name. The pipeline waits out PrincipalNotFound while a new identity replicates.
 // ARM keeps one assignment per scope, role and principal: a 409 RoleAssignmentExists means one is
 // there under another name, which is the access asked for only when it carries no condition.
+import { done, grantee } from '../model/change-text.js'
 import { during } from '../azure/operation.js'
 import { info } from '../log/log.js'
-import { grantee } from './access-policies.js'
 import { assignmentName, ConditionedAssignmentError, isSameScope, roleGuidOf } from '../model/roles.js'
 import { type ApplyContext, type Of, onVault, principalFor } from './context.js'
 
@@ -17,7 +17,7 @@ export async function assignRole(change: Of<'assign-role'>, ctx: ApplyContext): 
     roles.create(vault.id, name, change.roleDefinitionId, principalId)
   )
   if (outcome === 'created') {
-    ctx.record(`Granted ${grantee(change)} on vault ${change.vault}: role '${change.role.name}'.`)
+    ctx.record(done.roleGranted(grantee(change), change.vault, change.role.name))
     return
   }
   // Another writer may have assigned the role since the read, or a conditioned assignment of it
@@ -48,5 +48,5 @@ export async function deleteRoleAssignment(change: Of<'delete-role-assignment'>,
   const deleted = await during(onVault(ctx, vault, `delete the '${change.role.name}' assignment on`), () =>
     roles.delete(vault.id, change.assignmentName)
   )
-  if (deleted) ctx.record(`Revoked ${grantee(change)} on vault ${change.vault}: role '${change.role.name}'.`)
+  if (deleted) ctx.record(done.roleRevoked(grantee(change), change.vault, change.role.name))
 }

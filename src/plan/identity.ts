@@ -62,21 +62,3 @@ export function grantees(state: CurrentState): AppState[] {
 export function sharedBy(state: CurrentState): string[] | undefined {
   return state.userIdentity ? state.apps.map((a) => a.target.key) : undefined
 }
-
-/** One line per change; each is one write, which restarts the app (the plan and summary say so). */
-export function describeIdentityChange(change: AttachChange | DetachChange): string {
-  const parts: string[] = []
-  if (change.kind === 'attach-identity') {
-    if (change.attach)
-      parts.push(`attach user-assigned identity ${change.identityName} to ${change.app} (keeping its other identities)`)
-    if (change.setReference)
-      parts.push(
-        `set keyVaultReferenceIdentity of ${change.app} to ${change.identityName} (was ${change.referenceFrom})`
-      )
-    return `${parts.join(' and ')}${parts.length > 1 ? ', in one write' : ''} after the grants (the app restarts)`
-  }
-  if (change.resetReference) parts.push(`reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned`)
-  if (change.detach)
-    parts.push(`detach user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept)`)
-  return `${parts.join(' and ')}${parts.length > 1 ? ', in one write' : ''} (the app restarts)`
-}

@@ -16,7 +16,7 @@ import {
   rolesFor
 } from '../model/roles.js'
 import { PlanError } from '../model/plan-error.js'
-import { describeIdentityChange, grantees, planAttach, sharedBy } from './identity.js'
+import { grantees, planAttach, sharedBy } from './identity.js'
 import { planSettings } from './app-settings.js'
 import type { CurrentState } from '../model/state.js'
 import type { WantedSetting } from '../model/references.js'
@@ -209,35 +209,5 @@ export function checkIdentityTenant(appKey: string, tenantId: string | undefined
       `The identity of '${appKey}' belongs to tenant ${tenantId}, but Key Vault '${vault.name}' belongs to tenant ${vault.tenantId}: a vault only accepts principals of its own tenant.\n` +
         `Fix: use a vault in tenant ${tenantId}, or move the vault's subscription to that tenant.`
     )
-  }
-}
-
-/** One line per change, for the log and the summary. */
-export function describeChange(change: Change): string {
-  switch (change.kind) {
-    case 'enable-identity':
-    case 'disable-identity':
-      return `turn ${change.kind === 'enable-identity' ? 'on' : 'off'} the system-assigned identity of ${change.app} (identity type ${change.from} → ${change.to}${change.keepsUserAssigned > 0 ? `, keeping ${change.keepsUserAssigned} user-assigned` : ''}; the app restarts)`
-    case 'add-access-policy':
-    case 'remove-access-policy':
-      return `${change.kind === 'add-access-policy' ? 'add to' : 'remove from'} the access policies of vault ${change.vault}: ${change.entries
-        .map((e) => `${e.app} (${e.principalId ?? 'new identity'}) ${describePermissions(e.permissions)}`)
-        .join('; ')}`
-    case 'assign-role':
-      return `assign '${change.role.name}' on vault ${change.vault} to ${change.app} (${change.principalId ?? 'new identity'})`
-    case 'delete-role-assignment':
-      return `delete the '${change.role.name}' assignment ${change.assignmentName} on vault ${change.vault} of ${change.app} (${change.principalId})`
-    case 'attach-identity':
-    case 'detach-identity':
-      return describeIdentityChange(change)
-    case 'set-app-settings': {
-      const again = change.refresh.map((r) => `${r.setting} (${r.status})`).join(', ')
-      // Without a settings write, the documented refresh call heals cached failures (apply/app-settings.ts).
-      if (change.names.length === 0)
-        return `Key Vault references of ${change.app}: have App Service resolve ${again} again (the refresh call; the app restarts)`
-      const parts = [`set ${change.names.join(', ')} to Key Vault references`]
-      if (again) parts.push(`App Service resolves ${again} again with that write`)
-      return `app settings of ${change.app}: ${parts.join('; ')} (the whole collection is written back, other settings kept; the app restarts)`
-    }
   }
 }

@@ -1,7 +1,7 @@
 // Outputs and the job summary, from the plan and what was applied.
 import * as core from '@actions/core'
 import type { Applied } from '../apply/apply.js'
-import { describeChange } from '../plan/plan.js'
+import { describeChange } from '../model/change-text.js'
 import { type Plan } from '../model/changes.js'
 import { type Grant } from '../model/changes.js'
 import { type AccessModel } from '../model/changes.js'

@@ -3,7 +3,7 @@
 // of each app must resolve, as App Service itself reports it (the app otherwise gets the literal
 // `@Microsoft.KeyVault(...)` text). And for revoke, which references will stop resolving.
 import * as core from '@actions/core'
-import { describeChange } from '../plan/plan.js'
+import { describeChange } from '../model/change-text.js'
 import { type Plan } from '../model/changes.js'
 import type { CurrentState } from '../model/state.js'
 import { describeReference, failureLine, type ReferenceState, RESOLVED } from '../model/references.js'
