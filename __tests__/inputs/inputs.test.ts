@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { InputError, parseInputs, splitList, type Inputs } from '../../src/inputs/inputs.js'
+import { InputError, parseInputs, type Inputs } from '../../src/inputs/inputs.js'
+import { splitList } from '../../src/inputs/list.js'
 
 const SUB = '11111111-1111-1111-1111-111111111111'
 const TENANT = '22222222-2222-2222-2222-222222222222'

@@ -21,7 +21,10 @@ export async function setIdentity(
   const action = `turn ${on ? 'on' : 'off'} the system-assigned identity of`
   const what = `the system-assigned identity of ${change.app} turned ${on ? 'on' : 'off'}`
   const { after, written, maybeWritten } = await writeIdentity(ctx, app, action, what, (onMaybe) =>
-    ctx.azure.sites.setSystemIdentity(app, on, onMaybe)
+    // Each kind of target through its own client (sites.ts, container-apps.ts).
+    app.target.kind
+      ? ctx.azure.containerApps().writeSystemIdentity(app, on, onMaybe)
+      : ctx.azure.sites.setSystemIdentity(app, on, onMaybe)
   )
   if (on) ctx.principals.set(change.app, { principalId: after.principalId!, tenantId: after.tenantId ?? '' })
   else ctx.principals.delete(change.app)

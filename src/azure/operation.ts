@@ -41,11 +41,18 @@ export function describeTarget(context: OperationContext): string {
     return `Key Vault '${vault.name}' (${where}subscription ${vault.subscriptionId})`
   }
   const { target, inputs: inputs } = context
-  const what = target.slot ? `slot '${target.slot}' of app '${target.name}'` : `app '${target.name}'`
+  const what =
+    target.kind === 'containerapp'
+      ? `container app '${target.name}'`
+      : target.kind === 'job'
+        ? `Container Apps job '${target.name}'`
+        : target.slot
+          ? `slot '${target.slot}' of app '${target.name}'`
+          : `app '${target.name}'`
   return `${what} (resource group '${inputs.resourceGroup}', subscription ${inputs.subscriptionId})`
 }
 /** The operation context for errors about an app or slot. */
 
 export function onTarget(inputs: Inputs, target: AppTarget, action: string): OperationContext {
-  return { action, kind: target.slot ? 'slot' : 'app', target, inputs: inputs }
+  return { action, kind: target.slot ? 'slot' : 'app', target, inputs }
 }

@@ -157,6 +157,13 @@ function notFoundHint(context: OperationContext): string {
   if (context.kind === 'vault') {
     return `the vault does not exist there.\nFix: check 'vault-name', 'vault-resource-group' and 'vault-subscription-id' (leave 'vault-resource-group' empty to find the vault by name).`
   }
+  if (context.kind === 'app' && context.target.kind) {
+    const [input, list] =
+      context.target.kind === 'job'
+        ? ['container-app-job', 'az containerapp job list']
+        : ['container-app', 'az containerapp list']
+    return `it does not exist in that resource group.\nFix: check '${input}' and 'resource-group' (${list} --resource-group ${context.inputs.resourceGroup} --query [].name).`
+  }
   if (context.kind === 'slot') {
     return `the app or its slot does not exist.\nFix: check 'app-name' and 'slot' (az webapp deployment slot list --name ${context.target.name} --resource-group ${context.inputs.resourceGroup}).`
   }

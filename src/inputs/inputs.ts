@@ -1,6 +1,7 @@
 // Inputs → one typed, validated Inputs value. No I/O: every bad input is reported here, all at
 // once, before any network call, naming the input, the bad value and the rule.
 import { parseAppSettings } from './app-settings.js'
+import { checkContainerSupport, parseContainerTargets } from './container-targets.js'
 import { type Cloud, parseCloud } from '../model/clouds.js'
 import {
   canonicalPermission,
@@ -15,6 +16,7 @@ import { isGuid, validateAppName, validateResourceGroup, validateSlotName, valid
 import type { WantedSetting } from '../model/references.js'
 import { type AppIdentity, type AuthType, parseIdentity, parseSignIn } from './identity.js'
 import type { AppTarget, VaultTarget } from '../model/targets.js'
+import { splitList } from './list.js'
 
 export type AccessModelInput = 'auto' | 'access-policy' | 'rbac'
 export const MODES = ['apply', 'plan', 'verify', 'revoke'] as const
@@ -94,7 +96,14 @@ export function parseInputs(input: InputReader, env: NodeJS.ProcessEnv = process
 
   const slotInput = input('slot')
   if (slotInput) check(validateSlotName('slot', slotInput))
-  const apps = parseApps(nonEmptyList('app-name', required('app-name'), problems), slotInput, problems)
+  const containers = parseContainerTargets(input, problems)
+  const appNames = input('app-name')
+  if (!appNames && containers.length === 0)
+    problems.push(`'app-name' is required (or 'container-app' / 'container-app-job' for Azure Container Apps).`)
+  const apps = [
+    ...(appNames ? parseApps(nonEmptyList('app-name', appNames, problems), slotInput, problems) : []),
+    ...containers
+  ]
 
   const vaultRg = input('vault-resource-group')
   if (vaultRg) check(validateResourceGroup('vault-resource-group', vaultRg))
@@ -136,6 +145,7 @@ export function parseInputs(input: InputReader, env: NodeJS.ProcessEnv = process
     problems
   )
 
+  checkContainerSupport(apps, { userIdentity: identity.kind === 'user', appSettings: appSettings.length > 0 }, problems)
   if (problems.length > 0) throw new InputError(problems)
   return {
     mode,
@@ -154,14 +164,6 @@ export function parseInputs(input: InputReader, env: NodeJS.ProcessEnv = process
     prComment,
     githubToken
   }
-}
-
-/** One per line or comma-separated. */
-export function splitList(value: string): string[] {
-  return value
-    .split(/[\n,]/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
 }
 
 /**

@@ -9,6 +9,7 @@ import type { CurrentState, RoleAssignment, SecretCheck } from '../model/state.j
 import type { AppState } from '../model/state.js'
 import { type VaultState } from '../model/state.js'
 import { during, onTarget } from '../azure/operation.js'
+import type { AppTarget } from '../model/targets.js'
 import type { Inputs } from '../inputs/inputs.js'
 import type { Azure } from '../azure/clients.js'
 
@@ -18,14 +19,21 @@ function concernsReferences(inputs: Inputs): boolean {
 }
 
 export async function readState(inputs: Inputs, azure: Azure): Promise<CurrentState> {
-  const appReads = inputs.apps.map((target) => during(onTarget(inputs, target, 'read'), () => azure.sites.read(target)))
+  // Each kind of target through its own client; the state the plan gets is the same shape.
+  const appReads = inputs.apps.map((target) =>
+    during(onTarget(inputs, target, 'read'), () =>
+      target.kind ? azure.containerApps().readTarget(target) : azure.sites.read(target)
+    )
+  )
+  // Key Vault references and App Configuration references are App Service's.
+  const sites = inputs.apps.filter((target) => !target.kind)
   const vaultReads = inputs.vaults.map((target) =>
     during({ action: 'read', kind: 'vault', vault: target, inputs: inputs }, () =>
       azure.vaults(target.subscriptionId).read(target)
     )
   )
   const referenceReads = concernsReferences(inputs)
-    ? inputs.apps.map((target) =>
+    ? sites.map((target) =>
         during(
           onTarget(inputs, target, 'read the Key Vault references of'),
           async () => [target.key, await azure.siteConfig.listReferences(target)] as const
@@ -42,7 +50,7 @@ export async function readState(inputs: Inputs, azure: Azure): Promise<CurrentSt
     Promise.all(vaultReads),
     Promise.all(referenceReads),
     identityRead,
-    readAppConfigurationReferences(inputs, azure)
+    readAppConfigurationReferences(inputs, azure, sites)
   ])
   const [assignments, secrets] = await Promise.all([
     readAssignments(inputs, azure, apps, vaults, userIdentity),
@@ -59,12 +67,13 @@ export async function readState(inputs: Inputs, azure: Azure): Promise<CurrentSt
  */
 async function readAppConfigurationReferences(
   inputs: Inputs,
-  azure: Azure
+  azure: Azure,
+  sites: AppTarget[]
 ): Promise<AppConfigurationReferences | undefined> {
   const mayChange = inputs.identity.kind === 'user' || (inputs.mode === 'revoke' && inputs.disableIdentity)
   if (!mayChange) return undefined
   const entries = await Promise.all(
-    inputs.apps.map((target) =>
+    sites.map((target) =>
       during(onTarget(inputs, target, 'read the settings (App Configuration references) of'), async () => {
         try {
           return [target.key, await azure.siteConfig.listAppConfigurationReferences(target)] as const

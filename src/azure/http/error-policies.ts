@@ -99,7 +99,9 @@ export function retryRule(request: PipelineRequest, response: PipelineResponse):
 /** 409 Conflict / AnotherOperationInProgress: another operation on the resource has not ended yet. */
 export function isOperationInProgress(status: number | undefined, code: string | undefined): boolean {
   const c = code?.toLowerCase()
-  return status === 409 && (c === 'conflict' || c === 'anotheroperationinprogress')
+  // Container Apps: 409 ContainerAppLockConflict "… because another modification is in progress"
+  // (microsoft/azure-container-apps#175).
+  return status === 409 && (c === 'conflict' || c === 'anotheroperationinprogress' || c === 'containerapplockconflict')
 }
 
 /** Per call, outside the SDK's retry policy: waits out the answers `retryRule` names, within the budget. */

@@ -37,6 +37,8 @@
 const BUILT_FROM_A_READ = [
   // PATCH of a site or slot: the identity block or keyVaultReferenceIdentity.
   { method: 'PATCH', path: /\/providers\/microsoft\.web\/sites\/[^/]+(\/slots\/[^/]+)?$/i },
+  // PATCH of a container app or job (Microsoft.App): the identity type, or the whole secrets array.
+  { method: 'PATCH', path: /\/providers\/microsoft\.app\/(containerapps|jobs)\/[^/]+$/i },
   // PUT of a whole settings or connection-strings collection.
   {
     method: 'PUT',

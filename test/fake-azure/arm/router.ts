@@ -12,6 +12,7 @@ import {
   type ArmContext
 } from './common.ts'
 import { handleSiteConfig } from './site-config.ts'
+import { APP_API_VERSIONS, appApiVersionError, containerAppsRoute } from './container-apps.ts'
 import { handleUserAssignedIdentity } from './user-assigned-identities.ts'
 import { handleRoleAssignments } from './role-assignments.ts'
 import { handleSecrets } from './secrets.ts'
@@ -21,7 +22,7 @@ import type { State } from '../core/state.ts'
 import { handleVault, listResources, listVaults } from './vaults.ts'
 
 interface Route {
-  family: ApiFamily
+  family: ApiFamily | 'app' // 'app': Microsoft.App (container-apps.ts), whose versions live there
   resourceType: string
   sub?: string
   rg?: string
@@ -48,6 +49,8 @@ function route(req: FakeRequest, segs: string[]): Route | undefined {
     }
   }
   if (l[0] !== 'subscriptions') return undefined
+  const app = containerAppsRoute(segs)
+  if (app) return { family: 'app', ...app }
   if (segs.length === 1 && req.method === 'GET')
     return { family: 'subscriptions', resourceType: 'subscriptions', run: listSubscriptions }
   const sub = segs[1]
@@ -232,12 +235,15 @@ export function armHandler(state: State, armEndpoint: () => string): Handler {
     const apiVersion = req.query['api-version']
     if (apiVersion === undefined || apiVersion === '') return missingApiVersion()
     if (!r) return notFoundRoute(req)
-    if (!API_VERSIONS[r.family].includes(apiVersion)) {
+    if (!(r.family === 'app' ? APP_API_VERSIONS : API_VERSIONS[r.family]).includes(apiVersion)) {
       const rgRec =
         r.sub && r.rg
           ? state.resourceGroups.get(`/subscriptions/${r.sub}/resourcegroups/${r.rg}`.toLowerCase())
           : undefined
-      return apiVersionError(r.family, apiVersion, r.resourceType, rgRec?.location ?? state.location)
+      const location = rgRec?.location ?? state.location
+      return r.family === 'app'
+        ? appApiVersionError(apiVersion, r.resourceType, location)
+        : apiVersionError(r.family, apiVersion, r.resourceType, location)
     }
     if (r.sub !== undefined) {
       const sub = state.subscriptions.get(r.sub.toLowerCase())

@@ -5,6 +5,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { configApi } from '../arm/site-config.ts'
 import { armHandler } from '../arm/router.ts'
 import { clone } from '../arm/common.ts'
+import { containerAppApi, type ContainerAppApi } from '../arm/container-app-records.ts'
 import { withAdfs } from '../sign-in/adfs.ts'
 import { entraHandler } from '../sign-in/entra.ts'
 import { identityApi, type IdentityApi } from '../arm/user-assigned-identities.ts'
@@ -43,6 +44,8 @@ export type {
   VaultRecord
 } from './types.ts'
 export type { SecretSeed } from '../arm/secrets.ts'
+export type { AppSecret, ContainerAppApi, ContainerAppInfo, ContainerAppSeed } from '../arm/container-app-records.ts'
+export type { RevisionRecord } from '../arm/container-app-revisions.ts'
 export type {
   AzCliOptions,
   IdentityApi,
@@ -61,7 +64,7 @@ export const PROXIED_HOSTS = {
   oidc: 'token.fake-azure.invalid'
 }
 
-export interface FakeAzure extends IdentityApi {
+export interface FakeAzure extends IdentityApi, ContainerAppApi {
   armEndpoint: string
   /** With `imds: true`: the fake IMDS's base URL, for AZURE_POD_IDENTITY_AUTHORITY_HOST. */
   imdsHost?: string
@@ -316,6 +319,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
     addSlot: (s) => seedSite(state, { ...s, name: s.site, slot: s.slot }),
     addVault: (v) => seedVault(state, v),
     ...ids.api,
+    ...containerAppApi(state),
     addRoleAssignment: (a) => {
       seedRoleAssignment(state, a)
     },

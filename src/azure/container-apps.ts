@@ -1,0 +1,331 @@
+// Azure Container Apps apps and jobs (Microsoft.App, api-version 2025-07-01), through a small typed
+// client on @azure-rest/core-client and the action's pipeline (bearer token, retries, request log,
+// error shapes, ARM origin only). @azure/arm-appcontainers is not a dependency: five calls do not
+// justify it. Wired into the action for the system identity (readTarget,
+// writeSystemIdentity); docs/container-apps.md says what is open.
+//
+// Two facts shape it. A GET never returns secret values, and a PATCH replaces the whole
+// `configuration.secrets` array (JSON merge patch replaces arrays): a write of secrets is built from
+// a fresh GET plus POST …/listSecrets and carries every secret the app has, or the app loses the
+// ones left out (Azure/azure-dev#3871). And a PATCH is a long-running operation: 202 Accepted
+// with an Azure-AsyncOperation URL, whose status carries the error if the change fails
+// (Azure/azure-cli#30078). Writes never name more than they change: an identity PATCH names only
+// the identity it adds or removes (merge patch keeps the others; ARM checks
+// userAssignedIdentities/assign/action on every identity a body names).
+import { createRestError, getClient, type Client } from '@azure-rest/core-client'
+import type { TokenCredential } from '@azure/core-auth'
+import type { PipelineResponse } from '@azure/core-rest-pipeline'
+import { writeFromFreshRead } from './write-step.js'
+import type { AppState } from '../model/state.js'
+import type { AppTarget } from '../model/targets.js'
+import type { IdentityWrite } from './sites.js'
+import type { Cloud } from '../model/clouds.js'
+import { hasUserAssigned } from '../model/identity-type.js'
+import { info } from '../log/log.js'
+import type { RetryBudget } from './http/budget.js'
+import { armClientOptions } from './http/pipeline.js'
+import {
+  containerTarget,
+  forWrite,
+  identityType,
+  toRevision,
+  toState,
+  type ContainerAppState,
+  type ContainerSecret,
+  type ContainerTarget,
+  type RevisionState,
+  type SecretsChange,
+  type WireApp,
+  type WireRevision
+} from './container-app-model.js'
+export * from './container-app-model.js'
+
+export const CONTAINER_APPS_API_VERSION = '2025-07-01'
+
+/** A change Azure accepted but then failed (or did not finish in time), in Azure's words. */
+export class ContainerOperationError extends Error {
+  readonly code?: string
+  constructor(what: string, code: string | undefined, message: string) {
+    super(`${what} failed in Azure: ${code ? `${code}: ` : ''}${message}`)
+    this.name = 'ContainerOperationError'
+    this.code = code
+  }
+}
+
+const SEGMENT = { app: 'containerApps', job: 'jobs' } as const
+
+/** How old the plan's read may be for an identity write to be built from it (as for sites). */
+const PLAN_READ_MAX_AGE_MS = 5000
+
+/** The system identity switched on or off: what shows it, and the merge-patch body that makes it. */
+function systemSwitch(enabled: boolean): {
+  change: string
+  shows: (s: ContainerAppState) => boolean
+  build: (s: ContainerAppState) => Record<string, unknown>
+} {
+  return {
+    change: `turning ${enabled ? 'on' : 'off'} the system-assigned identity`,
+    shows: (s) => (enabled ? s.systemAssigned && s.principalId !== undefined : !s.systemAssigned),
+    build: (s) => ({ identity: { type: identityType(enabled, s.userAssignedIds.length > 0) } })
+  }
+}
+
+/** The Microsoft.App resource of an action target of kind containerapp or job. */
+function containerTargetOf(target: AppTarget): ContainerTarget {
+  return containerTarget(target.kind === 'job' ? 'job' : 'app', target.name)
+}
+
+/** A container app's identity in the shape the plan uses for every target. */
+function asAppState(target: AppTarget, s: ContainerAppState): AppState {
+  return {
+    target,
+    id: s.id,
+    kind: target.kind ?? 'containerapp',
+    identityType: s.identityType,
+    systemAssigned: s.systemAssigned,
+    userAssignedIds: s.userAssignedIds,
+    principalId: s.principalId,
+    tenantId: s.tenantId,
+    readAt: Date.now()
+  }
+}
+const query = { 'api-version': CONTAINER_APPS_API_VERSION }
+
+export class ContainerApps {
+  private readonly client: Client
+  private readonly budget: RetryBudget
+  private readonly base: string
+
+  constructor(
+    credential: TokenCredential,
+    cloud: Cloud,
+    budget: RetryBudget,
+    subscriptionId: string,
+    resourceGroup: string
+  ) {
+    this.client = getClient(cloud.armEndpoint, credential, armClientOptions(cloud, budget))
+    this.budget = budget
+    this.base = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App`
+  }
+
+  private path(target: ContainerTarget, sub = ''): string {
+    return `${this.base}/${SEGMENT[target.kind]}/${target.name}${sub}`
+  }
+
+  async read(target: ContainerTarget): Promise<ContainerAppState> {
+    const response = await this.client.pathUnchecked(this.path(target)).get({ queryParameters: query })
+    if (response.status !== '200') throw createRestError(response)
+    return toState(target, response.body as WireApp)
+  }
+
+  /** Every secret with its value (POST …/listSecrets; needs Microsoft.App/containerApps/listSecrets/action). */
+  async listSecrets(target: ContainerTarget): Promise<ContainerSecret[]> {
+    const response = await this.client.pathUnchecked(this.path(target, '/listSecrets')).post({ queryParameters: query })
+    if (response.status !== '200') throw createRestError(response)
+    return ((response.body as { value?: ContainerSecret[] }).value ?? []).map(
+      ({ name, value, keyVaultUrl, identity }) =>
+        keyVaultUrl ? { name, value, keyVaultUrl, identity } : { name, value }
+    )
+  }
+
+  /** Turns the system-assigned identity on or off; user-assigned identities are left as they are. */
+  async setSystemIdentity(app: ContainerAppState, enabled: boolean): Promise<ContainerAppState> {
+    const { change, shows, build } = systemSwitch(enabled)
+    return (await this.patchIdentity(app, change, shows, build)).state
+  }
+
+  /**
+   * Attaches or detaches one user-assigned identity, naming only that one: merge patch keeps the
+   * others (`null` removes a key). Detaching the last one drops UserAssigned from the type.
+   */
+  async setUserAssigned(app: ContainerAppState, identityId: string, attached: boolean): Promise<ContainerAppState> {
+    const { state } = await this.patchIdentity(
+      app,
+      `${attached ? 'attaching' : 'detaching'} user-assigned identity ${identityId}`,
+      (s) => hasUserAssigned(s.userAssignedIds, identityId) === attached,
+      (s) => {
+        const held = s.userAssignedIds.find((u) => u.toLowerCase() === identityId.toLowerCase()) ?? identityId
+        const others = s.userAssignedIds.filter((u) => u !== held)
+        if (!attached && others.length === 0) return { identity: { type: identityType(s.systemAssigned, false) } }
+        return {
+          identity: {
+            type: identityType(s.systemAssigned, true),
+            userAssignedIdentities: { [held]: attached ? {} : null }
+          }
+        }
+      }
+    )
+    return state
+  }
+
+  private async patchIdentity(
+    app: ContainerAppState,
+    change: string,
+    shows: (s: ContainerAppState) => boolean,
+    build: (s: ContainerAppState) => Record<string, unknown>,
+    onMaybeWritten?: () => void,
+    readAt?: number
+  ): Promise<{ state: ContainerAppState; written: boolean; maybeWritten: boolean }> {
+    // As for sites (sites.ts): the plan's read is used only while it is a few seconds old.
+    let first = Date.now() - (readAt ?? Date.now()) <= PLAN_READ_MAX_AGE_MS
+    const outcome = await writeFromFreshRead(
+      {
+        what: `the identity of '${app.target.key}'`,
+        read: async () => (first ? ((first = false), app) : this.read(app.target)),
+        build: (current) => (shows(current) ? undefined : build(current)),
+        write: (body) => this.patch(app.target, body, change),
+        onMaybeWritten
+      },
+      this.budget
+    )
+    return outcome.wrote
+      ? { state: outcome.result, written: true, maybeWritten: false }
+      : { state: outcome.current, written: false, maybeWritten: outcome.maybeWritten }
+  }
+
+  /** A container app or job as the plan sees every target: its identity. */
+  async readTarget(target: AppTarget): Promise<AppState> {
+    return asAppState(target, await this.read(containerTargetOf(target)))
+  }
+
+  /** The action's identity write for a container target: the system identity on or off. */
+  async writeSystemIdentity(app: AppState, enabled: boolean, onMaybeWritten?: () => void): Promise<IdentityWrite> {
+    const current: ContainerAppState = {
+      ...app,
+      target: containerTargetOf(app.target),
+      secrets: [],
+      template: {}
+    }
+    const { change, shows, build } = systemSwitch(enabled)
+    const { state, written, maybeWritten } = await this.patchIdentity(
+      current,
+      change,
+      shows,
+      build,
+      onMaybeWritten,
+      app.readAt
+    )
+    return { after: asAppState(app.target, state), written, maybeWritten }
+  }
+
+  /**
+   * Writes secrets (and the template, when the change gives one) built from a fresh read: the app
+   * as GET shows it and every secret's value from listSecrets. Undefined from `change`: nothing to
+   * write. Secrets are sent as Azure expects them back: a value, or a Key Vault URL and identity.
+   */
+  async writeSecrets(
+    target: ContainerTarget,
+    change: SecretsChange
+  ): Promise<{ wrote: boolean; app: ContainerAppState }> {
+    type Current = { app: ContainerAppState; secrets: ContainerSecret[] }
+    const outcome = await writeFromFreshRead<Current, Record<string, unknown>, ContainerAppState>(
+      {
+        what: `the secrets of '${target.key}'`,
+        read: async () => {
+          const [app, secrets] = await Promise.all([this.read(target), this.listSecrets(target)])
+          return { app, secrets }
+        },
+        build: ({ app, secrets }) => {
+          const wanted = change({ secrets, template: app.template })
+          if (!wanted) return undefined
+          const configuration = { secrets: wanted.secrets.map(forWrite) }
+          return { properties: { configuration, ...(wanted.template ? { template: wanted.template } : {}) } }
+        },
+        write: (body) => this.patch(target, body, 'writing secrets')
+      },
+      this.budget
+    )
+    return { wrote: outcome.wrote, app: outcome.wrote ? outcome.result : outcome.current.app }
+  }
+
+  async listRevisions(target: ContainerTarget): Promise<RevisionState[]> {
+    const out: RevisionState[] = []
+    let next: string | undefined = this.path(target, '/revisions')
+    let q: Record<string, string> | undefined = query
+    while (next) {
+      const response = await this.client.pathUnchecked(next).get({ queryParameters: q })
+      if (response.status !== '200') throw createRestError(response)
+      const body = response.body as { value?: WireRevision[]; nextLink?: string }
+      out.push(...(body.value ?? []).map(toRevision))
+      next = body.nextLink
+      q = undefined // nextLink carries its own query
+    }
+    return out
+  }
+
+  async readRevision(target: ContainerTarget, name: string): Promise<RevisionState> {
+    const response = await this.client
+      .pathUnchecked(this.path(target, `/revisions/${encodeURIComponent(name)}`))
+      .get({ queryParameters: query })
+    if (response.status !== '200') throw createRestError(response)
+    return toRevision(response.body as WireRevision)
+  }
+
+  /** One PATCH; a 202 is waited out on its Azure-AsyncOperation status, then the app is read. */
+  private async patch(
+    target: ContainerTarget,
+    body: Record<string, unknown>,
+    change: string
+  ): Promise<ContainerAppState> {
+    let raw: PipelineResponse | undefined
+    const response = await this.client.pathUnchecked(this.path(target)).patch({
+      queryParameters: query,
+      contentType: 'application/json',
+      body,
+      onResponse: (r) => (raw = r)
+    })
+    if (response.status === '200') return toState(target, response.body as WireApp)
+    if (response.status !== '202') throw createRestError(response)
+    info(`${target.key}: Azure accepted ${change}; waiting until it has finished.`)
+    await this.waitForOperation(
+      target,
+      change,
+      raw?.headers.get('azure-asyncoperation'),
+      raw?.headers.get('retry-after')
+    )
+    return this.read(target)
+  }
+
+  /**
+   * Reads the operation's status until it ends. Without a status URL, or when the caller may not
+   * read it (it lives at the subscription: Microsoft.App/locations/…OperationStatuses/read), the
+   * app's own provisioningState is read instead; it says that, not why.
+   */
+  private async waitForOperation(
+    target: ContainerTarget,
+    change: string,
+    statusUrl: string | undefined,
+    retryAfter: string | undefined
+  ): Promise<void> {
+    const first = Number(retryAfter)
+    let delay = Number.isFinite(first) && first > 0 ? Math.min(first * 1000, 30_000) : 2000
+    let useStatus = statusUrl !== undefined
+    for (;;) {
+      await this.budget.wait(delay)
+      if (this.budget.expired)
+        throw new ContainerOperationError(
+          change,
+          'Timeout',
+          `not finished within 'retry-timeout' (${this.budget.seconds} s)`
+        )
+      let status: string | undefined
+      let error: { code?: string; message?: string } | undefined
+      if (useStatus) {
+        const response = await this.client.pathUnchecked(statusUrl!).get()
+        if (response.status === '403') useStatus = false
+        else if (response.status !== '200') throw createRestError(response)
+        else ({ status, error } = response.body as { status?: string; error?: { code?: string; message?: string } })
+      }
+      if (!useStatus) status = (await this.read(target)).provisioningState
+      const s = status?.toLowerCase()
+      if (s === 'succeeded') return
+      if (s === 'failed' || s === 'canceled')
+        throw new ContainerOperationError(
+          `${target.key}: ${change}`,
+          error?.code,
+          error?.message ?? `provisioningState ${status}`
+        )
+      delay = Math.min(delay * 2, 10_000)
+    }
+  }
+}

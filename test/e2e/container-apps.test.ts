@@ -1,0 +1,137 @@
+// Azure Container Apps apps and jobs as targets (issue 19, first slice): the bundled action turns
+// on their system-assigned identity through Microsoft.App and grants it on the vault exactly as it
+// does an App Service app's, in every mode, beside App Service apps in one step.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { startFakeAzure, type FakeAzure } from '../fake-azure/index.ts'
+import { runAction } from './run-action.ts'
+
+let fake: FakeAzure
+const RG = 'aca-rg'
+let counter = 0
+const next = (prefix: string): string => `${prefix}-${++counter}`
+const APP_PATCH = /\/providers\/Microsoft\.App\/(containerApps|jobs)\/[^/]+$/i
+
+beforeAll(async () => {
+  fake = await startFakeAzure()
+  fake.addResourceGroup(RG)
+})
+afterAll(async () => fake?.close())
+beforeEach(() => {
+  fake.clearLog()
+  fake.clearFaults()
+})
+
+const inputs = (vault: string, extra: Record<string, string>): Record<string, string> => ({
+  'resource-group': RG,
+  'vault-name': vault,
+  'vault-resource-group': RG,
+  ...extra
+})
+const patches = (): number => fake.requests.filter((r) => r.method === 'PATCH' && APP_PATCH.test(r.path)).length
+
+describe('container apps and jobs as targets', () => {
+  it('turns on the identity of an app and a job, grants both on an access-policy vault; a re-run writes nothing', async () => {
+    const app = next('api')
+    const job = next('nightly')
+    const vault = next('kv')
+    fake.addContainerApp({ resourceGroup: RG, name: app })
+    fake.addContainerAppJob({ resourceGroup: RG, name: job })
+    fake.addVault({ resourceGroup: RG, name: vault })
+    const run = await runAction(fake, inputs(vault, { 'container-app': app, 'container-app-job': job }))
+    expect(run.error).toBe('')
+    const appPrincipal = fake.getContainerApp(RG, app)!.identity?.principalId
+    const jobPrincipal = fake.getContainerApp(RG, job, 'job')!.identity?.principalId
+    expect(appPrincipal).toMatch(/^[0-9a-f-]{36}$/)
+    expect(JSON.parse(run.outputs['principal-ids'])).toEqual({
+      [`containerapp:${app}`]: appPrincipal,
+      [`job:${job}`]: jobPrincipal
+    })
+    const policies = fake.getVault(RG, vault)!.properties.accessPolicies.map((p) => p.objectId)
+    expect(policies.sort()).toEqual([appPrincipal, jobPrincipal].sort())
+    expect(run.summary).toContain(`Turned on the system-assigned identity of containerapp:${app}`)
+    fake.clearLog()
+    const again = await runAction(fake, inputs(vault, { 'container-app': app, 'container-app-job': job }))
+    expect(again.error).toBe('')
+    expect(again.outputs.changed).toBe('false')
+    expect(fake.requests.filter((r) => r.server === 'arm' && r.method !== 'GET')).toEqual([])
+  })
+
+  it('one container app: principal-id is set; beside an App Service app on an RBAC vault, both are granted', async () => {
+    const app = next('api')
+    const site = next('web')
+    const vault = next('kv')
+    fake.addContainerApp({ resourceGroup: RG, name: app, systemAssigned: true })
+    fake.addSite({ resourceGroup: RG, name: site, systemAssigned: true })
+    fake.addVault({ resourceGroup: RG, name: vault, enableRbacAuthorization: true })
+    const alone = await runAction(fake, inputs(vault, { 'container-app': app, mode: 'plan' }))
+    expect(alone.error).toBe('')
+    expect(alone.outputs['principal-id']).toBe(fake.getContainerApp(RG, app)!.identity?.principalId)
+    const run = await runAction(fake, inputs(vault, { 'container-app': app, 'app-name': site }))
+    expect(run.error).toBe('')
+    expect(patches()).toBe(0) // the identity was already on
+    const holders = fake.roleAssignments().map((a) => a.properties.principalId)
+    expect(holders).toEqual(
+      expect.arrayContaining([
+        fake.getContainerApp(RG, app)!.identity?.principalId,
+        fake.getSite(RG, site)!.identity?.principalId
+      ])
+    )
+  })
+
+  it('verify gates on a container app; revoke with disable-identity takes the access and turns the identity off', async () => {
+    const app = next('api')
+    const vault = next('kv')
+    fake.addContainerApp({ resourceGroup: RG, name: app })
+    fake.addVault({ resourceGroup: RG, name: vault })
+    const before = await runAction(fake, inputs(vault, { 'container-app': app, mode: 'verify' }))
+    expect(before.exitCode).toBe(1)
+    expect(before.error).toContain(`containerapp:${app}`)
+    expect((await runAction(fake, inputs(vault, { 'container-app': app }))).error).toBe('')
+    expect((await runAction(fake, inputs(vault, { 'container-app': app, mode: 'verify' }))).error).toBe('')
+    const revoke = await runAction(
+      fake,
+      inputs(vault, { 'container-app': app, mode: 'revoke', 'disable-identity': 'true' })
+    )
+    expect(revoke.error).toBe('')
+    expect(fake.getVault(RG, vault)!.properties.accessPolicies).toEqual([])
+    expect(fake.getContainerApp(RG, app)!.identity?.type ?? 'None').toBe('None')
+  })
+
+  it('a PATCH refused with ContainerAppLockConflict is rebuilt from a fresh read, not replayed', async () => {
+    const app = next('api')
+    const vault = next('kv')
+    fake.addContainerApp({ resourceGroup: RG, name: app })
+    fake.addVault({ resourceGroup: RG, name: vault })
+    fake.addFault({
+      method: 'PATCH',
+      path: APP_PATCH,
+      status: 409,
+      body: {
+        error: {
+          code: 'ContainerAppLockConflict',
+          message: `Cannot modify container App '${app}' because another modification is in progress. Please retry the operation.`
+        }
+      }
+    })
+    const run = await runAction(fake, inputs(vault, { 'container-app': app }))
+    expect(run.error).toBe('')
+    expect(patches()).toBe(2)
+    expect(run.stdout + run.stderr).toMatch(/Reading it again/)
+  })
+
+  it('bad names, a user-assigned identity and app-settings are refused before any request, naming the input', async () => {
+    const run = await runAction(fake, {
+      ...inputs('kv', { 'container-app': 'Bad_Name', 'container-app-job': 'ok-job' }),
+      identity:
+        '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id',
+      'app-settings': 'DB=db'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.error).toContain("'container-app' entry 'Bad_Name' is not a valid container app name")
+    expect(run.error).toContain("'identity' names a user-assigned identity")
+    expect(run.error).toContain("'app-settings' writes App Service settings")
+    expect(fake.requests).toEqual([])
+    const none = await runAction(fake, inputs('kv', {}))
+    expect(none.error).toContain("'app-name' is required (or 'container-app' / 'container-app-job'")
+  })
+})
