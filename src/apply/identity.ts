@@ -29,7 +29,8 @@ export async function setIdentity(
   if (on) ctx.principals.set(change.app, { principalId: after.principalId!, tenantId: after.tenantId ?? '' })
   else ctx.principals.delete(change.app)
   const principal = on ? after.principalId : undefined
-  if (written) ctx.record(done.systemIdentity(change.app, on, principal, !on && app.userAssignedIds.length > 0))
+  if (written)
+    ctx.record(done.systemIdentity(change.app, on, principal, !on && app.userAssignedIds.length > 0, !change.noRestart))
   else if (maybeWritten) ctx.record(done.perhapsByThisRun(what))
   else alreadyDone(change.app, what)
 }
@@ -47,14 +48,16 @@ export async function attachIdentity(change: Of<'attach-identity'>, ctx: ApplyCo
     : 'set the Key Vault reference identity of'
   const what = describeIdentityChange(change)
   const { written, maybeWritten } = await writeIdentity(ctx, app, action, what, (onMaybe) =>
-    ctx.azure.sites.changeIdentity(
-      app,
-      {
-        userAssigned: change.attach ? { id: change.identityId, attached: true } : undefined,
-        referenceIdentity: change.setReference ? change.identityId : undefined
-      },
-      onMaybe
-    )
+    app.target.kind
+      ? ctx.azure.containerApps().writeUserAssigned(app, change.identityId, true, onMaybe)
+      : ctx.azure.sites.changeIdentity(
+          app,
+          {
+            userAssigned: change.attach ? { id: change.identityId, attached: true } : undefined,
+            referenceIdentity: change.setReference ? change.identityId : undefined
+          },
+          onMaybe
+        )
   )
   if (written) ctx.record(done.attached(change))
   else if (maybeWritten) ctx.record(done.perhapsByThisRun(what))
@@ -69,14 +72,16 @@ export async function detachIdentity(change: Of<'detach-identity'>, ctx: ApplyCo
     : 'reset the Key Vault reference identity of'
   const what = describeIdentityChange(change)
   const { written, maybeWritten } = await writeIdentity(ctx, app, action, what, (onMaybe) =>
-    ctx.azure.sites.changeIdentity(
-      app,
-      {
-        userAssigned: change.detach ? { id: change.identityId, attached: false } : undefined,
-        referenceIdentity: change.resetReference ? 'SystemAssigned' : undefined
-      },
-      onMaybe
-    )
+    app.target.kind
+      ? ctx.azure.containerApps().writeUserAssigned(app, change.identityId, false, onMaybe)
+      : ctx.azure.sites.changeIdentity(
+          app,
+          {
+            userAssigned: change.detach ? { id: change.identityId, attached: false } : undefined,
+            referenceIdentity: change.resetReference ? 'SystemAssigned' : undefined
+          },
+          onMaybe
+        )
   )
   if (change.detach) ctx.principals.delete(change.app)
   if (written) ctx.record(done.detached(change))

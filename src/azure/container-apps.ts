@@ -70,6 +70,30 @@ function systemSwitch(enabled: boolean): {
   }
 }
 
+/** One user-assigned identity attached or detached, naming only that one (merge patch keeps the others). */
+function userSwitch(identityId: string, attached: boolean): ReturnType<typeof systemSwitch> {
+  return {
+    change: `${attached ? 'attaching' : 'detaching'} user-assigned identity ${identityId}`,
+    shows: (s) => hasUserAssigned(s.userAssignedIds, identityId) === attached,
+    build: (s) => {
+      const held = s.userAssignedIds.find((u) => u.toLowerCase() === identityId.toLowerCase()) ?? identityId
+      const others = s.userAssignedIds.filter((u) => u !== held)
+      if (!attached && others.length === 0) return { identity: { type: identityType(s.systemAssigned, false) } }
+      return {
+        identity: {
+          type: identityType(s.systemAssigned, true),
+          userAssignedIdentities: { [held]: attached ? {} : null }
+        }
+      }
+    }
+  }
+}
+
+/** The identity part of a plan's state as the container client's own (secrets and template unread). */
+function asContainerState(app: AppState): ContainerAppState {
+  return { ...app, target: containerTargetOf(app.target), secrets: [], template: {} }
+}
+
 /** The Microsoft.App resource of an action target of kind containerapp or job. */
 function containerTargetOf(target: AppTarget): ContainerTarget {
   return containerTarget(target.kind === 'job' ? 'job' : 'app', target.name)
@@ -139,23 +163,8 @@ export class ContainerApps {
    * others (`null` removes a key). Detaching the last one drops UserAssigned from the type.
    */
   async setUserAssigned(app: ContainerAppState, identityId: string, attached: boolean): Promise<ContainerAppState> {
-    const { state } = await this.patchIdentity(
-      app,
-      `${attached ? 'attaching' : 'detaching'} user-assigned identity ${identityId}`,
-      (s) => hasUserAssigned(s.userAssignedIds, identityId) === attached,
-      (s) => {
-        const held = s.userAssignedIds.find((u) => u.toLowerCase() === identityId.toLowerCase()) ?? identityId
-        const others = s.userAssignedIds.filter((u) => u !== held)
-        if (!attached && others.length === 0) return { identity: { type: identityType(s.systemAssigned, false) } }
-        return {
-          identity: {
-            type: identityType(s.systemAssigned, true),
-            userAssignedIdentities: { [held]: attached ? {} : null }
-          }
-        }
-      }
-    )
-    return state
+    const { change, shows, build } = userSwitch(identityId, attached)
+    return (await this.patchIdentity(app, change, shows, build)).state
   }
 
   private async patchIdentity(
@@ -186,6 +195,25 @@ export class ContainerApps {
   /** A container app or job as the plan sees every target: its identity. */
   async readTarget(target: AppTarget): Promise<AppState> {
     return asAppState(target, await this.read(containerTargetOf(target)))
+  }
+
+  /** The action's identity write for a container target: a user-assigned identity attached or detached. */
+  async writeUserAssigned(
+    app: AppState,
+    identityId: string,
+    attached: boolean,
+    onMaybeWritten?: () => void
+  ): Promise<IdentityWrite> {
+    const { change, shows, build } = userSwitch(identityId, attached)
+    const { state, written, maybeWritten } = await this.patchIdentity(
+      asContainerState(app),
+      change,
+      shows,
+      build,
+      onMaybeWritten,
+      app.readAt
+    )
+    return { after: asAppState(app.target, state), written, maybeWritten }
   }
 
   /** The action's identity write for a container target: the system identity on or off. */

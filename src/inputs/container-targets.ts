@@ -1,8 +1,8 @@
 // Inputs `container-app` and `container-app-job`: Azure Container Apps apps and jobs in
 // `resource-group`, as targets beside the App Service apps of `app-name`. Names are checked
-// before they reach a URL. This first slice turns on their system-assigned identity and grants
-// it; a user-assigned `identity` and `app-settings` (Key Vault secrets) are App Service-only for
-// now, and refused here rather than half done.
+// before they reach a URL. Their identity (system or user-assigned) is turned on and granted like
+// an App Service app's; `app-settings` (Key Vault secrets for them) is App Service-only for now,
+// and refused here rather than half done.
 import type { AppTarget, TargetKind } from '../model/targets.js'
 import { splitList } from './list.js'
 
@@ -40,14 +40,10 @@ export function parseContainerTargets(input: (name: string) => string, problems:
 /** What container targets cannot do yet, each named with its input. */
 export function checkContainerSupport(
   targets: readonly AppTarget[],
-  options: { userIdentity: boolean; appSettings: boolean },
+  options: { appSettings: boolean },
   problems: string[]
 ): void {
   if (!targets.some((t) => t.kind)) return
-  if (options.userIdentity)
-    problems.push(
-      `'identity' names a user-assigned identity, but 'container-app' / 'container-app-job' targets support only 'identity: system' so far: use 'system', or grant them in a separate step.`
-    )
   if (options.appSettings)
     problems.push(
       `'app-settings' writes App Service settings; Key Vault secrets for 'container-app' / 'container-app-job' targets are not supported yet: put container targets in a step without 'app-settings'.`

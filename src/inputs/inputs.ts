@@ -145,7 +145,7 @@ export function parseInputs(input: InputReader, env: NodeJS.ProcessEnv = process
     problems
   )
 
-  checkContainerSupport(apps, { userIdentity: identity.kind === 'user', appSettings: appSettings.length > 0 }, problems)
+  checkContainerSupport(apps, { appSettings: appSettings.length > 0 }, problems)
   if (problems.length > 0) throw new InputError(problems)
   return {
     mode,

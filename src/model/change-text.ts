@@ -16,12 +16,17 @@ export function describeIdentityChange(change: AttachChange | DetachChange): str
       parts.push(
         `set keyVaultReferenceIdentity of ${change.app} to ${change.identityName} (was ${change.referenceFrom})`
       )
-    return `${parts.join(' and ')}${parts.length > 1 ? ', in one write' : ''} after the grants (the app restarts)`
+    return `${parts.join(' and ')}${parts.length > 1 ? ', in one write' : ''} after the grants${restarts(change)}`
   }
   if (change.resetReference) parts.push(`reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned`)
   if (change.detach)
     parts.push(`detach user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept)`)
-  return `${parts.join(' and ')}${parts.length > 1 ? ', in one write' : ''} (the app restarts)`
+  return `${parts.join(' and ')}${parts.length > 1 ? ', in one write' : ''}${restarts(change)}`
+}
+
+/** What an identity change costs the app: App Service restarts it; Container Apps makes no revision. */
+function restarts(change: { noRestart?: true }): string {
+  return change.noRestart ? ' (no new revision)' : ' (the app restarts)'
 }
 /** One line per change, for the log and the summary. */
 
@@ -29,7 +34,7 @@ export function describeChange(change: Change): string {
   switch (change.kind) {
     case 'enable-identity':
     case 'disable-identity':
-      return `turn ${change.kind === 'enable-identity' ? 'on' : 'off'} the system-assigned identity of ${change.app} (identity type ${change.from} → ${change.to}${change.keepsUserAssigned > 0 ? `, keeping ${change.keepsUserAssigned} user-assigned` : ''}; the app restarts)`
+      return `turn ${change.kind === 'enable-identity' ? 'on' : 'off'} the system-assigned identity of ${change.app} (identity type ${change.from} → ${change.to}${change.keepsUserAssigned > 0 ? `, keeping ${change.keepsUserAssigned} user-assigned` : ''}${change.noRestart ? '' : '; the app restarts'})`
     case 'add-access-policy':
     case 'remove-access-policy':
       return `${change.kind === 'add-access-policy' ? 'add to' : 'remove from'} the access policies of vault ${change.vault}: ${change.entries
@@ -61,18 +66,24 @@ export function grantee(entry: { app: string; sharedBy?: string[] }): string {
 
 /** What each change is called once made (or, where an attempt's outcome was unclear, may have been). */
 export const done = {
-  systemIdentity: (app: string, on: boolean, principal: string | undefined, keptUserAssigned: boolean): string =>
-    `Turned ${on ? 'on' : 'off'} the system-assigned identity of ${app}${principal ? ` (principal ${principal})` : ''}${keptUserAssigned ? ' (user-assigned identities kept)' : ''}; the app restarts.`,
+  systemIdentity: (
+    app: string,
+    on: boolean,
+    principal: string | undefined,
+    keptUserAssigned: boolean,
+    restart = true
+  ): string =>
+    `Turned ${on ? 'on' : 'off'} the system-assigned identity of ${app}${principal ? ` (principal ${principal})` : ''}${keptUserAssigned ? ' (user-assigned identities kept)' : ''}${restart ? '; the app restarts' : ''}.`,
   attached: (change: AttachChange): string => {
     const reference = `keyVaultReferenceIdentity (was ${change.referenceFrom})`
     return change.attach
-      ? `Attached user-assigned identity ${change.identityName} to ${change.app} (other identities kept)${change.setReference ? ` and made it the ${reference}` : ''}; one write, the app restarts.`
+      ? `Attached user-assigned identity ${change.identityName} to ${change.app} (other identities kept)${change.setReference ? ` and made it the ${reference}` : ''}; one write${change.noRestart ? '' : ', the app restarts'}.`
       : `Set the ${reference} of ${change.app} to ${change.identityName}; the app restarts.`
   },
   detached: (change: DetachChange): string => {
     const reset = change.resetReference ? `keyVaultReferenceIdentity reset to SystemAssigned` : ''
     return change.detach
-      ? `Detached user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept)${reset ? `, ${reset}` : ''}; one write, the app restarts.`
+      ? `Detached user-assigned identity ${change.identityName} from ${change.app} (the identity itself is kept)${reset ? `, ${reset}` : ''}; one write${change.noRestart ? '' : ', the app restarts'}.`
       : `Reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned; the app restarts.`
   },
   /** An attempt got no clear answer, and a fresh read shows the change in place. */

@@ -20,6 +20,11 @@ export interface IdentityChange {
   from: string
   to: IdentityType
   keepsUserAssigned: number
+  /**
+   * A container app or job: an identity change makes no new revision and no restart
+   * (CommonDefinitions.json: `configuration` is not versioned), and there is no keyVaultReferenceIdentity.
+   */
+  noRestart?: true
 }
 export interface PolicyChange {
   vault: string
@@ -58,6 +63,11 @@ export interface AttachChange {
   /** keyVaultReferenceIdentity is something else (e.g. 'SystemAssigned'). */
   setReference: boolean
   referenceFrom: string
+  /**
+   * A container app or job: an identity change makes no new revision and no restart
+   * (CommonDefinitions.json: `configuration` is not versioned), and there is no keyVaultReferenceIdentity.
+   */
+  noRestart?: true
 }
 export interface DetachChange {
   kind: 'detach-identity'
@@ -67,6 +77,11 @@ export interface DetachChange {
   detach: boolean
   /** keyVaultReferenceIdentity points at the identity: back to 'SystemAssigned' first (detaching does not reset it). */
   resetReference: boolean
+  /**
+   * A container app or job: an identity change makes no new revision and no restart
+   * (CommonDefinitions.json: `configuration` is not versioned), and there is no keyVaultReferenceIdentity.
+   */
+  noRestart?: true
 }
 /** The apps a grant serves: every app sharing its user-assigned identity, else its own app. */
 

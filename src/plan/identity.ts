@@ -11,7 +11,8 @@ export function planAttach(state: CurrentState): AttachChange[] {
   if (!identity) return []
   return state.apps.flatMap((app) => {
     const attach = !hasUserAssigned(app.userAssignedIds, identity.id)
-    const setReference = !sameIdentity(app.keyVaultReferenceIdentity, identity.id)
+    // Container targets have no keyVaultReferenceIdentity (their Key Vault secrets name the identity).
+    const setReference = !app.target.kind && !sameIdentity(app.keyVaultReferenceIdentity, identity.id)
     if (!attach && !setReference) return []
     return [
       {
@@ -21,7 +22,8 @@ export function planAttach(state: CurrentState): AttachChange[] {
         identityName: identity.name,
         attach,
         setReference,
-        referenceFrom: app.keyVaultReferenceIdentity ?? 'SystemAssigned'
+        referenceFrom: app.keyVaultReferenceIdentity ?? 'SystemAssigned',
+        ...(app.target.kind ? { noRestart: true as const } : {})
       }
     ]
   })
@@ -33,7 +35,9 @@ export function planDetach(state: CurrentState): DetachChange[] {
   return state.apps.flatMap((app) => {
     const detach = hasUserAssigned(app.userAssignedIds, identity.id)
     const resetReference =
-      app.keyVaultReferenceIdentity !== undefined && sameIdentity(app.keyVaultReferenceIdentity, identity.id)
+      !app.target.kind &&
+      app.keyVaultReferenceIdentity !== undefined &&
+      sameIdentity(app.keyVaultReferenceIdentity, identity.id)
     if (!detach && !resetReference) return []
     return [
       {
@@ -42,7 +46,8 @@ export function planDetach(state: CurrentState): DetachChange[] {
         identityId: identity.id,
         identityName: identity.name,
         detach,
-        resetReference
+        resetReference,
+        ...(app.target.kind ? { noRestart: true as const } : {})
       }
     ]
   })

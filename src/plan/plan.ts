@@ -45,7 +45,8 @@ export function makePlan(wanted: Wanted, state: CurrentState): Plan {
         app: app.target.key,
         from: app.identityType,
         to: withSystemAssigned(app.identityType, true),
-        keepsUserAssigned: app.userAssignedIds.length
+        keepsUserAssigned: app.userAssignedIds.length,
+        ...(app.target.kind ? { noRestart: true as const } : {})
       })
     }
   }

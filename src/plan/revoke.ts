@@ -119,7 +119,8 @@ export function makeRevokePlan(wanted: Wanted, state: CurrentState, disableIdent
         app: app.target.key,
         from: app.identityType,
         to: withSystemAssigned(app.identityType, false),
-        keepsUserAssigned: app.userAssignedIds.length
+        keepsUserAssigned: app.userAssignedIds.length,
+        ...(app.target.kind ? { noRestart: true as const } : {})
       })
     }
   }

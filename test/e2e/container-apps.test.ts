@@ -119,19 +119,48 @@ describe('container apps and jobs as targets', () => {
     expect(run.stdout + run.stderr).toMatch(/Reading it again/)
   })
 
-  it('bad names, a user-assigned identity and app-settings are refused before any request, naming the input', async () => {
+  it('bad names and app-settings are refused before any request, naming the input', async () => {
     const run = await runAction(fake, {
       ...inputs('kv', { 'container-app': 'Bad_Name', 'container-app-job': 'ok-job' }),
-      identity:
-        '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id',
       'app-settings': 'DB=db'
     })
     expect(run.exitCode).toBe(1)
     expect(run.error).toContain("'container-app' entry 'Bad_Name' is not a valid container app name")
-    expect(run.error).toContain("'identity' names a user-assigned identity")
     expect(run.error).toContain("'app-settings' writes App Service settings")
     expect(fake.requests).toEqual([])
     const none = await runAction(fake, inputs('kv', {}))
     expect(none.error).toContain("'app-name' is required (or 'container-app' / 'container-app-job'")
+  })
+
+  it('a user-assigned identity: granted first, then attached naming only itself; revoke detaches it, keeping theirs', async () => {
+    const app = next('api')
+    const vault = next('kv')
+    const theirs = fake.addUserAssignedIdentity({ resourceGroup: RG, name: next('theirs') })
+    const ours = fake.addUserAssignedIdentity({ resourceGroup: RG, name: next('ours') })
+    fake.addContainerApp({ resourceGroup: RG, name: app, userAssignedIdentities: [theirs.id] })
+    fake.addVault({ resourceGroup: RG, name: vault })
+    const run = await runAction(fake, inputs(vault, { 'container-app': app, identity: ours.id }))
+    expect(run.error).toBe('')
+    const attach = fake.requests.filter((r) => r.method === 'PATCH' && APP_PATCH.test(r.path))
+    expect(attach.map((r) => r.requestBody)).toEqual([
+      { identity: { type: 'UserAssigned', userAssignedIdentities: { [ours.id]: {} } } }
+    ])
+    const grantAt = fake.requests.findIndex((r) => r.path.endsWith('/accessPolicies/add'))
+    expect(grantAt).toBeGreaterThanOrEqual(0)
+    expect(grantAt).toBeLessThan(fake.requests.indexOf(attach[0]))
+    const attached = (): string[] =>
+      Object.keys(fake.getContainerApp(RG, app)!.identity?.userAssignedIdentities ?? {}).map((k) => k.toLowerCase())
+    expect(attached().sort()).toEqual([theirs.id, ours.id].map((k) => k.toLowerCase()).sort())
+    expect(run.outputs['principal-id']).toBe(ours.properties.principalId)
+    expect(run.summary).toContain(
+      `Attached user-assigned identity ${ours.name} to containerapp:${app} (other identities kept); one write.`
+    )
+    const revoke = await runAction(
+      fake,
+      inputs(vault, { 'container-app': app, identity: ours.id, mode: 'revoke', 'disable-identity': 'true' })
+    )
+    expect(revoke.error).toBe('')
+    expect(attached()).toEqual([theirs.id.toLowerCase()])
+    expect(fake.getVault(RG, vault)!.properties.accessPolicies).toEqual([])
   })
 })
