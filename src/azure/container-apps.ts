@@ -24,6 +24,8 @@ import { hasUserAssigned } from '../model/identity-type.js'
 import { info } from '../log/log.js'
 import type { RetryBudget } from './http/budget.js'
 import { armClientOptions } from './http/pipeline.js'
+import { pollUntil } from './http/poll.js'
+import { retryAfterMs } from './http/replay.js'
 import {
   containerTarget,
   forWrite,
@@ -325,17 +327,9 @@ export class ContainerApps {
     statusUrl: string | undefined,
     retryAfter: string | undefined
   ): Promise<void> {
-    const first = Number(retryAfter)
-    let delay = Number.isFinite(first) && first > 0 ? Math.min(first * 1000, 30_000) : 2000
+    const first = retryAfterMs(retryAfter)
     let useStatus = statusUrl !== undefined
-    for (;;) {
-      await this.budget.wait(delay)
-      if (this.budget.expired)
-        throw new ContainerOperationError(
-          change,
-          'Timeout',
-          `not finished within 'retry-timeout' (${this.budget.seconds} s)`
-        )
+    const readStatus = async (): Promise<string | undefined> => {
       let status: string | undefined
       let error: { code?: string; message?: string } | undefined
       if (useStatus) {
@@ -346,14 +340,27 @@ export class ContainerApps {
       }
       if (!useStatus) status = (await this.read(target)).provisioningState
       const s = status?.toLowerCase()
-      if (s === 'succeeded') return
       if (s === 'failed' || s === 'canceled')
         throw new ContainerOperationError(
           `${target.key}: ${change}`,
           error?.code,
           error?.message ?? `provisioningState ${status}`
         )
-      delay = Math.min(delay * 2, 10_000)
+      return s
     }
+    const { done } = await pollUntil({
+      read: readStatus,
+      done: (s) => s === 'succeeded',
+      budget: this.budget,
+      firstDelayMs: first !== undefined && first > 0 ? Math.min(first, 30_000) : 2000,
+      maxDelayMs: 10_000,
+      waitFirst: true
+    })
+    if (!done)
+      throw new ContainerOperationError(
+        change,
+        'Timeout',
+        `not finished within 'retry-timeout' (${this.budget.seconds} s)`
+      )
   }
 }

@@ -13,6 +13,7 @@ import { RestError } from '@azure/core-rest-pipeline'
 import { findInChain } from '../model/error-chain.js'
 import type { RetryBudget } from './http/budget.js'
 import { isOperationInProgress } from './http/error-policies.js'
+import { backoffDelay } from './http/poll.js'
 import { NotCarriedOutError, UnknownOutcomeError } from './http/replay.js'
 
 export interface WriteStep<S, B, R> {
@@ -85,7 +86,7 @@ export async function writeFromFreshRead<S, B, R>(
       const reason = startAgainBecause(error)
       if (reason?.unknownOutcome) maybeWritten = true
       if (!reason) return giveUp(error)
-      const backoff = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (attempt - 1))
+      const backoff = backoffDelay(attempt, FIRST_DELAY_MS, MAX_DELAY_MS)
       const delay = Math.max(backoff, reason.waitMs ?? 0)
       if (Date.now() + delay > budget.deadline || budget.expired) return giveUp(error)
       budget.lastFailure = `writing ${step.what}: ${reason.why}`

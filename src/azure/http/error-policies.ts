@@ -3,6 +3,7 @@
 import * as core from '@actions/core'
 import type { PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline'
 import type { RetryBudget } from './budget.js'
+import { backoffDelay } from './poll.js'
 import { isBuiltFromRead } from './replay.js'
 
 export interface AzureError {
@@ -114,7 +115,7 @@ export function transientErrorPolicy(budget: RetryBudget): PipelinePolicy {
         const response = await next(request)
         const rule = retryRule(request, response)
         if (!rule) return response
-        const delay = Math.min(rule.maxDelayMs, rule.baseDelayMs * 2 ** (attempt - 1))
+        const delay = backoffDelay(attempt, rule.baseDelayMs, rule.maxDelayMs)
         const limit = Math.min(budget.deadline, started + (rule.limitMs ?? Infinity))
         if (Date.now() + delay > limit) return response
         const label = `${request.method} ${new URL(request.url).pathname}`

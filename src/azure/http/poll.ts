@@ -2,8 +2,14 @@
 // seconds later, a vault whose read lags its access-policy write, references App Service reports
 // as Initialized while it resolves them. Every such wait is the same loop — read, and read again
 // after a doubling delay while the answer is not final and the run's retry budget lasts — so it is
-// written once, here.
+// written once, here. The two retry loops (error-policies.ts, write-step.ts), whose next step
+// depends on each answer, share its delays (backoffDelay).
 import type { RetryBudget } from './budget.js'
+
+/** The delay before attempt `attempt` (1-based): `firstMs`, doubling each time, at most `maxMs`. */
+export function backoffDelay(attempt: number, firstMs: number, maxMs: number): number {
+  return Math.min(maxMs, firstMs * 2 ** (attempt - 1))
+}
 
 export interface Poll<T> {
   read: () => Promise<T>
@@ -26,12 +32,11 @@ export async function pollUntil<T>(poll: Poll<T>): Promise<{ value: T | undefine
   const { read, done, budget, maxReads = Infinity } = poll
   let value = poll.known
   if (value !== undefined && done(value)) return { value, done: true }
-  let delay = poll.firstDelayMs
+  let waits = 0
   for (let reads = 0; reads < maxReads; reads++) {
     if (reads > 0 || poll.waitFirst || poll.known !== undefined) {
-      await budget.wait(delay)
+      await budget.wait(backoffDelay(++waits, poll.firstDelayMs, poll.maxDelayMs))
       if (budget.expired) break
-      delay = Math.min(delay * 2, poll.maxDelayMs)
     }
     value = await read()
     if (done(value)) return { value, done: true }
