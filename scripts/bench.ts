@@ -124,10 +124,19 @@ const SCENARIOS = {
   first: 'first run: 1 app (no identity) + access-policy vault',
   rerun: 're-run of the same (nothing to do)',
   many: `first run: ${MANY} apps + 1 vault, one step`,
-  manyRerun: `re-run: ${MANY} apps + 1 vault`
+  manyRerun: `re-run: ${MANY} apps + 1 vault`,
+  container: 'first run: 1 container app (no identity) + access-policy vault',
+  containerRerun: 're-run of the container app (nothing to do)'
 } as const
 type Scenario = keyof typeof SCENARIOS
-const results: Record<Scenario, RunFigures[]> = { first: [], rerun: [], many: [], manyRerun: [] }
+const results: Record<Scenario, RunFigures[]> = {
+  first: [],
+  rerun: [],
+  many: [],
+  manyRerun: [],
+  container: [],
+  containerRerun: []
+}
 const nodeBaseline: number[] = []
 
 try {
@@ -155,6 +164,14 @@ try {
     seedVault(`many-kv-${i}`)
     results.many.push(await runActionTimed(SCENARIOS.many, fake, inputs(apps, `many-kv-${i}`), true))
     results.manyRerun.push(await runActionTimed(SCENARIOS.manyRerun, fake, inputs(apps, `many-kv-${i}`), false))
+
+    // A container app: its identity PATCH is a long-running operation (202, then its status).
+    const container = `bench-aca-${i}`
+    fake.addContainerApp({ resourceGroup: RG, name: container })
+    seedVault(`aca-kv-${i}`)
+    const containerInputs = { ...inputs([], `aca-kv-${i}`), 'app-name': '', 'container-app': container }
+    results.container.push(await runActionTimed(SCENARIOS.container, fake, containerInputs, true))
+    results.containerRerun.push(await runActionTimed(SCENARIOS.containerRerun, fake, containerInputs, false))
 
     await az.rep(i)
   }
