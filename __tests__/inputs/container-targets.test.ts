@@ -19,7 +19,7 @@ describe('parseContainerTargets', () => {
     ])
   })
 
-  it.each(['Api', 'a', '1api', 'api-', 'a--b', 'x'.repeat(33), 'api/slot', 'api?x=1'])(
+  it.each(['Api', 'a', '1api', 'api-', 'a--b', 'x'.repeat(33), 'api?x=1'])(
     "'%s' is not a container app name, and never becomes a target",
     (name) => {
       const problems: string[] = []
@@ -29,6 +29,16 @@ describe('parseContainerTargets', () => {
       ])
     }
   )
+})
+
+describe('container-app slots', () => {
+  it("'name/slot' is refused: Container Apps have no slots", () => {
+    const problems: string[] = []
+    expect(parseContainerTargets(reader({ 'container-app': 'api/staging' }), problems)).toEqual([])
+    expect(problems[0]).toContain(
+      "'container-app' entry 'api/staging' names a slot: Container Apps have no deployment slots"
+    )
+  })
 })
 
 describe('checkContainerSupport', () => {

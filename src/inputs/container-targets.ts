@@ -23,6 +23,12 @@ export function parseContainerTargets(input: (name: string) => string, problems:
   for (const { input: name, kind, prefix, what } of INPUTS) {
     const seen = new Set<string>()
     for (const entry of splitList(input(name))) {
+      if (entry.includes('/')) {
+        problems.push(
+          `'${name}' entry '${entry}' names a slot: Container Apps have no deployment slots (use revisions or another app). Give the name alone.`
+        )
+        continue
+      }
       if (!CONTAINER_NAME.test(entry)) {
         problems.push(
           `'${name}' entry '${entry}' is not a valid ${what} name: 2–32 lowercase letters, digits and hyphens, starting with a letter, ending with a letter or digit, no '--'.`
