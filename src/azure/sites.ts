@@ -206,6 +206,7 @@ export function toAppState(target: AppTarget, site: Site): AppState {
     principalId: switches.system ? expectGuid(`the principal id of '${key}'`, identity?.principalId) : undefined,
     tenantId: switches.system ? expectGuid(`the identity tenant of '${key}'`, identity?.tenantId) : undefined,
     keyVaultReferenceIdentity: site.keyVaultReferenceIdentity ?? undefined,
+    ...(site.managedEnvironmentId ? { managedEnvironmentId: site.managedEnvironmentId } : {}),
     readAt: Date.now()
   }
 }

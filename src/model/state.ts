@@ -19,6 +19,11 @@ export interface AppState {
   tenantId?: string
   /** The identity App Service resolves Key Vault references with: 'SystemAssigned' or a user-assigned identity's id. */
   keyVaultReferenceIdentity?: string
+  /**
+   * A Functions app hosted on Container Apps the older way (a Microsoft.Web site on a managed
+   * environment): it does not support Key Vault references in app settings.
+   */
+  managedEnvironmentId?: string
   /** When it was read (ms since the epoch): a write built from an old read reads it again first. */
   readAt?: number
 }

@@ -28,6 +28,7 @@ export function planSettings(
   changes: readonly Change[]
 ): SettingsChange[] {
   if (wanted.length === 0) return []
+  checkHosting(state)
   checkSecrets(wanted, state)
   checkReferenceIdentity(state)
   const result: SettingsChange[] = []
@@ -129,4 +130,18 @@ function checkSecrets(wanted: readonly WantedSetting[], state: CurrentState): vo
 /** Vault and secret names compare case-insensitively, as Key Vault does. */
 function sameSecret(a: { vault: string; secret: string }, b: { vault: string; secret: string }): boolean {
   return a.vault.toLowerCase() === b.vault.toLowerCase() && a.secret.toLowerCase() === b.secret.toLowerCase()
+}
+
+/**
+ * Functions hosted on Container Apps the older way (a Microsoft.Web site on a managed environment)
+ * do not support Key Vault references in app settings (Azure/azure-functions-on-container-apps#90):
+ * the reference would stay literal text. Refused before any write.
+ */
+function checkHosting(state: CurrentState): void {
+  const hosted = state.apps.filter((a) => a.managedEnvironmentId)
+  if (hosted.length === 0) return
+  throw new PlanError(
+    `'app-settings' cannot make Key Vault references on ${hosted.map((a) => a.target.key).join(', ')}: a function app hosted on Azure Container Apps as a Microsoft.Web site does not support Key Vault references in app settings (Azure/azure-functions-on-container-apps#90).\n` +
+      `Fix: leave 'app-settings' out for it (the identity and the grants work), or move it to native Functions on Container Apps (a Microsoft.App container app of kind functionapp) and name it in 'container-app'.`
+  )
 }

@@ -163,4 +163,21 @@ describe('container apps and jobs as targets', () => {
     expect(attached()).toEqual([theirs.id.toLowerCase()])
     expect(fake.getVault(RG, vault)!.properties.accessPolicies).toEqual([])
   })
+
+  it('a function app hosted on Container Apps as a Microsoft.Web site: app-settings refused before any write, with why', async () => {
+    const site = next('func')
+    const vault = next('kv')
+    fake.addSite({ resourceGroup: RG, name: site, kind: 'functionapp,linux,container,azurecontainerapps' })
+    fake.addVault({ resourceGroup: RG, name: vault, secrets: { db: {} } })
+    const run = await runAction(fake, inputs(vault, { 'app-name': site, 'app-settings': 'DB=db' }))
+    expect(run.exitCode).toBe(1)
+    expect(run.error).toContain(
+      `'app-settings' cannot make Key Vault references on ${site}: a function app hosted on Azure Container Apps as a Microsoft.Web site does not support Key Vault references in app settings (Azure/azure-functions-on-container-apps#90).`
+    )
+    expect(fake.requests.filter((r) => r.server === 'arm' && r.method !== 'GET' && !r.path.endsWith('/list'))).toEqual(
+      []
+    )
+    // Without app-settings, the identity and the grant work as for any app.
+    expect((await runAction(fake, inputs(vault, { 'app-name': site }))).error).toBe('')
+  })
 })

@@ -53,6 +53,13 @@ export interface SiteSeed {
   userAssignedIdentities?: string[]
   subscriptionId?: string
   location?: string
+  /**
+   * properties.managedEnvironmentId: a Functions app hosted on Container Apps the older way, a
+   * Microsoft.Web site on a managed environment (WebApps.json Site: "Azure Resource Manager ID of
+   * the customer's selected Managed Environment on which to host this app"). Default: set for kinds
+   * of function apps on Container Apps (`…,azurecontainerapps`).
+   */
+  managedEnvironmentId?: string
 }
 
 export function siteId(sub: string, rg: string, name: string, slot?: string): string {
@@ -109,6 +116,12 @@ export function seedSite(state: State, s: SiteSeed): SiteRecord {
     connectionString: c.value,
     type: c.type
   }))
+  const onContainerApps = (s.kind ?? '').toLowerCase().includes('azurecontainerapps')
+  const managedEnvironmentId =
+    s.managedEnvironmentId ??
+    (onContainerApps
+      ? `${rgId(sub, s.resourceGroup)}/providers/Microsoft.App/managedEnvironments/${s.name}-env`
+      : undefined)
   const site: SiteRecord = {
     id: siteId(sub, s.resourceGroup, s.name, s.slot),
     name: s.slot ? `${s.name}/${s.slot}` : s.name,
@@ -122,7 +135,8 @@ export function seedSite(state: State, s: SiteSeed): SiteRecord {
       siteConfig: { appSettings, connectionStrings },
       // Reads back as SystemAssigned even without an identity (`az webapp show` outputs quoted
       // publicly show it so, also beside `"identity": null`).
-      keyVaultReferenceIdentity: s.keyVaultReferenceIdentity ?? 'SystemAssigned'
+      keyVaultReferenceIdentity: s.keyVaultReferenceIdentity ?? 'SystemAssigned',
+      ...(managedEnvironmentId ? { managedEnvironmentId } : {})
     }
   }
   if (!identity) delete site.identity
