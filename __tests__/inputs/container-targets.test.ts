@@ -1,6 +1,6 @@
 // Inputs `container-app` and `container-app-job`: targets keyed by kind, names checked before any URL.
 import { describe, expect, it } from '@jest/globals'
-import { checkContainerSupport, parseContainerTargets } from '../../src/inputs/container-targets.js'
+import { checkContainerSecretNames, parseContainerTargets } from '../../src/inputs/container-targets.js'
 
 const reader = (values: Record<string, string>) => (name: string) => values[name] ?? ''
 
@@ -41,18 +41,22 @@ describe('container-app slots', () => {
   })
 })
 
-describe('checkContainerSupport', () => {
-  it('refuses what container targets do not support yet, and says nothing without them', () => {
+describe('checkContainerSecretNames', () => {
+  const w = (name: string, vault: string, secret: string) => ({ name, vault, secret, value: `ref ${vault} ${secret}` })
+  const api = [{ name: 'api', key: 'containerapp:api', kind: 'containerapp' as const }]
+
+  it('two Key Vault secrets that would share a Container Apps secret name are an input error', () => {
     const problems: string[] = []
-    checkContainerSupport([{ name: 'web', key: 'web' }], { appSettings: true }, problems)
-    expect(problems).toEqual([])
-    checkContainerSupport(
-      [{ name: 'api', key: 'containerapp:api', kind: 'containerapp' }],
-      { appSettings: true },
-      problems
-    )
+    checkContainerSecretNames(api, [w('A', 'kv1', 'db'), w('B', 'kv2', 'DB')], problems)
     expect(problems).toEqual([
-      "'app-settings' writes App Service settings; Key Vault secrets for 'container-app' / 'container-app-job' targets are not supported yet: put container targets in a step without 'app-settings'."
+      "'app-settings' sets 'A' and 'B' from different Key Vault secrets that would share the Container Apps secret name 'db' (the Key Vault secret name in lower case): use one Key Vault secret for both, or rename one."
     ])
+  })
+
+  it('the same Key Vault secret for two variables, or no container target, is fine', () => {
+    const problems: string[] = []
+    checkContainerSecretNames(api, [w('A', 'kv1', 'db'), w('B', 'kv1', 'db')], problems)
+    checkContainerSecretNames([{ name: 'web', key: 'web' }], [w('A', 'kv1', 'db'), w('B', 'kv2', 'DB')], problems)
+    expect(problems).toEqual([])
   })
 })

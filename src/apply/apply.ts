@@ -12,6 +12,7 @@ import type { AppState, UserIdentity } from '../model/state.js'
 import { addAccessPolicies, removeAccessPolicies } from './access-policies.js'
 import type { ApplyContext, Principal } from './context.js'
 import { checkReferences, setAppSettings } from './app-settings.js'
+import { setContainerSecrets } from './container-secrets.js'
 import { attachIdentity, detachIdentity, setIdentity } from './identity.js'
 import { assignRole, deleteRoleAssignment } from './role-assignments.js'
 import { checkIdentityTenant } from '../plan/plan.js'
@@ -49,7 +50,8 @@ const EXECUTORS: Record<Change['kind'], Executor> = {
   'delete-role-assignment': deleteRoleAssignment as Executor,
   'set-app-settings': setAppSettings as Executor,
   'attach-identity': attachIdentity as Executor,
-  'detach-identity': detachIdentity as Executor
+  'detach-identity': detachIdentity as Executor,
+  'set-container-secrets': setContainerSecrets as Executor
 }
 
 const GRANTS: Change['kind'][] = ['add-access-policy', 'remove-access-policy', 'assign-role', 'delete-role-assignment']
@@ -59,12 +61,12 @@ const PHASES: Change['kind'][][] = [
   ['enable-identity'],
   GRANTS,
   ['attach-identity'],
-  ['set-app-settings'],
+  ['set-app-settings', 'set-container-secrets'],
   ['disable-identity', 'detach-identity']
 ]
 
 /** Writes that wait until every grant of their app is in place: App Service fetches references right after them. */
-const AFTER_GRANTS = new Set<Change['kind']>(['attach-identity', 'set-app-settings'])
+const AFTER_GRANTS = new Set<Change['kind']>(['attach-identity', 'set-app-settings', 'set-container-secrets'])
 
 export async function applyPlan(
   changes: Change[],
@@ -127,8 +129,9 @@ export async function applyPlan(
     // written are not a second failure of the same cause.
     if (kinds.includes('set-app-settings') && inputs.mode === 'apply') {
       const settled = new Set(runnable.map((c) => ('app' in c ? c.app : '')))
+      // Key Vault references are App Service's; container targets prove theirs when written.
       const others = state.apps.filter(
-        (a) => !settled.has(a.target.key) && !anyFailure(a.target.key, failedApps, failedPairs)
+        (a) => !a.target.kind && !settled.has(a.target.key) && !anyFailure(a.target.key, failedApps, failedPairs)
       )
       await mapLimit(others, WRITE_CONCURRENCY, async (app) => {
         try {

@@ -16,6 +16,7 @@ import { createRestError, getClient, type Client } from '@azure-rest/core-client
 import type { TokenCredential } from '@azure/core-auth'
 import type { PipelineResponse } from '@azure/core-rest-pipeline'
 import { writeFromFreshRead } from './write-step.js'
+import type { ContainerConfig } from '../model/container-secrets.js'
 import type { AppState } from '../model/state.js'
 import type { AppTarget } from '../model/targets.js'
 import type { IdentityWrite } from './sites.js'
@@ -194,9 +195,22 @@ export class ContainerApps {
       : { state: outcome.current, written: false, maybeWritten: outcome.maybeWritten }
   }
 
-  /** A container app or job as the plan sees every target: its identity. */
-  async readTarget(target: AppTarget): Promise<AppState> {
-    return asAppState(target, await this.read(containerTargetOf(target)))
+  /** A container app or job as the plan sees every target: its identity; and its secrets (no values) and template. */
+  async readTarget(target: AppTarget): Promise<{ app: AppState; config: ContainerConfig }> {
+    const state = await this.read(containerTargetOf(target))
+    return { app: asAppState(target, state), config: { secrets: state.secrets, template: state.template } }
+  }
+
+  /**
+   * The secrets and env `wire` asks for, written from a fresh read (GET and listSecrets: every
+   * secret goes back with its value); undefined from `wire`: nothing to write.
+   */
+  async writeWiring(
+    target: AppTarget,
+    wire: (config: ContainerConfig) => ReturnType<SecretsChange>,
+    onMaybeWritten?: () => void
+  ): Promise<{ wrote: boolean; app: ContainerAppState }> {
+    return this.writeSecrets(containerTargetOf(target), (current) => wire(current), onMaybeWritten)
   }
 
   /** The action's identity write for a container target: a user-assigned identity attached or detached. */
@@ -245,7 +259,8 @@ export class ContainerApps {
    */
   async writeSecrets(
     target: ContainerTarget,
-    change: SecretsChange
+    change: SecretsChange,
+    onMaybeWritten?: () => void
   ): Promise<{ wrote: boolean; app: ContainerAppState }> {
     type Current = { app: ContainerAppState; secrets: ContainerSecret[] }
     const outcome = await writeFromFreshRead<Current, Record<string, unknown>, ContainerAppState>(
@@ -261,11 +276,42 @@ export class ContainerApps {
           const configuration = { secrets: wanted.secrets.map(forWrite) }
           return { properties: { configuration, ...(wanted.template ? { template: wanted.template } : {}) } }
         },
-        write: (body) => this.patch(target, body, 'writing secrets')
+        write: (body) => this.patch(target, body, 'writing secrets'),
+        onMaybeWritten
       },
       this.budget
     )
     return { wrote: outcome.wrote, app: outcome.wrote ? outcome.result : outcome.current.app }
+  }
+
+  /** Every secret of an action target, with values: for the proof only, never printed. */
+  async secretsOf(target: AppTarget): Promise<ContainerSecret[]> {
+    return this.listSecrets(containerTargetOf(target))
+  }
+
+  /**
+   * After a template change: reads the app until its latest revision is the latest ready one, or
+   * has failed, within the budget (ContainerAppsRevisions.json: provisioningState, runningState,
+   * healthState, provisioningError). The latest revision as last read; undefined for a job (jobs
+   * have no revisions) or an app without one.
+   */
+  async latestRevision(target: AppTarget): Promise<RevisionState | undefined> {
+    if (target.kind === 'job') return undefined
+    const t = containerTargetOf(target)
+    const read = async (): Promise<RevisionState | undefined> => {
+      const app = await this.read(t)
+      return app.latestRevisionName ? this.readRevision(t, app.latestRevisionName) : undefined
+    }
+    const settled = (r: RevisionState | undefined): boolean =>
+      !r || r.provisioningState === 'Failed' || (r.provisioningState === 'Provisioned' && r.healthState !== 'None')
+    const { value } = await pollUntil({
+      read,
+      done: settled,
+      budget: this.budget,
+      firstDelayMs: 1000,
+      maxDelayMs: 10_000
+    })
+    return value
   }
 
   async listRevisions(target: ContainerTarget): Promise<RevisionState[]> {

@@ -1,15 +1,17 @@
 // Inputs `container-app` and `container-app-job`: Azure Container Apps apps and jobs in
 // `resource-group`, as targets beside the App Service apps of `app-name`. Names are checked
 // before they reach a URL. Their identity (system or user-assigned) is turned on and granted like
-// an App Service app's; `app-settings` (Key Vault secrets for them) is App Service-only for now,
-// and refused here rather than half done.
+// an App Service app's; `app-settings` lines become Key Vault secrets of theirs.
 import type { AppTarget, TargetKind } from '../model/targets.js'
+import { containerSecretName } from '../model/container-secrets.js'
+import type { WantedSetting } from '../model/references.js'
 import { splitList } from './list.js'
 
 /**
- * Microsoft.App names (Azure's resource naming rules, Microsoft.App: containerApps and jobs):
- * 2–32 lowercase letters, digits and hyphens, starting with a letter, ending with a letter or
- * digit, no two hyphens in a row.
+ * Microsoft.App names: 2–32 lowercase letters, digits and hyphens, starting with a letter, ending
+ * with a letter or digit, no two hyphens in a row (the portal's wording, as quoted in
+ * hashicorp/terraform-provider-azurerm's container app name validation tests; for jobs no separate
+ * source found: the same rule is assumed).
  */
 const CONTAINER_NAME = /^[a-z](?!.*--)[a-z0-9-]{0,30}[a-z0-9]$/
 
@@ -43,15 +45,28 @@ export function parseContainerTargets(input: (name: string) => string, problems:
   return targets
 }
 
-/** What container targets cannot do yet, each named with its input. */
-export function checkContainerSupport(
+/**
+ * With container targets, each `app-settings` line becomes a Container Apps secret named after the
+ * Key Vault secret in lower case (model/container-secrets.ts): two different Key Vault secrets that
+ * would share a name are an input error.
+ */
+export function checkContainerSecretNames(
   targets: readonly AppTarget[],
-  options: { appSettings: boolean },
+  wanted: readonly WantedSetting[],
   problems: string[]
 ): void {
   if (!targets.some((t) => t.kind)) return
-  if (options.appSettings)
-    problems.push(
-      `'app-settings' writes App Service settings; Key Vault secrets for 'container-app' / 'container-app-job' targets are not supported yet: put container targets in a step without 'app-settings'.`
+  const seen = new Map<string, WantedSetting>()
+  for (const w of wanted) {
+    const name = containerSecretName(w.secret)
+    const first = seen.get(name)
+    if (
+      first &&
+      `${first.vault}/${first.secret}/${first.version ?? ''}` !== `${w.vault}/${w.secret}/${w.version ?? ''}`
     )
+      problems.push(
+        `'app-settings' sets '${first.name}' and '${w.name}' from different Key Vault secrets that would share the Container Apps secret name '${name}' (the Key Vault secret name in lower case): use one Key Vault secret for both, or rename one.`
+      )
+    else if (!first) seen.set(name, w)
+  }
 }

@@ -1,7 +1,7 @@
 // Inputs → one typed, validated Inputs value. No I/O: every bad input is reported here, all at
 // once, before any network call, naming the input, the bad value and the rule.
 import { parseAppSettings } from './app-settings.js'
-import { checkContainerSupport, parseContainerTargets } from './container-targets.js'
+import { checkContainerSecretNames, parseContainerTargets } from './container-targets.js'
 import { type Cloud, parseCloud } from '../model/clouds.js'
 import {
   canonicalPermission,
@@ -145,7 +145,7 @@ export function parseInputs(input: InputReader, env: NodeJS.ProcessEnv = process
     problems
   )
 
-  checkContainerSupport(apps, { appSettings: appSettings.length > 0 }, problems)
+  checkContainerSecretNames(apps, appSettings, problems)
   if (problems.length > 0) throw new InputError(problems)
   return {
     mode,

@@ -47,6 +47,14 @@ export function describeChange(change: Change): string {
     case 'attach-identity':
     case 'detach-identity':
       return describeIdentityChange(change)
+    case 'set-container-secrets': {
+      const parts: string[] = []
+      if (change.secrets.length > 0)
+        parts.push(`set secret(s) ${change.secrets.join(', ')} to Key Vault references read with its identity`)
+      if (change.env.length > 0)
+        parts.push(`point ${change.env.join(', ')} of every container at them (a new revision)`)
+      return `Key Vault secrets of ${change.app}: ${parts.join('; ')} (every other secret kept)`
+    }
     case 'set-app-settings': {
       const again = change.refresh.map((r) => `${r.setting} (${r.status})`).join(', ')
       // Without a settings write, the documented refresh call heals cached failures (apply/app-settings.ts).
@@ -111,6 +119,10 @@ export const done = {
     `The app settings of ${app} hold the Key Vault references asked for; an earlier write of them got no clear answer, so this run may have written them (the app restarts on a write).`,
   resolvedAgainWithWrite: (app: string, names: string[]): string =>
     `App Service resolves ${names.join(', ')} of ${app} again with that write (they had failed).`,
+  containerSecretsSet: (app: string, secrets: string[], env: string[]): string =>
+    `Set ${[secrets.length > 0 ? `secret(s) ${secrets.join(', ')} to Key Vault references` : '', env.length > 0 ? `${env.join(', ')} of every container to read them (a new revision)` : ''].filter(Boolean).join(' and ')} on ${app}; every other secret kept.`,
+  containerSecretsMayHave: (app: string, secrets: string[]): string =>
+    `Azure may have set secret(s) ${secrets.join(', ')} of ${app} to Key Vault references: a write got no clear answer.`,
   refreshAsked: (app: string, names: string[]): string =>
     `Asked App Service to resolve ${names.join(', ')} of ${app} again (they had failed; the refresh call restarts the app).`
 }

@@ -88,6 +88,16 @@ export interface DetachChange {
 export function appsServed(grant: { app: string; sharedBy?: string[] }): string[] {
   return grant.sharedBy ?? [grant.app]
 }
+/** Container targets: Key Vault secrets and the env variables that read them (container-secrets.ts). */
+export interface ContainerSecretsChange {
+  kind: 'set-container-secrets'
+  app: string
+  /** Container Apps secrets to set to their Key Vault URL and identity. */
+  secrets: string[]
+  /** Environment variables to point at those secrets in every container (a template change: a new revision). */
+  env: string[]
+}
+
 export interface SettingsChange {
   kind: 'set-app-settings'
   app: string
@@ -123,6 +133,7 @@ export type Change =
       sharedBy?: string[]
     }
   | SettingsChange
+  | ContainerSecretsChange
   | AttachChange
   | DetachChange
 export interface Plan {

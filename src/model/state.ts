@@ -2,6 +2,7 @@
 // user-assigned identity and the secrets `app-settings` names. Plain data shared by every stage
 // above the clients (read builds it, plan compares it, apply and report use it), so it lives here
 // and not in the files that wire or call the clients.
+import type { ContainerConfig } from './container-secrets.js'
 import type { AppConfigurationReferences } from './app-configuration-references.js'
 import type { Permissions } from './permissions.js'
 import type { ReferenceState } from './references.js'
@@ -81,6 +82,8 @@ export interface CurrentState {
   secrets: SecretCheck[]
   /** With a user-assigned `identity`: that identity, whose principal is granted. */
   userIdentity?: UserIdentity
+  /** Container targets' secrets (no values) and templates, by app key, when `app-settings` concerns them. */
+  containerConfigs?: Map<string, ContainerConfig>
   /** Settings and connection strings that are App Configuration references, when the run may change their identity. */
   appConfigReferences?: AppConfigurationReferences
 }

@@ -32,7 +32,8 @@ export function planSettings(
   checkSecrets(wanted, state)
   checkReferenceIdentity(state)
   const result: SettingsChange[] = []
-  for (const app of state.apps) {
+  // Container targets get Key Vault secrets instead (container-secrets.ts).
+  for (const app of state.apps.filter((a) => !a.target.kind)) {
     const key = app.target.key
     const refs = state.references.get(key) ?? []
     // Attaching the user-assigned identity (after the grants) refetches every reference by itself.

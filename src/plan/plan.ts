@@ -18,6 +18,7 @@ import {
 import { PlanError } from '../model/plan-error.js'
 import { grantees, planAttach, sharedBy } from './identity.js'
 import { planSettings } from './app-settings.js'
+import { planContainerSecrets } from './container-secrets.js'
 import type { CurrentState } from '../model/state.js'
 import type { WantedSetting } from '../model/references.js'
 import type { AccessModelInput } from '../inputs/inputs.js'
@@ -32,6 +33,8 @@ export interface Wanted {
   accessModel: AccessModelInput
   /** Input `app-settings`: the Key Vault references to write. */
   appSettings?: readonly WantedSetting[]
+  /** Container targets' Key Vault URLs name the vault with the cloud's DNS suffix. */
+  cloud?: { keyVaultSuffix: string }
 }
 
 export function makePlan(wanted: Wanted, state: CurrentState): Plan {
@@ -65,6 +68,9 @@ export function makePlan(wanted: Wanted, state: CurrentState): Plan {
     }
   }
   changes.push(...planSettings(wanted.appSettings ?? [], state, changes))
+  changes.push(
+    ...planContainerSecrets(wanted.appSettings ?? [], state, wanted.cloud?.keyVaultSuffix ?? 'vault.azure.net')
+  )
   return { changes, grants }
 }
 

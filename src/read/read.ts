@@ -9,6 +9,7 @@ import type { CurrentState, RoleAssignment, SecretCheck } from '../model/state.j
 import type { AppState } from '../model/state.js'
 import { type VaultState } from '../model/state.js'
 import { during, onTarget } from '../azure/operation.js'
+import type { ContainerConfig } from '../model/container-secrets.js'
 import type { AppTarget } from '../model/targets.js'
 import type { Inputs } from '../inputs/inputs.js'
 import type { Azure } from '../azure/clients.js'
@@ -20,10 +21,14 @@ function concernsReferences(inputs: Inputs): boolean {
 
 export async function readState(inputs: Inputs, azure: Azure): Promise<CurrentState> {
   // Each kind of target through its own client; the state the plan gets is the same shape.
+  const containerConfigs = new Map<string, ContainerConfig>()
   const appReads = inputs.apps.map((target) =>
-    during(onTarget(inputs, target, 'read'), () =>
-      target.kind ? azure.containerApps().readTarget(target) : azure.sites.read(target)
-    )
+    during(onTarget(inputs, target, 'read'), async () => {
+      if (!target.kind) return azure.sites.read(target)
+      const { app, config } = await azure.containerApps().readTarget(target)
+      containerConfigs.set(target.key, config)
+      return app
+    })
   )
   // Key Vault references and App Configuration references are App Service's.
   const sites = inputs.apps.filter((target) => !target.kind)
@@ -56,7 +61,16 @@ export async function readState(inputs: Inputs, azure: Azure): Promise<CurrentSt
     readAssignments(inputs, azure, apps, vaults, userIdentity),
     readSecrets(inputs, azure, vaults)
   ])
-  return { apps, vaults, assignments, references: new Map(references), secrets, userIdentity, appConfigReferences }
+  return {
+    apps,
+    vaults,
+    assignments,
+    references: new Map(references),
+    secrets,
+    userIdentity,
+    appConfigReferences,
+    ...(containerConfigs.size > 0 ? { containerConfigs } : {})
+  }
 }
 
 /**

@@ -47,13 +47,15 @@ export async function settledReferences(
 ): Promise<Map<string, ReferenceState[]>> {
   const settled = new Map(references)
   await Promise.all(
-    inputs.apps.map(async (target) => {
-      const first = settled.get(target.key) ?? []
-      const refs = await pollReferences(inputs, azure, budget, target, first, (list) =>
-        list.some((r) => r.status === PENDING)
-      )
-      if (refs !== first) settled.set(target.key, refs)
-    })
+    inputs.apps
+      .filter((target) => !target.kind) // Key Vault references are App Service's
+      .map(async (target) => {
+        const first = settled.get(target.key) ?? []
+        const refs = await pollReferences(inputs, azure, budget, target, first, (list) =>
+          list.some((r) => r.status === PENDING)
+        )
+        if (refs !== first) settled.set(target.key, refs)
+      })
   )
   return settled
 }

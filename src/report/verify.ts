@@ -28,6 +28,7 @@ export function verifyFailure(plan: Plan, unresolved: Unresolved[] = []): string
   for (const change of plan.changes) {
     if (change.kind === 'enable-identity') lines.push(`  - ${change.app}: the system-assigned identity is off`)
     if (change.kind === 'attach-identity') lines.push(`  - ${change.app}: apply would ${describeChange(change)}`)
+    if (change.kind === 'set-container-secrets') lines.push(`  - ${change.app}: apply would ${describeChange(change)}`)
     if (change.kind === 'set-app-settings') {
       if (change.names.length > 0)
         lines.push(`  - ${change.app}: app settings not yet Key Vault references: ${change.names.join(', ')}`)

@@ -119,14 +119,10 @@ describe('container apps and jobs as targets', () => {
     expect(run.stdout + run.stderr).toMatch(/Reading it again/)
   })
 
-  it('bad names and app-settings are refused before any request, naming the input', async () => {
-    const run = await runAction(fake, {
-      ...inputs('kv', { 'container-app': 'Bad_Name', 'container-app-job': 'ok-job' }),
-      'app-settings': 'DB=db'
-    })
+  it('bad names are refused before any request, naming the input', async () => {
+    const run = await runAction(fake, inputs('kv', { 'container-app': 'Bad_Name', 'container-app-job': 'ok-job' }))
     expect(run.exitCode).toBe(1)
     expect(run.error).toContain("'container-app' entry 'Bad_Name' is not a valid container app name")
-    expect(run.error).toContain("'app-settings' writes App Service settings")
     expect(fake.requests).toEqual([])
     const none = await runAction(fake, inputs('kv', {}))
     expect(none.error).toContain("'app-name' is required (or 'container-app' / 'container-app-job'")
@@ -179,5 +175,84 @@ describe('container apps and jobs as targets', () => {
     )
     // Without app-settings, the identity and the grant work as for any app.
     expect((await runAction(fake, inputs(vault, { 'app-name': site }))).error).toBe('')
+  })
+})
+
+describe('Key Vault secrets of container targets (app-settings)', () => {
+  const plain = { name: 'registry-password', value: 'not-a-real-password-0' }
+
+  it('from no identity to a healthy revision reading the secret; plain secrets kept; a grant still propagating is waited out; a re-run writes nothing', async () => {
+    const app = next('api')
+    const vault = next('kv')
+    fake.addContainerApp({
+      resourceGroup: RG,
+      name: app,
+      secrets: [plain],
+      containers: [{ name: 'main', image: 'nginx', env: [{ name: 'MODE', value: 'prod' }] }]
+    })
+    fake.addVault({ resourceGroup: RG, name: vault, enableRbacAuthorization: true, secrets: { 'db-password': {} } })
+    fake.setRoleAssignmentPropagation(3000)
+    try {
+      const given = inputs(vault, { 'container-app': app, 'app-settings': 'DB_PASSWORD=db-password' })
+      const run = await runAction(fake, given)
+      expect(run.error).toBe('')
+      expect(run.stdout + run.stderr).toMatch(/could not read a Key Vault secret with identity 'system' yet/)
+      const secrets = fake.containerAppSecrets(RG, app)
+      expect(secrets.find((s) => s.name === plain.name)).toEqual(plain)
+      expect(secrets.find((s) => s.name === 'db-password')).toMatchObject({
+        keyVaultUrl: `https://${vault}.vault.azure.net/secrets/db-password`,
+        identity: 'system'
+      })
+      const info = fake.getContainerApp(RG, app)!
+      const env = (info.properties.template as { containers: { env: unknown[] }[] }).containers[0].env
+      expect(env).toEqual([
+        { name: 'MODE', value: 'prod' },
+        { name: 'DB_PASSWORD', secretRef: 'db-password' }
+      ])
+      expect(info.properties.latestReadyRevisionName).toBe(info.properties.latestRevisionName)
+      expect(run.summary).toContain(
+        `Set secret(s) db-password to Key Vault references and DB_PASSWORD of every container to read them (a new revision) on containerapp:${app}`
+      )
+      for (const text of [run.stdout, run.stderr, run.summary]) expect(text).not.toContain(plain.value)
+      fake.clearLog()
+      const again = await runAction(fake, given)
+      expect(again.error).toBe('')
+      expect(again.outputs.changed).toBe('false')
+      expect(fake.requests.filter((r) => r.server === 'arm' && r.method !== 'GET')).toEqual([])
+      const verify = await runAction(fake, { ...given, mode: 'verify' })
+      expect(verify.error).toBe('')
+    } finally {
+      fake.setRoleAssignmentPropagation(0)
+    }
+  }, 60_000)
+
+  it('verify fails while a secret is not wired; plan names it; a job gets it too', async () => {
+    const job = next('nightly')
+    const vault = next('kv')
+    fake.addContainerAppJob({
+      resourceGroup: RG,
+      name: job,
+      systemAssigned: true,
+      containers: [{ name: 'main', image: 'busybox' }]
+    })
+    fake.addVault({ resourceGroup: RG, name: vault, secrets: { token: {} } })
+    const given = inputs(vault, { 'container-app-job': job, 'app-settings': 'TOKEN=token' })
+    const gate = await runAction(fake, { ...given, mode: 'verify' })
+    expect(gate.exitCode).toBe(1)
+    expect(gate.error).toContain(`job:${job}: apply would Key Vault secrets of job:${job}: set secret(s) token`)
+    const plan = await runAction(fake, { ...given, mode: 'plan' })
+    expect(plan.error).toBe('')
+    expect(plan.outputs.changed).toBe('true')
+    expect(fake.containerAppSecrets(RG, job, 'job')).toEqual([])
+    const run = await runAction(fake, given)
+    expect(run.error).toBe('')
+    expect(fake.containerAppSecrets(RG, job, 'job')).toEqual([
+      expect.objectContaining({
+        name: 'token',
+        keyVaultUrl: `https://${vault}.vault.azure.net/secrets/token`,
+        identity: 'system'
+      })
+    ])
+    expect((await runAction(fake, { ...given, mode: 'verify' })).error).toBe('')
   })
 })

@@ -92,6 +92,14 @@ describe('isBuiltFromRead: the writes the pipeline never sends twice as they are
     expect(isBuiltFromRead('PUT', `${SITE}/slots/stage/config/connectionstrings`)).toBe(true)
   })
 
+  it('names the PATCH of a container app or job (identity, or the whole secrets array), not its reads', () => {
+    const APP = 'https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.App'
+    expect(isBuiltFromRead('PATCH', `${APP}/containerApps/api?api-version=2025-07-01`)).toBe(true)
+    expect(isBuiltFromRead('PATCH', `${APP}/jobs/nightly?api-version=2025-07-01`)).toBe(true)
+    expect(isBuiltFromRead('POST', `${APP}/containerApps/api/listSecrets?api-version=2025-07-01`)).toBe(false)
+    expect(isBuiltFromRead('GET', `${APP}/containerApps/api?api-version=2025-07-01`)).toBe(false)
+  })
+
   it('leaves reads and writes that are safe to repeat to the pipeline', () => {
     expect(isBuiltFromRead('GET', SITE)).toBe(false)
     expect(isBuiltFromRead('POST', `${SITE}/config/appsettings/list`)).toBe(false)
