@@ -13,7 +13,7 @@ import { describeChange } from './model/change-text.js'
 import { type Plan } from './model/changes.js'
 import { makeRevokePlan } from './plan/revoke.js'
 import { readState } from './read/read.js'
-import { settledReferences } from './read/references.js'
+import { settledReferences, unhealthyRevisions } from './read/references.js'
 import { connect } from './azure/clients.js'
 import { commentOnPullRequest } from './report/pr-comment.js'
 import { buildReport, computeOutputs, setOutputs, writeSummary } from './report/report.js'
@@ -77,8 +77,9 @@ export async function run(): Promise<void> {
 
     await report(inputs, plan, applied, notes)
     const unresolved = unresolvedReferences(state.references)
-    if (inputs.mode === 'verify' && (plan.changes.length > 0 || unresolved.length > 0)) {
-      core.setFailed(verifyFailure(plan, unresolved))
+    const unhealthy = inputs.mode === 'verify' ? await unhealthyRevisions(inputs, azure) : []
+    if (inputs.mode === 'verify' && (plan.changes.length > 0 || unresolved.length > 0 || unhealthy.length > 0)) {
+      core.setFailed(verifyFailure(plan, unresolved, unhealthy))
       return
     }
     info(doneMessage(inputs, plan, applied))

@@ -59,3 +59,24 @@ export async function settledReferences(
   )
   return settled
 }
+
+/**
+ * The gate's view of container apps whose secrets `app-settings` wires: the latest revision, once
+ * it has settled, described when it is not provisioned and healthy (jobs have no revisions).
+ */
+export async function unhealthyRevisions(inputs: Inputs, azure: Azure): Promise<string[]> {
+  if (inputs.appSettings.length === 0) return []
+  const apps = inputs.apps.filter((target) => target.kind === 'containerapp')
+  const found = await Promise.all(
+    apps.map((target) =>
+      during(onTarget(inputs, target, 'read the latest revision of'), async () => {
+        const r = await azure.containerApps().latestRevision(target)
+        if (!r || (r.provisioningState === 'Provisioned' && r.healthState === 'Healthy')) return []
+        return [
+          `${target.key}: latest revision ${r.name} is ${r.provisioningState ?? '?'} / ${r.runningState ?? '?'} / ${r.healthState ?? '?'}${r.provisioningError ? ` (${r.provisioningError})` : ''}`
+        ]
+      })
+    )
+  )
+  return found.flat()
+}

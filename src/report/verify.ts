@@ -23,7 +23,7 @@ export function unresolvedReferences(references: CurrentState['references']): Un
   )
 }
 
-export function verifyFailure(plan: Plan, unresolved: Unresolved[] = []): string {
+export function verifyFailure(plan: Plan, unresolved: Unresolved[] = [], unhealthy: string[] = []): string {
   const lines: string[] = []
   for (const change of plan.changes) {
     if (change.kind === 'enable-identity') lines.push(`  - ${change.app}: the system-assigned identity is off`)
@@ -39,6 +39,7 @@ export function verifyFailure(plan: Plan, unresolved: Unresolved[] = []): string
     const what = grant.model === 'rbac' ? `role(s) ${grant.delta}` : grant.delta
     lines.push(`  - ${grant.app} on vault ${grant.vault} (${grant.model}): missing ${what}`)
   }
+  lines.push(...unhealthy.map((u) => `  - ${u}`))
   const refLines = unresolved.map(({ app, ref }) => `${app}: ${failureLine(ref).trimStart().slice(2)}`)
   lines.push(...refLines.map((l) => `  - ${l}`))
   return [
@@ -72,7 +73,7 @@ export function warnReferencesLosingAccess(plan: Plan, state: CurrentState): voi
   const serves = (app: string, c: { app: string; sharedBy?: string[] }): boolean => appsServed(c).includes(app)
   // Secret reads go with `get` (or `all`) and with the secrets user role or any role that includes it.
   const readsSecrets = (names: string[]): boolean => holds('secrets', names, 'get')
-  for (const [app, refs] of state.references) {
+  const losingAccess = (app: string): { identityGone: boolean; vaults: Set<string> } => {
     const identityGone = plan.changes.some(
       (c) => (c.kind === 'disable-identity' || (c.kind === 'detach-identity' && c.detach)) && c.app === app
     )
@@ -87,6 +88,21 @@ export function warnReferencesLosingAccess(plan: Plan, state: CurrentState): voi
       if (c.kind === 'delete-role-assignment' && serves(app, c) && isSatisfied(ROLES.secretsUser, [c.role.guid]))
         vaults.add(c.vault.toLowerCase())
     }
+    return { identityGone, vaults }
+  }
+  // Container targets: their Key Vault secrets (the vault is the first label of the URL's host).
+  for (const [app, config] of state.containerConfigs ?? []) {
+    const { identityGone, vaults } = losingAccess(app)
+    const losing = config.secrets.filter(
+      (s) => s.keyVaultUrl && (identityGone || vaults.has(new URL(s.keyVaultUrl).hostname.split('.')[0].toLowerCase()))
+    )
+    if (losing.length === 0) continue
+    core.warning(
+      `${app}: these Key Vault secrets will stop resolving once the ${identityGone ? 'identity is gone' : 'access is revoked'} (at the next revision or secret refresh; a running revision keeps the value it has): ${losing.map((s) => `${s.name} (${s.keyVaultUrl})`).join('; ')}.`
+    )
+  }
+  for (const [app, refs] of state.references) {
+    const { identityGone, vaults } = losingAccess(app)
     const losing = refs.filter((r) => identityGone || vaults.has((r.vaultName ?? '').toLowerCase()))
     if (losing.length === 0) continue
     core.warning(

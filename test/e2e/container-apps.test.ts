@@ -255,4 +255,43 @@ describe('Key Vault secrets of container targets (app-settings)', () => {
     ])
     expect((await runAction(fake, { ...given, mode: 'verify' })).error).toBe('')
   })
+
+  it('a secret missing in the vault stops the run before any write', async () => {
+    const app = next('api')
+    const vault = next('kv')
+    fake.addContainerApp({ resourceGroup: RG, name: app, containers: [{ name: 'main', image: 'nginx' }] })
+    fake.addVault({ resourceGroup: RG, name: vault })
+    const run = await runAction(fake, inputs(vault, { 'container-app': app, 'app-settings': 'DB=db-password' }))
+    expect(run.exitCode).toBe(1)
+    expect(run.error).toContain('db-password')
+    expect(fake.requests.filter((r) => r.server === 'arm' && r.method !== 'GET' && !/\/list/i.test(r.path))).toEqual([])
+  })
+
+  it('a new revision that fails is named, in apply and then in verify; revoke warns which secrets stop resolving', async () => {
+    const app = next('api')
+    const vault = next('kv')
+    fake.addContainerApp({
+      resourceGroup: RG,
+      name: app,
+      systemAssigned: true,
+      containers: [{ name: 'main', image: 'nginx' }],
+      revisionFailure: 'Container main failed to start: exit code 1'
+    })
+    fake.addVault({ resourceGroup: RG, name: vault, secrets: { 'db-password': {} } })
+    const given = inputs(vault, { 'container-app': app, 'app-settings': 'DB_PASSWORD=db-password' })
+    const run = await runAction(fake, given)
+    expect(run.exitCode).toBe(1)
+    expect(run.error).toMatch(
+      /revision .* is Failed \/ Failed \/ Unhealthy: Container main failed to start: exit code 1/
+    )
+    expect(run.summary).toContain(`Set secret(s) db-password to Key Vault references`)
+    const gate = await runAction(fake, { ...given, mode: 'verify' })
+    expect(gate.exitCode).toBe(1)
+    expect(gate.error).toMatch(new RegExp(`containerapp:${app}: latest revision .* is Failed`))
+    const revoke = await runAction(fake, { ...given, mode: 'revoke' })
+    expect(revoke.error).toBe('')
+    expect(revoke.stdout + revoke.stderr).toContain(
+      `containerapp:${app}: these Key Vault secrets will stop resolving once the access is revoked`
+    )
+  })
 })
