@@ -48,7 +48,9 @@ const DATA_KINDS = ['secrets', 'keys', 'certificates'] as const
  * What each built-in Key Vault data role grants, in access-policy names: a user role its kind's
  * read-only names, an officer role every name of its kind, Administrator every name of the three
  * kinds (the mapping of the README's "Permissions on RBAC vaults"); Reader reads metadata only,
- * which is `list` (the role's description: "Cannot read sensitive values"). Revoke deletes a role
+ * which is `list` (the role's description: "Cannot read sensitive values"). Source for each role's
+ * dataActions: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/security
+ * (the fake has no role definitions; it checks the same guids). Revoke deletes a role
  * only when all of it lies within what is revoked.
  */
 function grantsOf(role: KeyVaultRole): Permissions {

@@ -115,6 +115,12 @@ export function validatePolicies(list: unknown): AccessPolicyEntry[] | FakeRespo
   return out
 }
 
+// An entry is keyed by tenant, object and applicationId: a compound entry (an application acting for
+// a principal) is distinct from the principal's own. Source: AccessPolicyEntry.applicationId,
+// "Application ID of the client making request on behalf of a principal" (Key Vault management
+// REST spec, as generated in hashicorp/terraform-provider-azurerm
+// internal/services/keyvault/sdk/2021-06-01-preview/vaults/model_accesspolicyentry.go); that an
+// add/remove matches applicationId too is inferred from it, no capture found.
 const samePrincipal = (a: AccessPolicyEntry, b: AccessPolicyEntry): boolean =>
   a.tenantId.toLowerCase() === b.tenantId.toLowerCase() &&
   a.objectId.toLowerCase() === b.objectId.toLowerCase() &&

@@ -101,7 +101,8 @@ function relation(state: State, assignmentScope: string, scope: string): 'at' | 
 
 /**
  * Whether `principalId` holds one of `roles` (guids) at `scope` or above it (a resource group,
- * the subscription, a management group, the root): what a data-plane access check sees. The fake
+ * the subscription, a management group, the root): what a data-plane access check sees (assignments
+ * are inherited by child scopes: https://learn.microsoft.com/azure/role-based-access-control/scope-overview). The fake
  * does not evaluate ABAC conditions: a conditioned assignment counts as not granting (inferred: a
  * condition can only narrow what the role allows).
  */

@@ -35,8 +35,8 @@ export function decodeJwt(token: string, publicKey: KeyObject): DecodedJwt | und
 
 /**
  * An access token as Entra ID issues them to a managed identity or to the az CLI: JWT-shaped so
- * callers can read `tid` from it (az CLI does: _profile.py reads the
- * token's tid), its signature random bytes nobody
+ * callers can read `tid` from it (the action does: tenantOfToken in
+ * src/signin/runner-identity.ts), its signature random bytes nobody
  * checks. Registered in `tokens` so the fake ARM accepts it for `grant`.
  */
 export function mintAccessToken(
