@@ -813,3 +813,26 @@ describe('explain: a failure keeps its cause (issue 16.8)', () => {
     expect(explain(error, explainCtx)).toContain(`no application with client id ${CLIENT} exists in tenant ${TENANT}`)
   })
 })
+
+describe('explain: Container Apps secrets', () => {
+  const ctx: OperationContext = {
+    action: 'write the Key Vault secrets of',
+    kind: 'app',
+    target: { name: 'api', key: 'containerapp:api', kind: 'containerapp' },
+    inputs: s
+  }
+  it.each([
+    [
+      'ContainerAppSecretKeyVaultUrlInvalid',
+      "Container Apps refused a Key Vault secret URL.\nFix: check the vault and secret names in 'app-settings'"
+    ],
+    ['ContainerAppSecretInvalid', 'Fix: grant the sign-in identity listSecrets on the app']
+  ])('%s says what it means here and the fix, then Azure', (code, expected) => {
+    const message = explain(new AzureOperationError(ctx, armError(400, code, 'Azure words.')), explainCtx)
+    expect(message).toContain(
+      `Could not write the Key Vault secrets of container app 'api' (resource group 'rg', subscription ${SUB}): `
+    )
+    expect(message).toContain(expected)
+    expect(message).toContain(`Azure says: ${code}: Azure words.`)
+  })
+})

@@ -140,6 +140,11 @@ function armMessage(error: AzureOperationError, cause: RestLikeError, context: E
       return `${what}: another operation on the resource kept it busy (409 Conflict) until 'retry-timeout' was spent.\nFix: wait for the other deployment or operation to finish and re-run (the run is safe to repeat).\n${azureSays}`
     case 'ScopeLocked':
       return scopeLocked(what, cause.message ?? '', azureSays)
+    // Container Apps secrets (Azure/bicep-registry-modules#4868; microsoft/azure-container-apps#654).
+    case 'ContainerAppSecretKeyVaultUrlInvalid':
+      return `${what}: Container Apps refused a Key Vault secret URL.\nFix: check the vault and secret names in 'app-settings' and 'vault-name' (the URL is https://<vault>.<Key Vault DNS suffix>/secrets/<name>[/<version>]).\n${azureSays}`
+    case 'ContainerAppSecretInvalid':
+      return `${what}: Container Apps refused a secret of the app: each needs a value, or a Key Vault URL and an identity. The action sends every other secret back as listSecrets gave it; one the sign-in identity cannot list (no Microsoft.App/containerApps/listSecrets/action) cannot be sent back.\nFix: grant the sign-in identity listSecrets on the app (Contributor includes it), then re-run.\n${azureSays}`
   }
   if (cause?.statusCode !== undefined && cause.statusCode >= 300 && cause.statusCode < 400) {
     return `${what}: Azure answered with a redirect (${cause.statusCode}) to another host, which the action does not follow (the access token goes only to the ARM endpoint).\nFix: check 'arm-endpoint' (or 'environment') and any proxy in between.\n${azureSays}`
