@@ -294,4 +294,28 @@ describe('Key Vault secrets of container targets (app-settings)', () => {
       `containerapp:${app}: these Key Vault secrets will stop resolving once the access is revoked`
     )
   })
+
+  it('with a user-assigned identity the secret is read with it; a registry password secret is kept', async () => {
+    const app = next('api')
+    const vault = next('kv')
+    const ours = fake.addUserAssignedIdentity({ resourceGroup: RG, name: next('ours') })
+    const registry = { name: 'acr-password', value: 'not-a-real-registry-password' }
+    fake.addContainerApp({
+      resourceGroup: RG,
+      name: app,
+      secrets: [registry],
+      registries: [{ server: 'example.azurecr.io', username: 'pull', passwordSecretRef: 'acr-password' }],
+      containers: [{ name: 'main', image: 'example.azurecr.io/api:1' }]
+    })
+    fake.addVault({ resourceGroup: RG, name: vault, secrets: { 'api-key': {} } })
+    const run = await runAction(
+      fake,
+      inputs(vault, { 'container-app': app, identity: ours.id, 'app-settings': 'API_KEY=api-key' })
+    )
+    expect(run.error).toBe('')
+    const secrets = fake.containerAppSecrets(RG, app)
+    expect(secrets.find((x) => x.name === 'acr-password')).toEqual(registry)
+    expect(secrets.find((x) => x.name === 'api-key')).toMatchObject({ identity: ours.id })
+    for (const text of [run.stdout, run.stderr, run.summary]) expect(text).not.toContain(registry.value)
+  })
 })
