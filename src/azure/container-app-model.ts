@@ -4,6 +4,9 @@
 // into a later request body (user-assigned identity ids) are checked first, as for sites.
 import type { Site } from '@azure/arm-appservice/models'
 import { toAppState } from './sites.js'
+import { hasUserAssigned } from '../model/identity-type.js'
+import type { AppState } from '../model/state.js'
+import type { AppTarget } from '../model/targets.js'
 
 export type ContainerTargetKind = 'app' | 'job'
 
@@ -128,5 +131,58 @@ export function toState(target: ContainerTarget, wire: WireApp): ContainerAppSta
     template: p.template ?? {},
     latestRevisionName: p.latestRevisionName,
     latestReadyRevisionName: p.latestReadyRevisionName
+  }
+}
+/** The system identity switched on or off: what shows it, and the merge-patch body that makes it. */
+export function systemSwitch(enabled: boolean): {
+  change: string
+  shows: (s: ContainerAppState) => boolean
+  build: (s: ContainerAppState) => Record<string, unknown>
+} {
+  return {
+    change: `turning ${enabled ? 'on' : 'off'} the system-assigned identity`,
+    shows: (s) => (enabled ? s.systemAssigned && s.principalId !== undefined : !s.systemAssigned),
+    build: (s) => ({ identity: { type: identityType(enabled, s.userAssignedIds.length > 0) } })
+  }
+}
+/** One user-assigned identity attached or detached, naming only that one (merge patch keeps the others). */
+export function userSwitch(identityId: string, attached: boolean): ReturnType<typeof systemSwitch> {
+  return {
+    change: `${attached ? 'attaching' : 'detaching'} user-assigned identity ${identityId}`,
+    shows: (s) => hasUserAssigned(s.userAssignedIds, identityId) === attached,
+    build: (s) => {
+      const held = s.userAssignedIds.find((u) => u.toLowerCase() === identityId.toLowerCase()) ?? identityId
+      const others = s.userAssignedIds.filter((u) => u !== held)
+      if (!attached && others.length === 0) return { identity: { type: identityType(s.systemAssigned, false) } }
+      return {
+        identity: {
+          type: identityType(s.systemAssigned, true),
+          userAssignedIdentities: { [held]: attached ? {} : null }
+        }
+      }
+    }
+  }
+}
+/** The identity part of a plan's state as the container client's own (secrets and template unread). */
+export function asContainerState(app: AppState): ContainerAppState {
+  return { ...app, target: containerTargetOf(app.target), secrets: [], template: {} }
+}
+/** The Microsoft.App resource of an action target of kind containerapp or job. */
+
+export function containerTargetOf(target: AppTarget): ContainerTarget {
+  return containerTarget(target.kind === 'job' ? 'job' : 'app', target.name)
+}
+/** A container app's identity in the shape the plan uses for every target. */
+export function asAppState(target: AppTarget, s: ContainerAppState): AppState {
+  return {
+    target,
+    id: s.id,
+    kind: target.kind ?? 'containerapp',
+    identityType: s.identityType,
+    systemAssigned: s.systemAssigned,
+    userAssignedIds: s.userAssignedIds,
+    principalId: s.principalId,
+    tenantId: s.tenantId,
+    readAt: Date.now()
   }
 }

@@ -21,18 +21,20 @@ import type { AppState } from '../model/state.js'
 import type { AppTarget } from '../model/targets.js'
 import type { IdentityWrite } from './sites.js'
 import type { Cloud } from '../model/clouds.js'
-import { hasUserAssigned } from '../model/identity-type.js'
 import { info } from '../log/log.js'
 import type { RetryBudget } from './http/budget.js'
 import { armClientOptions } from './http/pipeline.js'
 import { pollUntil } from './http/poll.js'
 import { retryAfterMs } from './http/replay.js'
 import {
-  containerTarget,
+  asAppState,
+  asContainerState,
+  containerTargetOf,
   forWrite,
-  identityType,
+  systemSwitch,
   toRevision,
   toState,
+  userSwitch,
   type ContainerAppState,
   type ContainerSecret,
   type ContainerTarget,
@@ -60,62 +62,6 @@ const SEGMENT = { app: 'containerApps', job: 'jobs' } as const
 /** How old the plan's read may be for an identity write to be built from it (as for sites). */
 const PLAN_READ_MAX_AGE_MS = 5000
 
-/** The system identity switched on or off: what shows it, and the merge-patch body that makes it. */
-function systemSwitch(enabled: boolean): {
-  change: string
-  shows: (s: ContainerAppState) => boolean
-  build: (s: ContainerAppState) => Record<string, unknown>
-} {
-  return {
-    change: `turning ${enabled ? 'on' : 'off'} the system-assigned identity`,
-    shows: (s) => (enabled ? s.systemAssigned && s.principalId !== undefined : !s.systemAssigned),
-    build: (s) => ({ identity: { type: identityType(enabled, s.userAssignedIds.length > 0) } })
-  }
-}
-
-/** One user-assigned identity attached or detached, naming only that one (merge patch keeps the others). */
-function userSwitch(identityId: string, attached: boolean): ReturnType<typeof systemSwitch> {
-  return {
-    change: `${attached ? 'attaching' : 'detaching'} user-assigned identity ${identityId}`,
-    shows: (s) => hasUserAssigned(s.userAssignedIds, identityId) === attached,
-    build: (s) => {
-      const held = s.userAssignedIds.find((u) => u.toLowerCase() === identityId.toLowerCase()) ?? identityId
-      const others = s.userAssignedIds.filter((u) => u !== held)
-      if (!attached && others.length === 0) return { identity: { type: identityType(s.systemAssigned, false) } }
-      return {
-        identity: {
-          type: identityType(s.systemAssigned, true),
-          userAssignedIdentities: { [held]: attached ? {} : null }
-        }
-      }
-    }
-  }
-}
-
-/** The identity part of a plan's state as the container client's own (secrets and template unread). */
-function asContainerState(app: AppState): ContainerAppState {
-  return { ...app, target: containerTargetOf(app.target), secrets: [], template: {} }
-}
-
-/** The Microsoft.App resource of an action target of kind containerapp or job. */
-function containerTargetOf(target: AppTarget): ContainerTarget {
-  return containerTarget(target.kind === 'job' ? 'job' : 'app', target.name)
-}
-
-/** A container app's identity in the shape the plan uses for every target. */
-function asAppState(target: AppTarget, s: ContainerAppState): AppState {
-  return {
-    target,
-    id: s.id,
-    kind: target.kind ?? 'containerapp',
-    identityType: s.identityType,
-    systemAssigned: s.systemAssigned,
-    userAssignedIds: s.userAssignedIds,
-    principalId: s.principalId,
-    tenantId: s.tenantId,
-    readAt: Date.now()
-  }
-}
 const query = { 'api-version': CONTAINER_APPS_API_VERSION }
 
 export class ContainerApps {
