@@ -31,7 +31,7 @@ export async function setIdentity(
   const principal = on ? after.principalId : undefined
   if (written)
     ctx.record(done.systemIdentity(change.app, on, principal, !on && app.userAssignedIds.length > 0, !change.noRestart))
-  else if (maybeWritten) ctx.record(done.perhapsByThisRun(what))
+  else if (maybeWritten) ctx.record(done.perhapsByThisRun(what, !change.noRestart))
   else alreadyDone(change.app, what)
 }
 
@@ -60,7 +60,7 @@ export async function attachIdentity(change: Of<'attach-identity'>, ctx: ApplyCo
         )
   )
   if (written) ctx.record(done.attached(change))
-  else if (maybeWritten) ctx.record(done.perhapsByThisRun(what))
+  else if (maybeWritten) ctx.record(done.perhapsByThisRun(what, !change.noRestart))
   else alreadyDone(change.app, what)
 }
 
@@ -85,7 +85,7 @@ export async function detachIdentity(change: Of<'detach-identity'>, ctx: ApplyCo
   )
   if (change.detach) ctx.principals.delete(change.app)
   if (written) ctx.record(done.detached(change))
-  else if (maybeWritten) ctx.record(done.perhapsByThisRun(what))
+  else if (maybeWritten) ctx.record(done.perhapsByThisRun(what, !change.noRestart))
   else alreadyDone(change.app, what)
 }
 

@@ -95,8 +95,8 @@ export const done = {
       : `Reset keyVaultReferenceIdentity of ${change.app} to SystemAssigned; the app restarts.`
   },
   /** An attempt got no clear answer, and a fresh read shows the change in place. */
-  perhapsByThisRun: (what: string): string =>
-    `Done, perhaps by this run: ${what} (an attempt of this run got no clear answer; the app restarts on such a write).`,
+  perhapsByThisRun: (what: string, restart = true): string =>
+    `Done, perhaps by this run: ${what} (an attempt of this run got no clear answer${restart ? '; the app restarts on such a write' : ''}).`,
   /** The step failed after an attempt whose outcome is unknown. */
   mayHaveMade: (what: string): string => `Azure may have made this change: ${what} (an attempt got no clear answer).`,
   /** A 202 whose change did not show within the budget. */
