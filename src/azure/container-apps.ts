@@ -15,7 +15,7 @@
 import { createRestError, getClient, type Client } from '@azure-rest/core-client'
 import type { TokenCredential } from '@azure/core-auth'
 import type { PipelineResponse } from '@azure/core-rest-pipeline'
-import { writeFromFreshRead } from './write-step.js'
+import { readFreshOrEarlier, writeFromFreshRead } from './write-step.js'
 import type { ContainerConfig } from '../model/container-secrets.js'
 import type { AppState } from '../model/state.js'
 import type { AppTarget } from '../model/targets.js'
@@ -58,9 +58,6 @@ export class ContainerOperationError extends Error {
 }
 
 const SEGMENT = { app: 'containerApps', job: 'jobs' } as const
-
-/** How old the plan's read may be for an identity write to be built from it (as for sites). */
-const PLAN_READ_MAX_AGE_MS = 5000
 
 const query = { 'api-version': CONTAINER_APPS_API_VERSION }
 
@@ -124,12 +121,10 @@ export class ContainerApps {
     onMaybeWritten?: () => void,
     readAt?: number
   ): Promise<{ state: ContainerAppState; written: boolean; maybeWritten: boolean }> {
-    // As for sites (sites.ts): the plan's read is used only while it is a few seconds old.
-    let first = Date.now() - (readAt ?? Date.now()) <= PLAN_READ_MAX_AGE_MS
     const outcome = await writeFromFreshRead(
       {
         what: `the identity of '${app.target.key}'`,
-        read: async () => (first ? ((first = false), app) : this.read(app.target)),
+        read: readFreshOrEarlier<ContainerAppState>(app, readAt, () => this.read(app.target)),
         build: (current) => (shows(current) ? undefined : build(current)),
         write: (body) => this.patch(app.target, body, change),
         onMaybeWritten

@@ -15,7 +15,7 @@ import type { RetryBudget } from './http/budget.js'
 import { armClientOptions } from './http/pipeline.js'
 import { pollUntil } from './http/poll.js'
 import { retryAfterMs } from './http/replay.js'
-import { writeFromFreshRead } from './write-step.js'
+import { readFreshOrEarlier, writeFromFreshRead } from './write-step.js'
 import type { AppState } from '../model/state.js'
 import { type IdentityChange, identityPatch, showsChange } from './identity-patch.js'
 import { expectGuid, expectUserAssignedIdentityId } from './returned.js'
@@ -73,9 +73,6 @@ export function webSites(
 ): WebSiteManagementContext {
   return createWebSiteManagement(credential, subscriptionId, armClientOptions(cloud, budget))
 }
-
-/** How old the plan's read of a site may be for an identity write to be built from it. */
-const PLAN_READ_MAX_AGE_MS = 5000
 
 /** What an identity write did. */
 export interface IdentityWrite {
@@ -135,11 +132,10 @@ export class Sites {
         retryAfter = raw.headers.get('retry-after')
       }
     }
-    let first = Date.now() - (app.readAt ?? Date.now()) <= PLAN_READ_MAX_AGE_MS
     const outcome = await writeFromFreshRead(
       {
         what: `the identity of '${app.target.key}'`,
-        read: async () => (first ? ((first = false), app) : this.read(app.target)),
+        read: readFreshOrEarlier<AppState>(app, app.readAt, () => this.read(app.target)),
         build: (current) => identityPatch(current, wanted),
         write: async (body) => {
           try {

@@ -31,6 +31,27 @@ export interface WriteStep<S, B, R> {
   onMaybeWritten?(): void
 }
 
+/** How old a read made earlier (the plan's) may be for a write to be built from it. */
+const EARLIER_READ_MAX_AGE_MS = 5000
+
+/**
+ * A step's `read`: the first time, `earlier` (a read the plan was made from) while it is at most a
+ * few seconds old, so a first run makes no extra request; otherwise, and on every later attempt,
+ * `read` afresh. `readAt` undefined: made just now.
+ */
+export function readFreshOrEarlier<S>(
+  earlier: S,
+  readAt: number | undefined,
+  read: () => Promise<S>
+): () => Promise<S> {
+  let useEarlier = Date.now() - (readAt ?? Date.now()) <= EARLIER_READ_MAX_AGE_MS
+  return async () => {
+    if (!useEarlier) return read()
+    useEarlier = false
+    return earlier
+  }
+}
+
 export type StepOutcome<S, R> =
   | {
       wrote: false

@@ -6,14 +6,7 @@ import type { AppTarget, TargetKind } from '../model/targets.js'
 import { containerSecretName } from '../model/container-secrets.js'
 import type { WantedSetting } from '../model/references.js'
 import { splitList } from './list.js'
-
-/**
- * Microsoft.App names: 2–32 lowercase letters, digits and hyphens, starting with a letter, ending
- * with a letter or digit, no two hyphens in a row (the portal's wording, as quoted in
- * hashicorp/terraform-provider-azurerm's container app name validation tests; for jobs no separate
- * source found: the same rule is assumed).
- */
-const CONTAINER_NAME = /^[a-z](?!.*--)[a-z0-9-]{0,30}[a-z0-9]$/
+import { validateContainerName } from './names.js'
 
 const INPUTS: { input: string; kind: TargetKind; prefix: string; what: string }[] = [
   { input: 'container-app', kind: 'containerapp', prefix: 'containerapp', what: 'container app' },
@@ -31,10 +24,9 @@ export function parseContainerTargets(input: (name: string) => string, problems:
         )
         continue
       }
-      if (!CONTAINER_NAME.test(entry)) {
-        problems.push(
-          `'${name}' entry '${entry}' is not a valid ${what} name: 2–32 lowercase letters, digits and hyphens, starting with a letter, ending with a letter or digit, no '--'.`
-        )
+      const problem = validateContainerName(name, entry, what)
+      if (problem) {
+        problems.push(problem)
         continue
       }
       if (seen.has(entry)) continue

@@ -37,3 +37,16 @@ export function validateVaultName(input: string, value: string): string | undefi
   }
   return undefined
 }
+
+/**
+ * Microsoft.App names: 2–32 lowercase letters, digits and hyphens, starting with a letter, ending
+ * with a letter or digit, no two hyphens in a row (the portal's wording, as quoted in
+ * hashicorp/terraform-provider-azurerm's container app name validation tests; for jobs no separate
+ * source found: the same rule is assumed).
+ */
+export function validateContainerName(input: string, value: string, what: string): string | undefined {
+  if (!/^[a-z](?!.*--)[a-z0-9-]{0,30}[a-z0-9]$/.test(value)) {
+    return `'${input}' entry '${value}' is not a valid ${what} name: 2–32 lowercase letters, digits and hyphens, starting with a letter, ending with a letter or digit, no '--'.`
+  }
+  return undefined
+}
